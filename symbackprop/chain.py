@@ -1,0 +1,315 @@
+"""The chain rule made explicit: Derivation -> sections of printable steps.
+
+Each local factor (∂z/∂w, ∂z/∂a, ∂a/∂z, ∂L/∂a) shown here is computed by
+SymPy from the local expression, so the printed derivation is SymPy's work,
+not a template.  Large networks print the same way; people who want less use
+``wrt`` (one parameter) or the matrix level.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sympy
+from sympy import HadamardProduct, MatrixSymbol, Transpose
+
+from .activations import S, T
+from .display import Applied, Chain, Elementwise, Named, Partial, Terms
+from .losses import A, N, Y
+
+if TYPE_CHECKING:
+    from .derive import Derivation, Section, Step
+
+LOSS = sympy.Symbol("L")
+_I, _J = sympy.symbols("i j", integer=True, positive=True)
+# Above this many parameters the per-entry steps stop at the δ form.
+SHOW_INTERMEDIATE_UP_TO = 60
+
+
+def _step(*args, **kwargs) -> Step:
+    from .derive import Step
+
+    return Step(*args, **kwargs)
+
+
+def _section(*args, **kwargs) -> Section:
+    from .derive import Section
+
+    return Section(*args, **kwargs)
+
+
+# -- pieces shared by both levels ---------------------------------------------
+
+
+def _applied(d: Derivation, layer: int, arg, prime: bool = False):
+    act = d.network.layers[layer - 1].activation
+    if act.name == "identity":
+        return sympy.Integer(1) if prime else arg
+    return Applied(act.latex_symbol, act.text_symbol, arg, prime)
+
+
+def identity_steps(d: Derivation) -> tuple[Step, ...]:
+    """σ' for each activation used, and ∂L/∂a for the loss, each worked by SymPy."""
+    steps: list[Step] = []
+    seen: set[str] = set()
+    for layer_index, layer in enumerate(d.network.layers, start=1):
+        act = layer.activation
+        if act.name in seen or act.name == "identity":
+            continue
+        seen.add(act.name)
+        if not act.elementwise:
+            a, z = sympy.IndexedBase("a"), sympy.IndexedBase("z")
+            steps.append(
+                _step(
+                    Partial(a[_I], z[_J]),
+                    (a[_I] * (sympy.KroneckerDelta(_I, _J) - a[_J]),),
+                    "softmax Jacobian, from a_i = exp(z_i) / sum_k exp(z_k)",
+                )
+            )
+            continue
+        lhs = Applied(act.latex_symbol, act.text_symbol, T, prime=True)
+        rhs: list = [act.derivative]
+        why = "differentiated by SymPy"
+        if act.derivative_of_output is not None and act.name != "relu":
+            as_output = act.derivative_of_output.subs(S, Applied(act.latex_symbol, act.text_symbol, T))
+            assert sympy.simplify(act.derivative - act.derivative_of_output.subs(S, act.expr)) == 0
+            rhs.append(as_output)
+            why = "so with a = sigma(z) the factor is written in a"
+        if act.name == "relu":
+            why = "ReLU'(0) is taken as 0"
+        if act.slope is not None:
+            why = f"slope {act.slope:g} for t <= 0; the derivative at 0 is taken as the slope"
+        steps.append(_step(lhs, tuple(rhs), why))
+        del layer_index
+    term = d.network.loss.term_derivative
+    a_j, y_j = sympy.symbols("a_j y_j", real=True)
+    steps.append(
+        _step(
+            Partial(LOSS, a_j),
+            (term.subs({A: a_j, Y: y_j, N: d.network.sizes[-1]}),),
+            f"differentiating the {d.network.loss.name} loss term by term",
+        )
+    )
+    if d.softmax_cross_entropy:
+        a, y, n = sympy.IndexedBase("a"), sympy.IndexedBase("y"), d.network.sizes[-1]
+        steps.append(
+            _step(
+                sympy.Symbol(f"delta{d.network.depth}_j"),
+                (
+                    sympy.Sum(Chain(-y[_I] / a[_I], a[_I] * (sympy.KroneckerDelta(_I, _J) - a[_J])), (_I, 1, n)),
+                    -y[_J] + a[_J] * sympy.Sum(y[_I], (_I, 1, n)),
+                    a[_J] - y[_J],
+                ),
+                "softmax with cross-entropy: the targets sum to 1",
+            )
+        )
+    return tuple(steps)
+
+
+def forward_section(d: Derivation) -> Section:
+    steps: list[Step] = []
+    for layer, z in zip(d.symbols.layers, d.pre_activations, strict=True):
+        act = d.network.layers[layer.index - 1].activation
+        for j in range(len(z)):
+            steps.append(_step(layer.z[j], (z[j],), "" if j else f"layer {layer.index}: weighted input"))
+        for j in range(len(z)):
+            if act.elementwise:
+                rhs = _applied(d, layer.index, layer.z[j])
+            else:
+                exps = [sympy.exp(z_i) for z_i in layer.z]
+                rhs = sympy.exp(layer.z[j]) / Terms(*exps)
+            steps.append(_step(layer.a[j], (rhs,), "" if j else f"layer {layer.index}: activation {act.name}"))
+    steps.append(_step(LOSS, (d.loss,), f"{d.network.loss.name} loss"))
+    sizes = "-".join(map(str, d.network.sizes))
+    return _section(
+        "Forward pass",
+        tuple(steps),
+        f"Network {sizes}, {d.network.describe().split(', ', 1)[1]}. "
+        "Layer 0 is the input: a^(0) = x.",
+    )
+
+
+# -- scalar level -------------------------------------------------------------
+
+
+def _local(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    """A local partial derivative, computed by SymPy."""
+    return sympy.diff(expr, symbol)
+
+
+def delta_steps(d: Derivation, layer: int) -> tuple[Step, ...]:
+    """δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ for every unit j of one layer."""
+    L = d.network.depth
+    syms = d.symbols.layers[layer - 1]
+    act = d.network.layers[layer - 1].activation
+    delta = d.deltas[layer - 1]
+    steps: list[Step] = []
+    for j in range(len(syms.z)):
+        z_j, a_j = syms.z[j], syms.a[j]
+        if layer == L and act.elementwise:
+            dL_da = d.loss_gradient[j]
+            da_dz = d.activation_derivative(layer, j)
+            steps.append(
+                _step(
+                    Partial(LOSS, z_j),
+                    (Chain(Partial(LOSS, a_j), Partial(a_j, z_j)), Chain(dL_da, da_dz), delta[j]),
+                    "z_j reaches L only through a_j",
+                )
+            )
+        elif layer == L:
+            n = len(syms.z)
+            terms = [Chain(Partial(LOSS, syms.a[i]), Partial(syms.a[i], z_j)) for i in range(n)]
+            values = [
+                Chain(d.loss_gradient[i], syms.a[i] * (sympy.KroneckerDelta(i, j) - syms.a[j]))
+                for i in range(n)
+            ]
+            why = "softmax couples every output to z_j"
+            if d.softmax_cross_entropy:
+                why += "; the targets sum to 1"
+            steps.append(_step(Partial(LOSS, z_j), (Terms(*terms), Terms(*values), delta[j]), why))
+        else:
+            above = d.symbols.layers[layer]
+            z_next = d.pre_activations[layer]
+            terms = [Chain(Partial(LOSS, above.z[i]), Partial(above.z[i], a_j)) for i in range(len(above.z))]
+            values = [Chain(above.delta[i], _local(z_next[i], a_j)) for i in range(len(above.z))]
+            steps.append(
+                _step(
+                    Partial(LOSS, z_j),
+                    (
+                        Chain(Terms(*terms), Partial(a_j, z_j)),
+                        Chain(Terms(*values), d.activation_derivative(layer, j)),
+                        delta[j],
+                    ),
+                    f"a_j feeds every unit of layer {layer + 1}",
+                )
+            )
+        steps[-1] = _step(syms.delta[j], (steps[-1].lhs, *steps[-1].rhs), steps[-1].why)
+    return tuple(steps)
+
+
+def parameter_chain(d: Derivation, kind: str, layer: int, row: int, col: int) -> tuple[Step, ...]:
+    """The steps for one scalar ∂L/∂w⁽ˡ⁾ⱼₖ or ∂L/∂b⁽ˡ⁾ⱼ (0-based row, col)."""
+    syms = d.symbols.layers[layer - 1]
+    z_j = syms.z[row]
+    theta = syms.W[row, col] if kind == "W" else syms.b[row]
+    local = _local(d.pre_activations[layer - 1][row], theta)
+    result = syms.delta[row] * local
+    rhs = [Chain(Partial(LOSS, z_j), Partial(z_j, theta)), Chain(syms.delta[row], local), result]
+    if d.network.parameter_count() <= SHOW_INTERMEDIATE_UP_TO:
+        value = d.deltas_intermediate[layer - 1][row] * local
+        if value != result:
+            rhs.append(value)
+    why = f"{'w' if kind == 'W' else 'b'} enters L only through z_j; dz_j/d{'w_jk = a_k' if kind == 'W' else 'b_j = 1'}"
+    return (_step(Partial(LOSS, theta), tuple(rhs), why),)
+
+
+def scalar_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
+    L = d.network.depth
+    lowest = int(wrt[1:]) if wrt else 1
+    sections = [forward_section(d), _section("Derivatives used", identity_steps(d))]
+    for layer in range(L, lowest - 1, -1):
+        sections.append(
+            _section(
+                f"Error of layer {layer}: delta^({layer}) = dL/dz^({layer})",
+                delta_steps(d, layer),
+            )
+        )
+    for layer in range(L, lowest - 1, -1):
+        names = [n for n in d.parameters() if int(n[1:]) == layer and (wrt is None or n == wrt)]
+        steps: list[Step] = []
+        for name in names:
+            shape = d.network.parameter_shapes()[name]
+            for row in range(shape[0]):
+                for col in range(shape[1] if len(shape) == 2 else 1):
+                    steps.extend(parameter_chain(d, name[0], layer, row, col))
+        if steps:
+            sections.append(_section(f"Gradients of layer {layer}", tuple(steps)))
+    return tuple(sections)
+
+
+# -- matrix level -------------------------------------------------------------
+
+
+def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
+    """The four backpropagation equations per layer, with the shape of every factor."""
+    net = d.network
+    L = net.depth
+    sizes = net.sizes
+    lowest = int(wrt[1:]) if wrt else 1
+    forward: list[Step] = []
+    for layer in range(1, L + 1):
+        m = d.matrix_symbols(layer)
+        n, k = sizes[layer], sizes[layer - 1]
+        rhs = m["W"] * m["prev"] + m["b"] if net.bias else m["W"] * m["prev"]
+        forward.append(
+            _step(m["z"], (rhs,), f"layer {layer}", ((n, k), (k, 1)), (n, 1))
+        )
+        act = net.layers[layer - 1].activation
+        value = Elementwise(act.latex_symbol, act.text_symbol, m["z"]) if act.name != "identity" else m["z"]
+        forward.append(_step(m["a"], (value,), f"{act.name}, entry by entry" if act.elementwise else "softmax", (), (n, 1)))
+    y = MatrixSymbol("y", sizes[-1], 1)
+    backward: list[Step] = []
+    out = d.matrix_symbols(L)
+    n_L = sizes[-1]
+    grad_a = Named(r"\nabla_{a^{(%d)}} L" % L, f"∇_a⁽{L}⁾L", n_L, 1)
+    act = net.output_activation
+    term = net.loss.term_derivative.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: n_L})
+    backward.append(_step(grad_a, (Named(r"\left[%s\right]_{j}" % sympy.latex(term), f"[{term}]_j", n_L, 1),), "loss derivative per output unit", (), (n_L, 1)))
+    if act.elementwise:
+        backward.append(
+            _step(
+                out["delta"],
+                (HadamardProduct(grad_a, Elementwise(act.latex_symbol, act.text_symbol, out["z"], prime=True)),),
+                "BP1: output error",
+                ((n_L, 1), (n_L, 1)),
+                (n_L, 1),
+            )
+        )
+    else:
+        jac = Named(r"J_{\operatorname{softmax}}", "J_softmax", n_L, n_L)
+        rhs: tuple = (Transpose(jac) * grad_a,)
+        if d.softmax_cross_entropy:
+            rhs = rhs + (out["a"] - y,)
+        backward.append(
+            _step(
+                out["delta"],
+                rhs,
+                "BP1 with the softmax Jacobian diag(a) - a a^T"
+                + ("; with cross-entropy it is a - y" if d.softmax_cross_entropy else ""),
+                ((n_L, n_L), (n_L, 1)),
+                (n_L, 1),
+            )
+        )
+    for layer in range(L - 1, lowest - 1, -1):
+        m, above = d.matrix_symbols(layer), d.matrix_symbols(layer + 1)
+        n, n_up = sizes[layer], sizes[layer + 1]
+        hidden = net.layers[layer - 1].activation
+        backward.append(
+            _step(
+                m["delta"],
+                (
+                    HadamardProduct(
+                        Transpose(above["W"]) * above["delta"],
+                        Elementwise(hidden.latex_symbol, hidden.text_symbol, m["z"], prime=True),
+                    ),
+                ),
+                "BP2: error moves back through the transposed weights",
+                ((n, n_up), (n_up, 1), (n, 1)),
+                (n, 1),
+            )
+        )
+    grads: list[Step] = []
+    for layer in range(L, lowest - 1, -1):
+        m = d.matrix_symbols(layer)
+        n, k = sizes[layer], sizes[layer - 1]
+        if wrt in (None, f"b{layer}") and net.bias:
+            grads.append(_step(Partial(LOSS, m["b"]), (m["delta"],), "BP3", ((n, 1),), (n, 1)))
+        if wrt in (None, f"W{layer}"):
+            grads.append(
+                _step(Partial(LOSS, m["W"]), (m["delta"] * Transpose(m["prev"]),), "BP4", ((n, 1), (1, k)), (n, k))
+            )
+    return (
+        _section("Forward pass (matrix form)", tuple(forward)),
+        _section("Backward pass: the errors delta^(l) = dL/dz^(l)", tuple(backward)),
+        _section("Gradients", tuple(grads)),
+    )

@@ -1,0 +1,150 @@
+"""Display-only SymPy objects for derivations: partial derivatives, chains, σ(·).
+
+They carry structure that ordinary SymPy would evaluate away (the order of the
+factors in a chain rule, an unevaluated ∂L/∂w) and print themselves through
+whatever printer walks them, so the LaTeX, Markdown and text printers all
+render them with their own symbol names.
+
+>>> import sympy
+>>> from symbackprop.printing import latex
+>>> L, w = sympy.Symbol("L"), sympy.Symbol("w2_12")
+>>> latex(Partial(L, w))
+'\\\\frac{\\\\partial L}{\\\\partial w^{(2)}_{12}}'
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+
+def _name(value) -> sympy.Symbol:
+    """A Symbol carrying printable text; accepts a Symbol again when SymPy rebuilds."""
+    return value if isinstance(value, sympy.Symbol) else sympy.Symbol(value)
+
+
+def _flag(value) -> sympy.Basic:
+    return sympy.true if bool(value) else sympy.false
+
+
+class Partial(sympy.Expr):
+    """∂num/∂den, never evaluated."""
+
+    is_commutative = True
+
+    def __new__(cls, num, den):
+        return sympy.Expr.__new__(cls, sympy.sympify(num), sympy.sympify(den))
+
+    def _latex(self, printer):
+        num, den = (printer._print(arg) for arg in self.args)
+        return rf"\frac{{\partial {num}}}{{\partial {den}}}"
+
+    def _sympystr(self, printer):
+        num, den = (printer._print(arg) for arg in self.args)
+        return f"∂{num}/∂{den}"
+
+
+class Chain(sympy.Expr):
+    """A product whose factors print in the order given (the chain rule)."""
+
+    is_commutative = True
+
+    def __new__(cls, *factors):
+        return sympy.Expr.__new__(cls, *map(sympy.sympify, factors))
+
+    def _latex(self, printer):
+        parts = []
+        for arg in self.args:
+            text = printer._print(arg)
+            if isinstance(arg, sympy.Add | Terms):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        return r" \cdot ".join(parts)
+
+    def _sympystr(self, printer):
+        parts = []
+        for arg in self.args:
+            text = printer._print(arg)
+            if isinstance(arg, sympy.Add | Terms):
+                text = f"({text})"
+            parts.append(text)
+        return " · ".join(parts)
+
+
+class Terms(sympy.Expr):
+    """A sum whose terms print in the order given (one term per path)."""
+
+    is_commutative = True
+
+    def __new__(cls, *terms):
+        return sympy.Expr.__new__(cls, *map(sympy.sympify, terms))
+
+    def _latex(self, printer):
+        return " + ".join(printer._print(arg) for arg in self.args)
+
+    def _sympystr(self, printer):
+        return " + ".join(printer._print(arg) for arg in self.args)
+
+
+class Applied(sympy.Expr):
+    """An activation applied to an argument, shown by its symbol: σ(z), σ'(z)."""
+
+    is_commutative = True
+
+    def __new__(cls, latex_symbol: str, text_symbol: str, arg, prime: bool = False):
+        return sympy.Expr.__new__(
+            cls, _name(latex_symbol), _name(text_symbol), sympy.sympify(arg), _flag(prime)
+        )
+
+    def _latex(self, printer):
+        symbol, _, arg, prime = self.args
+        mark = "'" if prime else ""
+        return rf"{symbol.name}{mark}\left({printer._print(arg)}\right)"
+
+    def _sympystr(self, printer):
+        _, symbol, arg, prime = self.args
+        mark = "'" if prime else ""
+        return f"{symbol.name}{mark}({printer._print(arg)})"
+
+
+class Elementwise(MatrixExpr):
+    """An activation (or its derivative) applied entry by entry to a vector."""
+
+    def __new__(cls, latex_symbol: str, text_symbol: str, arg, prime: bool = False):
+        return MatrixExpr.__new__(
+            cls, _name(latex_symbol), _name(text_symbol), arg, _flag(prime)
+        )
+
+    @property
+    def shape(self):
+        return self.args[2].shape
+
+    def _latex(self, printer):
+        symbol, _, arg, prime = self.args
+        mark = "'" if prime else ""
+        return rf"{symbol.name}{mark}\left({printer._print(arg)}\right)"
+
+    def _sympystr(self, printer):
+        _, symbol, arg, prime = self.args
+        mark = "'" if prime else ""
+        return f"{symbol.name}{mark}({printer._print(arg)})"
+
+
+class Named(MatrixExpr):
+    """A vector or matrix shown by a LaTeX name, e.g. ∇_a L or the softmax Jacobian."""
+
+    def __new__(cls, latex_form: str, text_form: str, rows: int, cols: int):
+        return MatrixExpr.__new__(
+            cls, _name(latex_form), _name(text_form),
+            sympy.Integer(rows), sympy.Integer(cols),
+        )
+
+    @property
+    def shape(self):
+        return (self.args[2], self.args[3])
+
+    def _latex(self, printer):
+        return self.args[0].name
+
+    def _sympystr(self, printer):
+        return self.args[1].name

@@ -1,0 +1,1 @@
+"""Printers of derivations: LaTeX, Markdown and plain Unicode text."""
