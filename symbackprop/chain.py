@@ -16,6 +16,7 @@ from sympy import HadamardProduct, MatrixSymbol, Transpose
 from .activations import S, T
 from .display import Applied, Chain, Elementwise, Named, Partial, Terms
 from .losses import A, N, Y
+from .symbols import unicode_name
 
 if TYPE_CHECKING:
     from .derive import Derivation, Section, Step
@@ -125,7 +126,7 @@ def forward_section(d: Derivation) -> Section:
         "Forward pass",
         tuple(steps),
         f"Network {sizes}, {d.network.describe().split(', ', 1)[1]}. "
-        "Layer 0 is the input: a^(0) = x.",
+        "Layer 0 is the input: $a^{(0)} = x$.",
     )
 
 
@@ -137,14 +138,19 @@ def _local(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
     return sympy.diff(expr, symbol)
 
 
-def delta_steps(d: Derivation, layer: int) -> tuple[Step, ...]:
-    """δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ for every unit j of one layer."""
+def _terms(*terms):
+    """A displayed sum, or the term itself when there is only one."""
+    return terms[0] if len(terms) == 1 else Terms(*terms)
+
+
+def delta_steps(d: Derivation, layer: int, units: tuple[int, ...] | None = None) -> tuple[Step, ...]:
+    """δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ for every unit j of one layer (or the 0-based ``units``)."""
     L = d.network.depth
     syms = d.symbols.layers[layer - 1]
     act = d.network.layers[layer - 1].activation
     delta = d.deltas[layer - 1]
     steps: list[Step] = []
-    for j in range(len(syms.z)):
+    for j in range(len(syms.z)) if units is None else units:
         z_j, a_j = syms.z[j], syms.a[j]
         if layer == L and act.elementwise:
             dL_da = d.loss_gradient[j]
@@ -166,7 +172,7 @@ def delta_steps(d: Derivation, layer: int) -> tuple[Step, ...]:
             why = "softmax couples every output to z_j"
             if d.softmax_cross_entropy:
                 why += "; the targets sum to 1"
-            steps.append(_step(Partial(LOSS, z_j), (Terms(*terms), Terms(*values), delta[j]), why))
+            steps.append(_step(Partial(LOSS, z_j), (_terms(*terms), _terms(*values), delta[j]), why))
         else:
             above = d.symbols.layers[layer]
             z_next = d.pre_activations[layer]
@@ -176,14 +182,18 @@ def delta_steps(d: Derivation, layer: int) -> tuple[Step, ...]:
                 _step(
                     Partial(LOSS, z_j),
                     (
-                        Chain(Terms(*terms), Partial(a_j, z_j)),
-                        Chain(Terms(*values), d.activation_derivative(layer, j)),
+                        Chain(_terms(*terms), Partial(a_j, z_j)),
+                        Chain(_terms(*values), d.activation_derivative(layer, j)),
                         delta[j],
                     ),
                     f"a_j feeds every unit of layer {layer + 1}",
                 )
             )
-        steps[-1] = _step(syms.delta[j], (steps[-1].lhs, *steps[-1].rhs), steps[-1].why)
+        last = steps[-1]
+        rhs = last.rhs
+        if isinstance(rhs[-2], Chain) and sympy.Mul(*rhs[-2].args) == rhs[-1]:
+            rhs = rhs[:-1]  # the product written out again adds nothing
+        steps[-1] = _step(syms.delta[j], (last.lhs, *rhs), last.why)
     return tuple(steps)
 
 
@@ -193,25 +203,32 @@ def parameter_chain(d: Derivation, kind: str, layer: int, row: int, col: int) ->
     z_j = syms.z[row]
     theta = syms.W[row, col] if kind == "W" else syms.b[row]
     local = _local(d.pre_activations[layer - 1][row], theta)
-    result = syms.delta[row] * local
-    rhs = [Chain(Partial(LOSS, z_j), Partial(z_j, theta)), Chain(syms.delta[row], local), result]
+    result = Chain(syms.delta[row], local) if local != 1 else syms.delta[row]
+    rhs = [Chain(Partial(LOSS, z_j), Partial(z_j, theta)), result]
     if d.network.parameter_count() <= SHOW_INTERMEDIATE_UP_TO:
         value = d.deltas_intermediate[layer - 1][row] * local
-        if value != result:
+        if value != syms.delta[row] * local:
             rhs.append(value)
     why = f"{'w' if kind == 'W' else 'b'} enters L only through z_j; dz_j/d{'w_jk = a_k' if kind == 'W' else 'b_j = 1'}"
     return (_step(Partial(LOSS, theta), tuple(rhs), why),)
 
 
-def scalar_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
+def scalar_sections(
+    d: Derivation, wrt: str | None, entry: tuple[int, int] | None = None
+) -> tuple[Section, ...]:
+    """Forward pass, derivatives used, the δ's needed and the gradients asked for.
+
+    ``entry`` (1-based row, col) narrows ``wrt`` to one scalar.
+    """
     L = d.network.depth
     lowest = int(wrt[1:]) if wrt else 1
     sections = [forward_section(d), _section("Derivatives used", identity_steps(d))]
     for layer in range(L, lowest - 1, -1):
         sections.append(
             _section(
-                f"Error of layer {layer}: delta^({layer}) = dL/dz^({layer})",
-                delta_steps(d, layer),
+                f"Errors of layer {layer}: "
+                f"$\\delta^{{({layer})}} = \\partial L / \\partial z^{{({layer})}}$",
+                delta_steps(d, layer, (entry[0] - 1,) if entry and layer == lowest else None),
             )
         )
     for layer in range(L, lowest - 1, -1):
@@ -219,6 +236,9 @@ def scalar_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
         steps: list[Step] = []
         for name in names:
             shape = d.network.parameter_shapes()[name]
+            if entry is not None:
+                steps.extend(parameter_chain(d, name[0], layer, entry[0] - 1, entry[1] - 1))
+                continue
             for row in range(shape[0]):
                 for col in range(shape[1] if len(shape) == 2 else 1):
                     steps.extend(parameter_chain(d, name[0], layer, row, col))
@@ -251,7 +271,7 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     backward: list[Step] = []
     out = d.matrix_symbols(L)
     n_L = sizes[-1]
-    grad_a = Named(r"\nabla_{a^{(%d)}} L" % L, f"∇_a⁽{L}⁾L", n_L, 1)
+    grad_a = Named(r"\nabla_{a^{(%d)}} L" % L, f"∇_{unicode_name(f'a{L}')}L", n_L, 1)
     act = net.output_activation
     term = net.loss.term_derivative.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: n_L})
     backward.append(_step(grad_a, (Named(r"\left[%s\right]_{j}" % sympy.latex(term), f"[{term}]_j", n_L, 1),), "loss derivative per output unit", (), (n_L, 1)))
@@ -274,7 +294,7 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
             _step(
                 out["delta"],
                 rhs,
-                "BP1 with the softmax Jacobian diag(a) - a a^T"
+                "BP1 with the softmax Jacobian $J = \\operatorname{diag}(a) - a a^{\\top}$"
                 + ("; with cross-entropy it is a - y" if d.softmax_cross_entropy else ""),
                 ((n_L, n_L), (n_L, 1)),
                 (n_L, 1),
@@ -310,6 +330,9 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
             )
     return (
         _section("Forward pass (matrix form)", tuple(forward)),
-        _section("Backward pass: the errors delta^(l) = dL/dz^(l)", tuple(backward)),
+        _section(
+            "Backward pass: the errors $\\delta^{(l)} = \\partial L / \\partial z^{(l)}$",
+            tuple(backward),
+        ),
         _section("Gradients", tuple(grads)),
     )

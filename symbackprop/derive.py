@@ -31,7 +31,7 @@ import sympy
 from sympy import MatrixSymbol
 
 from .errors import UnknownParameterError
-from .symbols import NetworkSymbols, network_symbols
+from .symbols import NetworkSymbols, network_symbols, parse_wrt
 
 if TYPE_CHECKING:
     from .spec import Network
@@ -259,16 +259,37 @@ class Derivation:
     # -- printing -------------------------------------------------------------
 
     def sections(self, wrt: str | None = None, level: str = "scalar") -> tuple[Section, ...]:
-        """The derivation as printable data (see :mod:`symbackprop.printing`)."""
+        """The derivation as printable data (see :mod:`symbackprop.printing`).
+
+        ``wrt`` names one parameter (``W2``) or one entry of it (``W2[1,2]``,
+        1-based); ``level`` is ``"scalar"`` (entry by entry) or ``"matrix"``.
+        """
         if level not in LEVELS:
             raise ValueError(f"unknown level {level!r}; expected scalar or matrix")
-        if wrt is not None:
-            self._check_parameter(wrt)
+        name, entry = self._parse_wrt(wrt)
         from .chain import matrix_sections, scalar_sections
 
         if level == "matrix":
-            return matrix_sections(self, wrt)
-        return scalar_sections(self, wrt)
+            return matrix_sections(self, name)
+        return scalar_sections(self, name, entry)
+
+    def _parse_wrt(self, wrt: str | None) -> tuple[str | None, tuple[int, int] | None]:
+        if wrt is None:
+            return None, None
+        try:
+            name, entry = parse_wrt(wrt)
+        except ValueError as exc:
+            raise UnknownParameterError(str(exc)) from None
+        kind, _ = self._check_parameter(name)
+        if entry is None:
+            return name, None
+        shape = self.network.parameter_shapes()[name]
+        if len(entry) != len(shape) or not all(1 <= i <= n for i, n in zip(entry, shape, strict=True)):
+            wanted = f"{name}[row,col]" if kind == "W" else f"{name}[row]"
+            raise UnknownParameterError(
+                f"{wrt!r} is outside {name}, whose shape is {shape}; give {wanted} with 1-based indices"
+            )
+        return name, (entry[0], entry[1] if kind == "W" else 1)
 
     def latex(self, wrt: str | None = None, level: str = "scalar", **settings: Any) -> str:
         from .printing import LatexWriter

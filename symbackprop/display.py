@@ -52,20 +52,25 @@ class Chain(sympy.Expr):
     def __new__(cls, *factors):
         return sympy.Expr.__new__(cls, *map(sympy.sympify, factors))
 
+    def _needs_parentheses(self, index: int, arg) -> bool:
+        if isinstance(arg, sympy.Add | Terms):
+            return True
+        return index > 0 and arg.could_extract_minus_sign()
+
     def _latex(self, printer):
         parts = []
-        for arg in self.args:
+        for index, arg in enumerate(self.args):
             text = printer._print(arg)
-            if isinstance(arg, sympy.Add | Terms):
+            if self._needs_parentheses(index, arg):
                 text = rf"\left({text}\right)"
             parts.append(text)
         return r" \cdot ".join(parts)
 
     def _sympystr(self, printer):
         parts = []
-        for arg in self.args:
+        for index, arg in enumerate(self.args):
             text = printer._print(arg)
-            if isinstance(arg, sympy.Add | Terms):
+            if self._needs_parentheses(index, arg):
                 text = f"({text})"
             parts.append(text)
         return " · ".join(parts)

@@ -197,3 +197,27 @@ def network_symbols(sizes: tuple[int, ...], bias: bool) -> NetworkSymbols:
     return NetworkSymbols(
         x=column("x", None, sizes[0]), y=column("y", None, sizes[-1]), layers=tuple(layers)
     )
+
+
+_WRT = re.compile(r"^\s*([Wb])(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")
+
+
+def parse_wrt(text: str) -> tuple[str, tuple[int, ...] | None]:
+    """Split ``W2[1,2]`` into ``("W2", (1, 2))``; ``b1[3]`` and plain ``W2`` work too.
+
+    Indices are 1-based as printed.  Raises ValueError for anything else.
+
+    >>> parse_wrt("W2[1,2]"), parse_wrt("b1"), parse_wrt("b1[3]")
+    (('W2', (1, 2)), ('b1', None), ('b1', (3,)))
+    """
+    m = _WRT.match(text)
+    if not m:
+        raise ValueError(
+            f"cannot read the parameter {text!r}; expected a name such as W2 or b1, "
+            "optionally with a 1-based entry such as W2[1,2] or b1[3]"
+        )
+    kind, layer, row, col = m.groups()
+    name = f"{kind}{layer}"
+    if row is None:
+        return name, None
+    return name, (int(row),) if col is None else (int(row), int(col))

@@ -1,0 +1,182 @@
+"""LaTeX printing of expressions and derivations.
+
+``LatexPrinter`` is SymPy's printer with the project's symbol names
+(``w^{(2)}_{12}``, ``\\delta^{(1)}``), ⊙ for the Hadamard product, ``^{\\top}``
+for transposes and Iverson brackets for the ReLU derivative.  ``LatexWriter``
+walks a derivation's sections and emits amsmath ``align*`` blocks, one step
+per line with a short justification.
+
+>>> import sympy
+>>> latex(sympy.Symbol("w2_12") * sympy.Symbol("delta1_1"))
+'\\\\delta^{(1)}_{1} w^{(2)}_{12}'
+>>> latex(sympy.Heaviside(sympy.Symbol("z1_1"), 0))
+'\\\\left[z^{(1)}_{1} > 0\\\\right]'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sympy
+from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
+
+from ..symbols import latex_name
+
+_LETTER_INDEX = re.compile(r"^(w|b|z|a|delta)(\d+)_([a-z]{1,2})$")
+_STEMS = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
+
+
+def symbol_latex(name: str) -> str | None:
+    """The LaTeX of a project name, or None when the name is not one of ours."""
+    m = _LETTER_INDEX.match(name)
+    if m:
+        stem, layer, index = m.groups()
+        return f"{_STEMS[stem]}^{{({layer})}}_{{{index}}}"
+    text = latex_name(name)
+    return None if text == name else text
+
+
+class LatexPrinter(_SympyLatexPrinter):
+    """SymPy's LaTeX printer speaking the project's notation."""
+
+    printmethod = "_latex"
+
+    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
+        if expr in self._settings["symbol_names"]:
+            return self._settings["symbol_names"][expr]
+        return symbol_latex(expr.name) or super()._print_Symbol(expr, style)
+
+    def _print_MatrixSymbol(self, expr: Any) -> str:
+        return symbol_latex(expr.name) or super()._print_MatrixSymbol(expr)
+
+    def _print_Transpose(self, expr: Any) -> str:
+        inner = self._print(expr.arg)
+        if "^" not in inner and " " not in inner:
+            return f"{inner}^{{\\top}}"
+        return rf"\left({inner}\right)^{{\top}}"
+
+    def _print_HadamardProduct(self, expr: Any) -> str:
+        parts = []
+        for arg in expr.args:
+            text = self._print(arg)
+            if isinstance(arg, sympy.MatAdd | sympy.MatMul | sympy.HadamardProduct):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        return r" \odot ".join(parts)
+
+    def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:
+        text = rf"\left[{self._print(expr.args[0])} > 0\right]"
+        return f"{text}^{{{self._print(exp)}}}" if exp is not None else text
+
+    def _print_KroneckerDelta(self, expr: Any, exp: Any = None) -> str:
+        i, j = expr.args[:2]
+        return rf"\left[{self._print(i)} = {self._print(j)}\right]"
+
+    def _print_Indexed(self, expr: Any) -> str:
+        base = self._print(expr.base.label)
+        indices = ",".join(self._print(i) for i in expr.indices)
+        return f"{base}_{{{indices}}}"
+
+
+def latex(expr: Any, **settings: Any) -> str:
+    """LaTeX of one expression in the project's notation."""
+    return LatexPrinter(settings).doprint(expr)
+
+
+def text_to_latex(text: str) -> str:
+    """Plain words with ``$…$`` math segments -> LaTeX (words escaped, math kept)."""
+    parts = text.split("$")
+    out = []
+    for index, part in enumerate(parts):
+        out.append(f"${part}$" if index % 2 else _escape(part))
+    return "".join(out)
+
+
+def _escape(words: str) -> str:
+    for char, repl in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
+                       ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"), ("~", r"\~{}")):
+        words = words.replace(char, repl)
+    return words
+
+
+def shape_note(step: Any, times: str = r"\times") -> str:
+    """``(3 × 1)(1 × 2) → (3 × 2)`` for a matrix-level step, or ''."""
+    if step.result_shape is None:
+        return ""
+    factors = "".join(f"({r} {times} {c})" for r, c in step.shapes)
+    result = f"({step.result_shape[0]} {times} {step.result_shape[1]})"
+    return f"{factors} \\to {result}" if factors else result
+
+
+class LatexWriter:
+    """Renders derivation sections as LaTeX (amsmath ``align*``)."""
+
+    _default_settings: dict[str, Any] = {
+        "justify": True,  # the short \text{} reason at the end of each step
+        "shapes": True,  # shapes of matrix-level factors
+        "heading": r"\section*",
+        "printer": {},  # settings for LatexPrinter
+    }
+
+    def __init__(self, **settings: Any):
+        unknown = set(settings) - set(self._default_settings)
+        if unknown:
+            raise TypeError(f"unknown LatexWriter setting(s): {', '.join(sorted(unknown))}")
+        self.settings = {**self._default_settings, **settings}
+        self.printer = LatexPrinter(self.settings["printer"])
+
+    def expr(self, value: Any) -> str:
+        return self.printer.doprint(value)
+
+    def step_lines(self, step: Any) -> list[str]:
+        lines = []
+        for index, rhs in enumerate(step.rhs):
+            lhs = self.expr(step.lhs) if index == 0 else ""
+            lines.append(f"{lhs} &= {self.expr(rhs)}")
+        notes = []
+        if self.settings["justify"] and step.why:
+            notes.append(rf"\text{{{text_to_latex(step.why)}}}")
+        if self.settings["shapes"] and step.result_shape is not None:
+            notes.append(shape_note(step))
+        if notes:
+            lines[-1] += r" && " + r"\quad ".join(notes)
+        return lines
+
+    def align(self, steps: Any) -> str:
+        lines = [line for step in steps for line in self.step_lines(step)]
+        if not lines:
+            return ""
+        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+    def section(self, section: Any) -> str:
+        parts = [f"{self.settings['heading']}{{{text_to_latex(section.title)}}}"]
+        if section.intro:
+            parts.append(text_to_latex(section.intro))
+        block = self.align(section.steps)
+        if block:
+            parts.append(block)
+        return "\n".join(parts)
+
+    def document_body(self, derivation: Any, sections: Any) -> str:
+        return "\n\n".join(self.section(s) for s in sections) + "\n"
+
+    def equations_only(self, sections: Any) -> str:
+        return self.align([step for section in sections for step in section.steps])
+
+    def document(self, derivation: Any, sections: Any, title: str = "") -> str:
+        """A standalone document that pdflatex compiles."""
+        title = title or f"Backpropagation for the {derivation.network.describe()} network"
+        return (
+            "\\documentclass[11pt]{article}\n"
+            "\\usepackage[T1]{fontenc}\n"
+            "\\usepackage[margin=2cm,landscape]{geometry}\n"
+            "\\usepackage{amsmath,amssymb}\n"
+            "\\allowdisplaybreaks\n"
+            f"\\title{{{_escape(title)}}}\n\\date{{}}\n"
+            "\\begin{document}\n\\maketitle\n"
+            + self.document_body(derivation, sections)
+            + "\\end{document}\n"
+        )
+
+
