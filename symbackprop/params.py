@@ -1,0 +1,169 @@
+"""Network parameters: seeded initialisation, JSON reading and writing.
+
+Parameters are a dict ``name -> ndarray`` with the shapes of
+``Network.parameter_shapes()``: ``W<l>`` is (nₗ, nₗ₋₁) and ``b<l>`` is (nₗ,).
+On disk they are JSON as DESIGN.md describes, ``{"W1": [[...], ...], "b1": [...]}``.
+
+>>> from symbackprop import Network
+>>> net = Network.from_spec({"layers": [2, 3, 1], "activation": "sigmoid"})
+>>> params = init_params(net, seed=0)
+>>> {name: value.shape for name, value in params.items()}
+{'W1': (3, 2), 'b1': (3,), 'W2': (1, 3), 'b2': (1,)}
+>>> check_params({"W1": [[1.0, 2.0]], "b1": [0.0], "W2": [[1.0]], "b2": [0.0]}, net)
+Traceback (most recent call last):
+...
+symbackprop.errors.ShapeError: parameter W1 has shape (1, 2) but ... expects (3, 2)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import DataError, ShapeError, UnknownParameterError
+from .io import write_atomic
+
+if TYPE_CHECKING:
+    from .spec import Network
+
+SCHEMES = ("auto", "xavier", "glorot", "he", "zeros")
+# Rectifiers halve the variance that passes through a layer, so He et al. (2015)
+# double it at initialisation; saturating and linear units use Glorot & Bengio (2010).
+_RECTIFIERS = ("relu", "leaky_relu", "softplus")
+
+
+def _scheme_for(activation_name: str) -> str:
+    return "he" if activation_name.startswith(_RECTIFIERS) else "xavier"
+
+
+def init_params(
+    network: Network, seed: int | None = 0, scheme: str = "auto"
+) -> dict[str, np.ndarray]:
+    """Seeded random parameters: Glorot (Xavier) or He normal weights, zero biases.
+
+    ``scheme="auto"`` picks He for ReLU-family layers and Glorot for sigmoid,
+    tanh, softmax, identity and custom ones; ``"xavier"``/``"glorot"``, ``"he"``
+    or ``"zeros"`` force one rule for every layer.  The same seed gives the
+    same parameters on every machine (NumPy's PCG64 generator).
+    """
+    if scheme not in SCHEMES:
+        raise DataError(
+            f"unknown initialisation scheme {scheme!r}; expected one of {', '.join(SCHEMES)}"
+        )
+    rng = np.random.default_rng(seed)
+    params: dict[str, np.ndarray] = {}
+    for index, layer in enumerate(network.layers, start=1):
+        rule = _scheme_for(layer.activation.name) if scheme == "auto" else scheme
+        fan_in, fan_out = layer.inputs, layer.units
+        if rule == "he":
+            std = math.sqrt(2.0 / fan_in)
+        elif rule == "zeros":
+            std = 0.0
+        else:
+            std = math.sqrt(2.0 / (fan_in + fan_out))
+        params[f"W{index}"] = rng.standard_normal((fan_out, fan_in)) * std
+        if layer.bias:
+            params[f"b{index}"] = np.zeros(fan_out)
+    return params
+
+
+def check_params(
+    params: Mapping[str, Any], network: Network, source: str = ""
+) -> dict[str, np.ndarray]:
+    """Parameters as float64 arrays, after checking names, shapes and values.
+
+    A problem raises one error naming the parameter, its shape and the shape
+    the network expects; ``source`` (a file name) is added to the message.
+    """
+    where = f" in {source}" if source else ""
+    if not isinstance(params, Mapping):
+        raise DataError(
+            f"parameters{where} must be a mapping of names such as W1, b1 to arrays, "
+            f"got {type(params).__name__}"
+        )
+    expected = network.parameter_shapes()
+    unknown = [name for name in params if name not in expected]
+    if unknown:
+        raise UnknownParameterError(
+            f"unknown parameter {unknown[0]!r}{where}; this network has {', '.join(expected)}"
+        )
+    missing = [name for name in expected if name not in params]
+    if missing:
+        raise DataError(
+            f"parameter {missing[0]} is missing{where}; this network needs {', '.join(expected)}"
+        )
+    out: dict[str, np.ndarray] = {}
+    for name, shape in expected.items():
+        value = params[name]
+        try:
+            array = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"parameter {name}{where} must be a {_describe(shape)} of numbers, "
+                f"got {_short(value)}"
+            ) from None
+        if array.shape != shape:
+            raise ShapeError(
+                f"parameter {name}{where} has shape {array.shape} but this network "
+                f"({network.describe()}) expects {shape}"
+            )
+        if not np.all(np.isfinite(array)):
+            raise DataError(f"parameter {name}{where} contains a value that is not a finite number")
+        out[name] = array
+    return out
+
+
+def load_params(path: str | Path, network: Network) -> dict[str, np.ndarray]:
+    """Read parameters from a JSON file and check them against ``network``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(
+            f"cannot read parameter file {str(path)!r}: {exc.strerror or exc}"
+        ) from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"parameter file {str(path)!r} is not valid JSON: {exc}") from None
+    return check_params(raw, network, source=repr(str(path)))
+
+
+def params_to_lists(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters (or gradients) as nested lists of floats, ready for ``json.dumps``."""
+    return {name: np.asarray(value, dtype=np.float64).tolist() for name, value in params.items()}
+
+
+def params_to_json(params: Mapping[str, Any]) -> str:
+    """The JSON text of parameters in the DESIGN.md form, one parameter per line.
+
+    >>> print(params_to_json({"W1": np.array([[0.15, 0.2]]), "b1": np.array([0.35])}))
+    {
+      "W1": [[0.15, 0.2]],
+      "b1": [0.35]
+    }
+    """
+    lines = [
+        f"  {json.dumps(name)}: {json.dumps(value)}"
+        for name, value in params_to_lists(params).items()
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def save_params(path: str | Path, params: Mapping[str, Any], force: bool = False) -> Path:
+    """Write parameters as JSON, atomically; an existing file is replaced only with ``force``."""
+    return write_atomic(path, params_to_json(params) + "\n", force=force)
+
+
+def _describe(shape: tuple[int, ...]) -> str:
+    return f"{shape[0]}×{shape[1]} list of rows" if len(shape) == 2 else f"list of {shape[0]}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
