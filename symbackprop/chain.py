@@ -16,6 +16,7 @@ from sympy import HadamardProduct, MatrixSymbol, Transpose
 from .activations import S, T
 from .display import Applied, Chain, Elementwise, Named, Partial, Terms
 from .losses import A, N, Y
+from .printing import latex, text
 from .symbols import unicode_name
 
 if TYPE_CHECKING:
@@ -271,10 +272,10 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     backward: list[Step] = []
     out = d.matrix_symbols(L)
     n_L = sizes[-1]
-    grad_a = Named(r"\nabla_{a^{(%d)}} L" % L, f"∇_{unicode_name(f'a{L}')}L", n_L, 1)
+    grad_a = Named(rf"\nabla_{{a^{{({L})}}}} L", f"∇_{unicode_name(f'a{L}')}L", n_L, 1)
     act = net.output_activation
     term = net.loss.term_derivative.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: n_L})
-    backward.append(_step(grad_a, (Named(r"\left[%s\right]_{j}" % sympy.latex(term), f"[{term}]_j", n_L, 1),), "loss derivative per output unit", (), (n_L, 1)))
+    backward.append(_step(grad_a, (Named(rf"\left[{latex(term)}\right]_{{j}}", f"[{text(term)}]_j", n_L, 1),), "loss derivative per output unit", (), (n_L, 1)))
     if act.elementwise:
         backward.append(
             _step(

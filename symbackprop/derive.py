@@ -128,14 +128,14 @@ class Derivation:
         syms = self.symbols
         out: list[sympy.ImmutableMatrix] = [None] * L  # type: ignore[list-item]
         out[L - 1] = self._output_delta()
-        for l in range(L - 1, 0, -1):
-            W_next = syms.layers[l].W
-            delta_next = syms.layers[l].delta
+        for layer in range(L - 1, 0, -1):
+            W_next = syms.layers[layer].W
+            delta_next = syms.layers[layer].delta
             entries = []
-            for j in range(self.network.sizes[l]):
+            for j in range(self.network.sizes[layer]):
                 back = sympy.Add(*[W_next[i, j] * delta_next[i] for i in range(W_next.rows)])
-                entries.append(back * self.activation_derivative(l, j))
-            out[l - 1] = sympy.ImmutableMatrix(entries)
+                entries.append(back * self.activation_derivative(layer, j))
+            out[layer - 1] = sympy.ImmutableMatrix(entries)
         return tuple(out)
 
     def _output_delta(self) -> sympy.ImmutableMatrix:
@@ -166,9 +166,9 @@ class Derivation:
         L = self.network.depth
         out: list[sympy.ImmutableMatrix] = [None] * L  # type: ignore[list-item]
         out[L - 1] = self.deltas[L - 1]
-        for l in range(L - 1, 0, -1):
-            above = dict(zip(self.symbols.layers[l].delta, out[l], strict=True))
-            out[l - 1] = self.deltas[l - 1].xreplace(above)
+        for layer in range(L - 1, 0, -1):
+            above = dict(zip(self.symbols.layers[layer].delta, out[layer], strict=True))
+            out[layer - 1] = self.deltas[layer - 1].xreplace(above)
         return tuple(out)
 
     @cached_property
@@ -219,10 +219,7 @@ class Derivation:
             delta = self.symbols.layers[layer - 1].delta
         else:
             delta = self.deltas_intermediate[layer - 1]
-        if kind == "W":
-            grad = delta * self.symbols.activations(layer - 1).T
-        else:
-            grad = delta
+        grad = delta * self.symbols.activations(layer - 1).T if kind == "W" else delta
         if form == "expanded":
             grad = grad.xreplace(self.forward_values)
         return sympy.Matrix(grad)

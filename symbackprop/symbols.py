@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import sympy
 
@@ -83,7 +83,7 @@ def parse_name(name: str) -> tuple[str, int | None, tuple[int, ...]]:
     raise ValueError(f"{name!r} is not a symbackprop scalar name")
 
 
-@lru_cache(maxsize=None)
+@cache
 def latex_name(name: str) -> str:
     """LaTeX form of a scalar or matrix-level name; other names unchanged."""
     m = _MATRIX.match(name)
@@ -101,7 +101,7 @@ def latex_name(name: str) -> str:
     return f"{LAYER_STEMS[stem][0]}^{{({layer})}}_{{{sub}}}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def unicode_name(name: str) -> str:
     """Plain-text form with Unicode super- and subscripts: ``w⁽²⁾₁₂``."""
     m = _MATRIX.match(name)
