@@ -14,7 +14,7 @@ import sympy
 from sympy import HadamardProduct, MatrixSymbol, Transpose
 
 from .activations import S, T
-from .display import Applied, Chain, Elementwise, Named, Partial, Terms
+from .display import Applied, Chain, Elementwise, Named, Partial, Terms, value
 from .losses import A, N, Y
 from .printing import latex, text
 from .symbols import unicode_name
@@ -74,9 +74,11 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
         why = "differentiated by SymPy"
         if act.derivative_of_output is not None and act.name != "relu":
             as_output = act.derivative_of_output.subs(S, Applied(act.latex_symbol, act.text_symbol, T))
-            assert sympy.simplify(act.derivative - act.derivative_of_output.subs(S, act.expr)) == 0
-            rhs.append(as_output)
-            why = "so with a = sigma(z) the factor is written in a"
+            in_output = act.derivative_of_output.subs(S, act.expr)
+            assert sympy.simplify(act.derivative - in_output) == 0
+            if in_output != act.derivative:  # tanh' is already written in tanh
+                rhs.append(as_output)
+            why = "so with $a = " + act.latex_symbol + "(z)$ the factor is written in $a$"
         if act.name == "relu":
             why = "ReLU'(0) is taken as 0"
         if act.slope is not None:
@@ -192,7 +194,7 @@ def delta_steps(d: Derivation, layer: int, units: tuple[int, ...] | None = None)
             )
         last = steps[-1]
         rhs = last.rhs
-        if isinstance(rhs[-2], Chain) and sympy.Mul(*rhs[-2].args) == rhs[-1]:
+        if value(rhs[-2]) == rhs[-1]:
             rhs = rhs[:-1]  # the product written out again adds nothing
         steps[-1] = _step(syms.delta[j], (last.lhs, *rhs), last.why)
     return tuple(steps)

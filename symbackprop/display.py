@@ -27,6 +27,15 @@ def _flag(value) -> sympy.Basic:
     return sympy.true if bool(value) else sympy.false
 
 
+def value(expr):
+    """The ordinary SymPy value of a displayed chain or sum (Chain -> Mul, Terms -> Add)."""
+    if isinstance(expr, Chain):
+        return sympy.Mul(*[value(arg) for arg in expr.args])
+    if isinstance(expr, Terms):
+        return sympy.Add(*[value(arg) for arg in expr.args])
+    return expr
+
+
 class Partial(sympy.Expr):
     """∂num/∂den, never evaluated."""
 
