@@ -65,7 +65,7 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
                 _step(
                     Partial(a[_I], z[_J]),
                     (a[_I] * (sympy.KroneckerDelta(_I, _J) - a[_J]),),
-                    "softmax Jacobian, from a_i = exp(z_i) / sum_k exp(z_k)",
+                    r"softmax Jacobian, from $a_i = e^{z_i} / \sum_k e^{z_k}$",
                 )
             )
             continue
@@ -80,9 +80,9 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
                 rhs.append(as_output)
             why = "so with $a = " + act.latex_symbol + "(z)$ the factor is written in $a$"
         if act.name == "relu":
-            why = "ReLU'(0) is taken as 0"
+            why = r"$\operatorname{ReLU}'(0)$ is taken as 0"
         if act.slope is not None:
-            why = f"slope {act.slope:g} for t <= 0; the derivative at 0 is taken as the slope"
+            why = f"slope {act.slope:g} for $t \\le 0$; the derivative at 0 is taken as the slope"
         steps.append(_step(lhs, tuple(rhs), why))
         del layer_index
     term = d.network.loss.term_derivative
@@ -104,7 +104,7 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
                     -y[_J] + a[_J] * sympy.Sum(y[_I], (_I, 1, n)),
                     a[_J] - y[_J],
                 ),
-                "softmax with cross-entropy: the targets sum to 1",
+                r"softmax with cross-entropy: the targets sum to 1, $\sum_i y_i = 1$",
             )
         )
     return tuple(steps)
@@ -162,7 +162,7 @@ def delta_steps(d: Derivation, layer: int, units: tuple[int, ...] | None = None)
                 _step(
                     Partial(LOSS, z_j),
                     (Chain(Partial(LOSS, a_j), Partial(a_j, z_j)), Chain(dL_da, da_dz), delta[j]),
-                    "z_j reaches L only through a_j",
+                    "$z_j$ reaches $L$ only through $a_j$",
                 )
             )
         elif layer == L:
@@ -172,9 +172,9 @@ def delta_steps(d: Derivation, layer: int, units: tuple[int, ...] | None = None)
                 Chain(d.loss_gradient[i], syms.a[i] * (sympy.KroneckerDelta(i, j) - syms.a[j]))
                 for i in range(n)
             ]
-            why = "softmax couples every output to z_j"
+            why = "softmax couples every output to $z_j$"
             if d.softmax_cross_entropy:
-                why += "; the targets sum to 1"
+                why += r"; the targets sum to 1, $\sum_i y_i = 1$"
             steps.append(_step(Partial(LOSS, z_j), (_terms(*terms), _terms(*values), delta[j]), why))
         else:
             above = d.symbols.layers[layer]
@@ -189,7 +189,7 @@ def delta_steps(d: Derivation, layer: int, units: tuple[int, ...] | None = None)
                         Chain(_terms(*values), d.activation_derivative(layer, j)),
                         delta[j],
                     ),
-                    f"a_j feeds every unit of layer {layer + 1}",
+                    f"$a_j$ feeds every unit of layer {layer + 1}",
                 )
             )
         last = steps[-1]
@@ -212,7 +212,10 @@ def parameter_chain(d: Derivation, kind: str, layer: int, row: int, col: int) ->
         value = d.deltas_intermediate[layer - 1][row] * local
         if value != syms.delta[row] * local:
             rhs.append(value)
-    why = f"{'w' if kind == 'W' else 'b'} enters L only through z_j; dz_j/d{'w_jk = a_k' if kind == 'W' else 'b_j = 1'}"
+    if kind == "W":
+        why = r"$w_{jk}$ enters $L$ only through $z_j$, and $\partial z_j / \partial w_{jk} = a_k$"
+    else:
+        why = r"$b_j$ enters $L$ only through $z_j$, and $\partial z_j / \partial b_j = 1$"
     return (_step(Partial(LOSS, theta), tuple(rhs), why),)
 
 

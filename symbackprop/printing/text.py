@@ -83,6 +83,15 @@ class TextPrinter(StrPrinter):
     def _print_Heaviside(self, expr: Any) -> str:
         return f"[{self._print(expr.args[0])} > 0]"
 
+    def _print_Piecewise(self, expr: Any) -> str:
+        parts = []
+        for value, condition in expr.args:
+            if condition == sympy.true:
+                parts.append(f"{self._print(value)} otherwise")
+            else:
+                parts.append(f"{self._print(value)} if {self._print(condition)}")
+        return "{" + ", ".join(parts) + "}"
+
     def _print_KroneckerDelta(self, expr: Any) -> str:
         return f"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
 
@@ -99,7 +108,7 @@ def text(expr: Any) -> str:
 _MACROS = [
     (r"\partial", "∂"), (r"\delta", "δ"), (r"\sigma", "σ"), (r"\odot", "⊙"), (r"\top", "ᵀ"),
     (r"\nabla", "∇"), (r"\cdot", "·"), (r"\times", "×"), (r"\to", "→"), (r"\alpha", "α"),
-    (r"\theta", "θ"), (r"\leftarrow", "←"), (r"\sum", "Σ"),
+    (r"\theta", "θ"), (r"\leftarrow", "←"), (r"\le", "≤"), (r"\sum", "Σ"),
 ]
 
 
