@@ -1,0 +1,205 @@
+"""Small data sets for training: the teacher network, XOR and spirals.
+
+Each function returns a frozen :class:`Dataset` that unpacks as ``X, Y``
+(rows are samples), with a sentence saying what it is.
+
+* ``teacher(net)``: the experiment of "Beginner Deep Learning Maths".  A
+  randomly initialised network of *another* shape (same inputs and outputs,
+  different hidden layers) labels random inputs; the network being trained,
+  the student, learns to mimic it.  The student cannot copy the teacher's
+  weights, so a falling loss shows that gradient descent finds a function,
+  not a memorised set of numbers.
+* ``xor()``: the four points that no network without a hidden layer can fit.
+* ``spirals()``: interleaved spiral arms, one class per arm, one-hot targets.
+
+>>> from symbackprop import models
+>>> X, Y = teacher(models.beginner(), n_samples=5, seed=1)
+>>> X.shape, Y.shape
+((5, 2), (5, 2))
+>>> teacher(models.beginner()).teacher.sizes
+(2, 4, 2)
+>>> X, Y = xor()
+>>> Y.ravel().tolist()
+[0.0, 1.0, 1.0, 0.0]
+>>> spirals(n_samples=6, classes=3).Y.sum(axis=0).tolist()
+[2.0, 2.0, 2.0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError
+from .spec import Network
+
+NAMES = ("teacher", "xor", "spirals")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Samples ``X`` (n × n₀) and targets ``Y`` (n × n_L), and where they come from."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    name: str
+    description: str
+    teacher: Network | None = None
+    teacher_params: dict[str, np.ndarray] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for array in (self.X, self.Y):
+            array.setflags(write=False)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        yield self.X
+        yield self.Y
+
+
+# -- the teacher -------------------------------------------------------------------
+
+
+def teacher(
+    network: Network,
+    n_samples: int = 200,
+    seed: int = 0,
+    hidden: tuple[int, ...] | None = None,
+    weight_scale: float = 2.0,
+) -> Dataset:
+    """Inputs drawn from N(0, 1), labelled by a random network of another shape.
+
+    The teacher has the student's input and output sizes and activations,
+    and by default a single hidden layer one unit wider than the student's
+    widest: never the student's shape.  Its outputs come from its own
+    compiled network.
+    Its weights are drawn from N(0, weight_scale²), large enough that the
+    function it computes is clearly nonlinear.
+    """
+    n_samples = _count(n_samples, "n_samples")
+    sizes = network.sizes
+    if hidden is None:
+        hidden = (max(sizes[1:-1], default=2) + 1,)
+    teacher_sizes = (sizes[0], *hidden, sizes[-1])
+    if tuple(teacher_sizes) == tuple(sizes):
+        raise DataError(f"the teacher must have another shape than the student, got {sizes}")
+    # The student's own activations, so targets lie where its outputs can reach:
+    # in (0, 1) for sigmoid, on the simplex for softmax.
+    hidden_act = network.layers[0].activation if network.depth > 1 else "tanh"
+    output_act = network.output_activation
+    teacher_net = Network.from_layers(
+        teacher_sizes,
+        activation=hidden_act,
+        output_activation=output_act,
+        loss=network.loss,
+        bias=network.bias,
+        name="teacher",
+    )
+    rng_params, rng_x = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    params: dict[str, np.ndarray] = {}
+    for index, layer in enumerate(teacher_net.layers, start=1):
+        params[f"W{index}"] = weight_scale * rng_params.standard_normal((layer.units, layer.inputs))
+        if layer.bias:
+            params[f"b{index}"] = weight_scale * rng_params.standard_normal(layer.units)
+    X = rng_x.standard_normal((n_samples, sizes[0]))
+    Y = teacher_net.compile().predict(params, X)
+    shape = "-".join(map(str, teacher_sizes))
+    acts = "/".join(layer.activation.name for layer in teacher_net.layers)
+    return Dataset(
+        X,
+        Y,
+        "teacher",
+        f"{n_samples} samples labelled by a random {shape} {acts} teacher "
+        f"network (seed {seed})",
+        teacher_net,
+        params,
+    )
+
+
+# -- XOR and spirals -----------------------------------------------------------------
+
+
+def xor(outputs: int = 1) -> Dataset:
+    """The XOR truth table: one target column, or two one-hot columns for softmax."""
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    labels = np.array([0, 1, 1, 0])
+    if outputs == 1:
+        Y = labels[:, None].astype(np.float64)
+    elif outputs == 2:
+        Y = np.eye(2)[labels]
+    else:
+        raise DataError(f"XOR has 1 output (or 2 one-hot outputs), not {outputs}")
+    return Dataset(X, Y, "xor", "the four XOR points")
+
+
+def spirals(
+    n_samples: int = 300, classes: int = 3, noise: float = 0.15, turns: float = 0.75, seed: int = 0
+) -> Dataset:
+    """Points on ``classes`` interleaved spiral arms in the plane, one-hot targets.
+
+    Arm k starts at angle 2πk/classes near the origin and winds ``turns``
+    of a full turn while the radius grows to 1; ``noise`` (radians) jitters
+    the angle.  No straight line separates two arms, so a network needs its
+    hidden layers to classify them.
+    """
+    n_samples = _count(n_samples, "n_samples")
+    classes = _count(classes, "classes")
+    if classes < 2:
+        raise DataError(f"spirals needs at least 2 classes, got {classes}")
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n_samples) % classes
+    radius = np.empty(n_samples)
+    for k in range(classes):
+        members = labels == k
+        radius[members] = np.linspace(0.1, 1.0, int(members.sum()))
+    angle = 2 * math.pi * (labels / classes + turns * radius) + noise * rng.standard_normal(n_samples)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    Y = np.eye(classes)[labels]
+    return Dataset(X, Y, "spirals", f"{n_samples} points on {classes} spiral arms (seed {seed})")
+
+
+def accuracy(outputs: np.ndarray, Y: np.ndarray) -> float:
+    """The share of rows whose largest output is at the target's largest entry.
+
+    One output column is read as a probability thresholded at 0.5.
+
+    >>> accuracy(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([[1.0, 0.0], [1.0, 0.0]]))
+    0.5
+    """
+    outputs, Y = np.asarray(outputs), np.asarray(Y)
+    if Y.shape[1] == 1:
+        return float(np.mean((outputs[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
+    return float(np.mean(outputs.argmax(axis=1) == Y.argmax(axis=1)))
+
+
+# -- by name, as the command line asks ---------------------------------------------
+
+
+def by_name(name: str, network: Network, n_samples: int = 200, seed: int = 0) -> Dataset:
+    """``teacher``, ``xor`` or ``spirals`` shaped for ``network``, or a DataError saying why not."""
+    sizes = network.sizes
+    if name == "teacher":
+        return teacher(network, n_samples, seed)
+    if name == "xor":
+        if sizes[0] != 2 or sizes[-1] not in (1, 2):
+            raise DataError(
+                f"xor needs a network with 2 inputs and 1 or 2 outputs, got {'-'.join(map(str, sizes))}"
+            )
+        return xor(sizes[-1])
+    if name == "spirals":
+        if sizes[0] != 2 or sizes[-1] < 2:
+            raise DataError(
+                "spirals needs a network with 2 inputs and one output per class (at least 2), "
+                f"got {'-'.join(map(str, sizes))}"
+            )
+        return spirals(n_samples, classes=sizes[-1], seed=seed)
+    raise DataError(f"unknown data set {name!r}; expected one of {', '.join(NAMES)} or a file")
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise DataError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return int(value)

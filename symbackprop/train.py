@@ -1,0 +1,368 @@
+"""Training with the compiled symbolic gradients.
+
+``train`` runs gradient descent (full batch by default, as in the articles;
+minibatches when ``batch_size`` is given) with plain SGD, momentum or Adam,
+and returns a frozen :class:`TrainResult`: the new parameters, the training
+loss before the first epoch and after each one, and why it stopped.  It
+never changes the arrays it is given.
+
+Two ways of stopping early are part of the contract: Ctrl-C keeps the
+parameters of the last finished epoch, and a loss that becomes NaN or
+explodes stops the run with a sentence suggesting a smaller learning rate
+(keeping the parameters from before the blow-up).
+
+>>> import numpy as np
+>>> import symbackprop as sbp
+>>> net = sbp.Network.from_spec({"layers": [1, 1], "activation": "identity"})
+>>> X = np.array([[0.0], [1.0], [2.0]]); Y = 2 * X + 1
+>>> result = sbp.train(net, X, Y, epochs=300, lr=0.2, progress=False)
+>>> result.stopped, result.final_loss < 1e-4 * result.initial_loss
+('completed', True)
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+import time
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError, ShapeError
+from .optimizers import Optimizer
+from .optimizers import optimizer as make_optimizer
+
+# A loss this many times its starting value (or above it when the start is
+# below 1) counts as exploding: a working run never gets there, and waiting
+# for the overflow to NaN only wastes time.
+EXPLODING_FACTOR = 1e3
+
+STOP_REASONS = ("completed", "interrupted", "diverged")
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """What the progress display and callbacks are told after each epoch."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    validation_loss: float | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The outcome of :func:`train`.
+
+    ``history[0]`` is the training loss before any update and ``history[k]``
+    the loss after epoch k (always over the whole training set, so full-batch
+    and minibatch runs are compared on the same footing).  ``params`` holds
+    read-only arrays: the result is a record, not a working buffer.
+    """
+
+    params: dict[str, np.ndarray]
+    history: tuple[float, ...]
+    validation_history: tuple[float, ...] | None
+    epochs: int
+    stopped: str
+    message: str
+    optimizer: str
+    lr: float
+    batch_size: int | None
+    seconds: float
+    n_train: int = 0
+    n_validation: int = 0
+    seed: int | None = field(default=None)
+
+    @property
+    def initial_loss(self) -> float:
+        return self.history[0]
+
+    @property
+    def final_loss(self) -> float:
+        return self.history[-1]
+
+    @property
+    def final_validation_loss(self) -> float | None:
+        return self.validation_history[-1] if self.validation_history else None
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary of DESIGN.md, plus how the run stopped."""
+        out: dict[str, Any] = {
+            "initial_loss": self.initial_loss,
+            "final_loss": self.final_loss,
+            "epochs": self.epochs,
+            "stopped": self.stopped,
+        }
+        if self.validation_history is not None:
+            out["initial_validation_loss"] = self.validation_history[0]
+            out["final_validation_loss"] = self.validation_history[-1]
+        return out
+
+
+def train(
+    net: Any,
+    X: Any,
+    Y: Any,
+    *,
+    epochs: int = 100,
+    lr: float = 0.1,
+    optimizer: str | Optimizer = "sgd",
+    batch_size: int | None = None,
+    seed: int = 0,
+    params: Mapping[str, Any] | None = None,
+    validation: float | tuple[Any, Any] | None = None,
+    progress: bool | Callable[[Epoch], None] | None = None,
+    compiled: Callable | None = None,
+) -> TrainResult:
+    """Train ``net`` on rows ``X`` (samples × n₀) with targets ``Y`` (samples × n_L).
+
+    ``params`` are the starting parameters (default: drawn from ``seed`` with
+    the initialisation suited to the activations).  ``validation`` is a
+    held-out fraction of the samples (drawn with ``seed``) or a pair
+    ``(X_val, Y_val)``; its loss is recorded after every epoch.  ``progress``
+    is True for a progress bar on stderr, False for none, None for a bar only
+    when stderr is a terminal, or a function called with each :class:`Epoch`.
+    ``compiled`` is the gradient function when the caller already has one.
+    """
+    epochs = _whole(epochs, "epochs", minimum=1)
+    lr = _rate(lr)
+    opt = make_optimizer(optimizer)
+    X, Y = _samples(net, X, Y, "X", "Y")
+    # Separate streams, so asking for a held-out split does not change the shuffling.
+    rng_split, rng_shuffle = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(_whole(seed, "seed", 0)).spawn(2)
+    )
+    X, Y, X_val, Y_val = _split(net, X, Y, validation, rng_split)
+    n = X.shape[0]
+    if batch_size is not None:
+        batch_size = _whole(batch_size, "batch_size", minimum=1)
+        if batch_size >= n:
+            batch_size = None  # one batch of everything is full-batch descent
+    start = _start_params(net, params, seed)
+    f = compiled if compiled is not None else net.compile()
+
+    loss_only = _loss_function(f)
+    t0 = time.perf_counter()
+    loss, grads = f(start, X, Y)
+    history = [float(loss)]
+    val_history = [loss_only(start, X_val, Y_val)] if X_val is not None else None
+    current, state = start, opt.start(start)
+    completed, stopped, message = 0, "completed", ""
+    limit = EXPLODING_FACTOR * max(history[0], 1.0)
+    report = _reporter(progress, epochs)
+    try:
+        if not math.isfinite(history[0]):
+            raise _Diverged(0, history[0])
+        for epoch in range(1, epochs + 1):
+            if batch_size is None:
+                new, new_state = opt.update(current, grads, state, lr)
+            else:
+                new, new_state = current, state
+                order = rng_shuffle.permutation(n)
+                for begin in range(0, n, batch_size):
+                    rows = order[begin : begin + batch_size]
+                    _, batch_grads = f(new, X[rows], Y[rows])
+                    new, new_state = opt.update(new, batch_grads, new_state, lr)
+            # Full batch: this gradient serves the next epoch's update too.
+            loss, new_grads = f(new, X, Y) if batch_size is None else (loss_only(new, X, Y), None)
+            loss = float(loss)
+            if not math.isfinite(loss) or loss > limit:
+                raise _Diverged(epoch, loss)
+            # One assignment after the epoch is complete: Ctrl-C before it
+            # leaves the previous epoch's parameters and state intact.
+            current, state, grads, completed = new, new_state, new_grads, epoch
+            history.append(loss)
+            val_loss = None
+            if val_history is not None:
+                val_loss = loss_only(current, X_val, Y_val)
+                val_history.append(val_loss)
+            report(Epoch(epoch, epochs, loss, val_loss, time.perf_counter() - t0))
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+        message = (
+            f"interrupted after epoch {completed} of {epochs}; "
+            f"the parameters after epoch {completed} are kept"
+        )
+    except _Diverged as blow_up:
+        stopped = "diverged"
+        message = _divergence_message(blow_up.epoch, blow_up.loss, history[0], lr, opt.name)
+        if val_history is not None and len(val_history) > len(history):
+            val_history = val_history[: len(history)]
+    finally:
+        report(None)
+    if val_history is not None and len(val_history) > len(history):
+        val_history = val_history[: len(history)]
+    if stopped == "completed":
+        message = f"trained {completed} epochs: loss {history[0]:.6g} -> {history[-1]:.6g}"
+    return TrainResult(
+        params=_frozen_copy(current),
+        history=tuple(history),
+        validation_history=tuple(val_history) if val_history is not None else None,
+        epochs=completed,
+        stopped=stopped,
+        message=message,
+        optimizer=opt.name,
+        lr=lr,
+        batch_size=batch_size,
+        seconds=time.perf_counter() - t0,
+        n_train=n,
+        n_validation=0 if X_val is None else X_val.shape[0],
+        seed=seed,
+    )
+
+
+def _loss_function(f: Callable) -> Callable[..., float]:
+    """The compiled loss alone when there is one (no backward pass), else f's first value."""
+    loss = getattr(f, "loss", None)
+    if callable(loss):
+        return lambda params, X, Y: float(loss(params, X, Y))
+    return lambda params, X, Y: float(f(params, X, Y)[0])
+
+
+class _Diverged(Exception):
+    def __init__(self, epoch: int, loss: float):
+        super().__init__(epoch, loss)
+        self.epoch = epoch
+        self.loss = loss
+
+
+def _divergence_message(epoch: int, loss: float, initial: float, lr: float, name: str) -> str:
+    what = "became NaN" if math.isnan(loss) else (
+        "overflowed to infinity" if math.isinf(loss) else f"exploded to {loss:.3g}"
+    )
+    when = "at the starting parameters" if epoch == 0 else f"in epoch {epoch}"
+    kept = "" if epoch == 0 else f"; the parameters after epoch {epoch - 1} are kept"
+    return (
+        f"training diverged: the loss {what} {when} (it started at {initial:.4g}); "
+        f"the learning rate {lr:g} is probably too large for {name}, "
+        f"try a smaller one such as {lr / 10:g}{kept}"
+    )
+
+
+# -- checking what the caller gave ---------------------------------------------
+
+
+def _whole(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise DataError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    return int(value)
+
+
+def _rate(lr: Any) -> float:
+    try:
+        rate = float(lr)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if isinstance(lr, bool) or not math.isfinite(rate) or rate <= 0:
+        raise DataError(f"the learning rate must be a positive number, got {lr!r}")
+    return rate
+
+
+def _samples(net: Any, X: Any, Y: Any, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
+    sizes = net.sizes
+    try:
+        X = np.array(X, dtype=np.float64)
+        Y = np.array(Y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{x_name} and {y_name} must be arrays of numbers") from None
+    if X.ndim == 1 and sizes[0] == 1:
+        X = X[:, None]
+    if Y.ndim == 1 and sizes[-1] == 1:
+        Y = Y[:, None]
+    if X.ndim != 2 or X.shape[1] != sizes[0]:
+        raise ShapeError(
+            f"{x_name} must have one row per sample and {sizes[0]} columns (the network's "
+            f"inputs), got shape {X.shape}"
+        )
+    if Y.ndim != 2 or Y.shape[1] != sizes[-1]:
+        raise ShapeError(
+            f"{y_name} must have one row per sample and {sizes[-1]} columns (the network's "
+            f"outputs), got shape {Y.shape}"
+        )
+    if X.shape[0] != Y.shape[0]:
+        raise ShapeError(
+            f"{x_name} has {X.shape[0]} samples but {y_name} has {Y.shape[0]}; they must match"
+        )
+    if X.shape[0] == 0:
+        raise DataError("there are no samples to train on")
+    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+        raise DataError(f"{x_name} and {y_name} must not contain NaN or infinite values")
+    return X, Y
+
+
+def _split(net: Any, X: np.ndarray, Y: np.ndarray, validation: Any, rng: np.random.Generator):
+    if validation is None:
+        return X, Y, None, None
+    if isinstance(validation, tuple | list):
+        if len(validation) != 2:
+            raise DataError("validation must be a fraction or a pair (X_val, Y_val)")
+        X_val, Y_val = _samples(net, validation[0], validation[1], "X_val", "Y_val")
+        return X, Y, X_val, Y_val
+    fraction = float(validation)
+    n = X.shape[0]
+    held = round(fraction * n)
+    if not 0 < fraction < 1 or held < 1 or held > n - 1:
+        raise DataError(
+            f"the held-out fraction must leave at least one sample on each side, got "
+            f"{validation!r} of {n} samples"
+        )
+    order = rng.permutation(n)
+    val, keep = np.sort(order[:held]), np.sort(order[held:])
+    return X[keep], Y[keep], X[val], Y[val]
+
+
+def _start_params(net: Any, params: Mapping[str, Any] | None, seed: int) -> dict:
+    from .params import check_params, init_params
+
+    if params is None:
+        return init_params(net, seed)
+    return check_params(params, net)  # float64 copies: the caller's arrays are never changed
+
+
+def _frozen_copy(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = {}
+    for name, value in params.items():
+        array = np.array(value, dtype=np.float64)
+        array.setflags(write=False)
+        out[name] = array
+    return out
+
+
+# -- progress --------------------------------------------------------------------
+
+
+def _reporter(progress: Any, epochs: int) -> Callable[[Epoch | None], None]:
+    """A function told about every epoch, and ``None`` once at the end."""
+    if callable(progress):
+        return lambda epoch: None if epoch is None else progress(epoch)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return lambda epoch: None
+    from .progress import ProgressBar
+
+    return ProgressBar(epochs)
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`train`.
+
+    Importing ``symbackprop.train`` binds the module to the package under the
+    name ``train``, hiding the function that ``sbp.train(...)`` means; making
+    the module call the function keeps ``sbp.train(net, X, Y)`` working in
+    whatever order things are imported.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> TrainResult:
+        return train(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+__signature__ = inspect.signature(train)
