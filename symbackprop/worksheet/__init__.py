@@ -1,0 +1,112 @@
+"""Worksheets: exercises, a worked example and a solution key, as PDF, HTML, LaTeX or Markdown.
+
+``build`` makes the document (frozen data from the Derivation); ``worksheet``
+writes it to a file whose extension picks the format.  The seed picks the
+exercises and the example's numbers, so each student can get their own sheet.
+
+>>> from symbackprop.models import two_two_two
+>>> sheet = build(two_two_two(), seed=2)
+>>> [(e.kind, e.parameter) for e in sheet.exercises]
+[('output weight', 'W2'), ('hidden weight', 'W1'), ('bias', 'b1')]
+>>> sheet.check.fd_error < 1e-6
+True
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+from ..io import write_atomic
+from ..spec import Network
+from .model import Exercise, Solution, Worksheet, build
+from .tools import LatexError, MissingToolError
+
+FORMATS = {".tex": "LaTeX", ".pdf": "PDF", ".html": "HTML", ".htm": "HTML", ".md": "Markdown"}
+
+
+def render(sheet: Worksheet, fmt: str) -> str | bytes:
+    """The worksheet in one format: ``"tex"``, ``"pdf"``, ``"html"`` or ``"md"``."""
+    fmt = fmt.lstrip(".").lower()
+    if fmt == "tex":
+        from .latex import render as tex
+
+        return tex(sheet)
+    if fmt == "pdf":
+        from .latex import render as tex
+        from .tools import compile_pdf
+
+        return compile_pdf(tex(sheet))
+    if fmt in ("html", "htm"):
+        from .html import render as html
+
+        return html(sheet)
+    if fmt == "md":
+        from .markdown import render as md
+
+        return md(sheet)
+    raise DataError(f"unknown worksheet format {fmt!r}; expected one of tex, pdf, html, md")
+
+
+def worksheet(
+    net: Network | Mapping[str, Any] | str | Path,
+    path: str | Path,
+    solutions: bool = True,
+    seed: int = 0,
+    params: Mapping[str, Any] | str | Path | None = None,
+    x: Sequence[float] | None = None,
+    y: Sequence[float] | None = None,
+    lr: float = 0.5,
+    digits: int = 6,
+    force: bool = False,
+) -> Path:
+    """Write the worksheet of ``net`` to ``path``; the extension picks the format.
+
+    An existing file is replaced only with ``force``; the write is atomic.
+    ``solutions=False`` leaves out the key (a student's copy).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise DataError(
+            f"cannot tell the worksheet format from {str(path)!r}; end the file name in "
+            ".pdf, .html, .tex or .md"
+        )
+    if path.exists() and not force:
+        # Checked before the work, so a long PDF run is not wasted; write_atomic checks again.
+        raise DataError(f"{str(path)!r} already exists; pass --force to replace it")
+    network = net if isinstance(net, Network) else Network.from_spec(net)
+    sheet = build(network, seed=seed, solutions=solutions, params=params, x=x, y=y, lr=lr, digits=digits)
+    return write_atomic(path, render(sheet, suffix), force=force)
+
+
+__all__ = [
+    "Exercise",
+    "FORMATS",
+    "LatexError",
+    "MissingToolError",
+    "Solution",
+    "Worksheet",
+    "build",
+    "render",
+    "worksheet",
+]
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``symbackprop.worksheet(...)`` call the function although the package has its name.
+
+    Importing a subpackage binds its name on the parent package, which would hide a function
+    of the same name; making the package callable keeps ``sbp.worksheet(net, path)`` working
+    whichever was imported first.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Path:
+        return worksheet(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
