@@ -63,13 +63,13 @@ def command(network, data, samples, epochs, lr, optimizer, batch_size, seed, val
         from ..params import load_params
 
         start = load_params(params_path, network)
+    compiled = network.compile()
     batch = "full batch" if batch_size is None else f"batches of {batch_size}"
     click.echo(
         f"training {network.describe()} on {label} ({X.shape[0]} samples) with {optimizer}, "
         f"lr {lr:g}, {batch}, {epochs} epochs",
         err=True,
     )
-    compiled = network.compile()
     result = train(
         network, X, Y, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
         seed=seed, params=start, validation=validation, progress=progress, compiled=compiled,

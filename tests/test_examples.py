@@ -1,0 +1,62 @@
+"""Every script in examples/ runs as a script and reaches the outcome it promises."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from symbackprop import datasets, models
+from symbackprop.params import load_params
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str, *args: str) -> dict:
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), "--json", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_gradient_descent_intro_reaches_minus_two():
+    out = run_example("gradient_descent_intro.py")
+    assert out["derivative"] == "2*x + 4"
+    # Each step is x - 0.1 (2x + 4), checked by hand for the first two.
+    assert out["path"][:3] == pytest.approx([0.0, -0.4, -0.72])
+    assert out["x"] == pytest.approx(-2.0, abs=1e-6)
+    assert out["y"] < 1e-12
+
+
+def test_teacher_student_loss_falls_below_five_percent(tmp_path):
+    saved = tmp_path / "student.json"
+    out = run_example("teacher_student.py", "--save", str(saved))
+    assert out["final_loss"] <= 0.05 * out["initial_loss"]
+    # Better than answering the mean target: the student learned the function.
+    assert out["final_loss"] < 0.2 * out["mean_only_loss"]
+    # The reported loss, recomputed independently from the saved student.
+    student = models.beginner()
+    params = load_params(saved, student)
+    X, Y = datasets.teacher(student, n_samples=200, seed=0)
+    sigmoid = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
+    a = sigmoid(sigmoid(sigmoid(X @ params["W1"].T) @ params["W2"].T) @ params["W3"].T)
+    assert 0.5 * np.mean(np.sum((a - Y) ** 2, axis=1)) == pytest.approx(out["final_loss"], rel=1e-9)
+
+
+def test_spirals_are_learned_to_high_accuracy():
+    out = run_example("spirals.py")
+    assert out["network"].startswith("2-16-16-3 relu/relu/softmax, cross_entropy")
+    assert out["train_accuracy"] >= 0.97
+    assert out["test_accuracy"] >= 0.9  # points the network never saw
+
+
+def test_xor_is_learned():
+    out = run_example("xor.py")
+    assert out["accuracy"] == 1.0
+    np.testing.assert_allclose(out["outputs"], [0, 1, 1, 0], atol=0.2)
