@@ -281,7 +281,10 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     act = net.output_activation
     term = net.loss.term_derivative.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: n_L})
     backward.append(_step(grad_a, (Named(rf"\left[{latex(term)}\right]_{{j}}", f"[{text(term)}]_j", n_L, 1),), "loss derivative per output unit", (), (n_L, 1)))
-    if act.elementwise:
+    if act.name == "identity":
+        # σ' = 1: the Hadamard product with a vector of ones is left out.
+        backward.append(_step(out["delta"], (grad_a,), "BP1: output error, the identity's derivative is 1", ((n_L, 1),), (n_L, 1)))
+    elif act.elementwise:
         backward.append(
             _step(
                 out["delta"],
@@ -310,17 +313,18 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
         m, above = d.matrix_symbols(layer), d.matrix_symbols(layer + 1)
         n, n_up = sizes[layer], sizes[layer + 1]
         hidden = net.layers[layer - 1].activation
+        back = Transpose(above["W"]) * above["delta"]
+        if hidden.name == "identity":
+            rhs, shapes = back, ((n, n_up), (n_up, 1))
+        else:
+            prime = Elementwise(hidden.latex_symbol, hidden.text_symbol, m["z"], prime=True)
+            rhs, shapes = HadamardProduct(back, prime), ((n, n_up), (n_up, 1), (n, 1))
         backward.append(
             _step(
                 m["delta"],
-                (
-                    HadamardProduct(
-                        Transpose(above["W"]) * above["delta"],
-                        Elementwise(hidden.latex_symbol, hidden.text_symbol, m["z"], prime=True),
-                    ),
-                ),
+                (rhs,),
                 "BP2: error moves back through the transposed weights",
-                ((n, n_up), (n_up, 1), (n, 1)),
+                shapes,
                 (n, 1),
             )
         )
