@@ -1,0 +1,181 @@
+"""Naming a classic mistake: compare a wrong formula with mutations of the true gradient.
+
+Each mutation of :mod:`~symbackprop.verify.reference` is one mistake people
+make when they derive backpropagation by hand.  A wrong formula whose values
+agree with a mutation at every sample point is diagnosed with that mistake;
+a wrong sign or a factor 2 may come on top of a structural mistake.
+
+>>> from symbackprop import models
+>>> [c.name for c in catalogue(models.two_two_two(), "W1")][:4]
+['wrong-sign', 'factor-2', 'factor-half', 'missing-derivative']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from ..spec import Network
+from ..symbols import unicode_name
+from .reference import Mutation
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A named mistake: ``name`` is a stable key, ``message`` one sentence for people."""
+
+    name: str
+    message: str
+    mutation: Mutation
+
+
+def _u(name: str) -> str:
+    return unicode_name(name) if name != "a0" else "x"
+
+
+def _act(network: Network, layer: int) -> str:
+    act = network.layers[layer - 1].activation
+    return {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU"}.get(act.name, f"σ⁽{layer}⁾")
+
+
+def catalogue(network: Network, wrt: str, scalar: bool = False) -> list[Diagnosis]:
+    """Every mistake that makes sense for ∂L/∂(wrt) of this network, simplest first."""
+    kind, layer = wrt[0], int(wrt[1:])
+    L = network.depth
+    loss = network.loss.name
+    out: list[Diagnosis] = []
+    scales = _scales(network)
+    out.extend(scales)
+    structural: list[Diagnosis] = []
+    for k in range(layer, L + 1):
+        act = network.layers[k - 1].activation
+        if not act.elementwise or act.name == "identity":
+            continue
+        s = _act(network, k)
+        structural.append(
+            Diagnosis(
+                "missing-derivative",
+                f"the activation-derivative factor {s}'({_u(f'z{k}')}) is missing",
+                Mutation(drop_derivative=k),
+            )
+        )
+    for k in range(layer + 1, L + 1):
+        structural.append(
+            Diagnosis(
+                "untransposed-weights",
+                f"{_u(f'W{k}')} instead of ({_u(f'W{k}')})ᵀ in the δ recursion: "
+                f"the error flows back through the transpose, δ⁽ˡ⁾ = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾) ⊙ σ'(z⁽ˡ⁾)",
+                Mutation(untransposed=k),
+            )
+        )
+    if kind == "W":
+        if scalar:
+            text = "row and column indices swapped: this is δ⁽ˡ⁾ₖ a⁽ˡ⁻¹⁾ⱼ, but ∂L/∂w⁽ˡ⁾ⱼₖ = δ⁽ˡ⁾ⱼ a⁽ˡ⁻¹⁾ₖ"
+        else:
+            text = (
+                f"a transposed factor: this is {_u(f'a{layer - 1}')} ({_u(f'delta{layer}')})ᵀ, "
+                f"the transpose of {_u(f'delta{layer}')} ({_u(f'a{layer - 1}')})ᵀ"
+            )
+        structural.append(Diagnosis("transposed", text, Mutation(transposed=True)))
+    for k in range(layer, L + 1):
+        act = network.layers[k - 1].activation
+        if not act.elementwise or act.name == "identity":
+            continue
+        s = _act(network, k)
+        structural.append(
+            Diagnosis(
+                "derivative-at-a",
+                f"{s}'({_u(f'a{k}')}) instead of {s}'({_u(f'z{k}')}): the derivative is taken "
+                f"at the pre-activation z, not at the activation a = {s}(z)",
+                Mutation(derivative_of_a=k),
+            )
+        )
+        if act.derivative_of_output is not None:
+            form = str(act.derivative_of_output).replace("s", "a").replace("**2", "²")
+            structural.append(
+                Diagnosis(
+                    "output-form-on-z",
+                    f"{s}' written as {form} but with {_u(f'z{k}')} for a: that form takes the "
+                    f"activation {_u(f'a{k}')} = {s}({_u(f'z{k}')}), not {_u(f'z{k}')}",
+                    Mutation(output_form_on_z=k),
+                )
+            )
+    if kind == "W":
+        for m in range(0, L + 1):
+            if m == layer - 1 or network.sizes[m] != network.sizes[layer - 1]:
+                continue
+            right, wrong = _u(f"a{layer - 1}"), _u(f"a{m}")
+            if {m, layer - 1} == {0, 1}:
+                name, text = "swapped-x-a1", f"x and a⁽¹⁾ swapped: ∂L/∂W⁽{_sup(layer)}⁾ takes {right}, not {wrong}"
+            else:
+                name, text = "other-layer-activation", f"another layer's activation: {wrong} in place of {right}"
+            structural.append(Diagnosis(name, text, Mutation(previous=m)))
+    if not network.output_activation.elementwise:
+        structural.append(
+            Diagnosis(
+                "softmax-elementwise",
+                "softmax treated as elementwise: its Jacobian is diag(a) − a aᵀ, "
+                "not diag(a ⊙ (1 − a)), because every output depends on every z",
+                Mutation(softmax_elementwise=True),
+            )
+        )
+    if not network.output_activation.elementwise and loss == "cross_entropy":
+        a = _u(f"a{L}")
+        structural.append(
+            Diagnosis(
+                "softmax-extra-derivative",
+                f"an extra factor {a}(1 − {a}): with softmax and cross-entropy δ⁽ᴸ⁾ = a − y "
+                "already contains the softmax's derivative",
+                Mutation(extra_output_derivative=True),
+            )
+        )
+    out.extend(structural)
+    for d in structural:
+        for s in scales:
+            out.append(
+                Diagnosis(
+                    f"{d.name}+{s.name}",
+                    f"{d.message}; also, {s.message}",
+                    replace(d.mutation, scale=s.mutation.scale),
+                )
+            )
+    return out
+
+
+def _sup(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def _scales(network: Network) -> list[Diagnosis]:
+    loss = network.loss.name
+    n = network.sizes[-1]
+    two = {
+        "half_sse": "a factor 2 too many: with half_sse the ½ cancels the 2 from the square "
+        "(this is the gradient of sse)",
+        "sse": "a factor 2 too many: this is twice the gradient",
+    }.get(loss, "a factor 2 too many: this is twice the gradient")
+    half = {
+        "sse": "a factor 2 missing: with sse, ∂/∂a (a − y)² = 2(a − y) "
+        "(this is the gradient of half_sse)",
+    }.get(loss, "a factor ½ too many: this is half the gradient")
+    out = [
+        Diagnosis("wrong-sign", "the sign is wrong: this is minus the gradient", Mutation(scale=Fraction(-1))),
+        Diagnosis("factor-2", two, Mutation(scale=Fraction(2))),
+        Diagnosis("factor-half", half, Mutation(scale=Fraction(1, 2))),
+    ]
+    if loss == "mse" and n > 2:
+        out.append(
+            Diagnosis(
+                "mse-missing-1/n",
+                f"the 1/n_L of mse is missing: this is {n} times the gradient",
+                Mutation(scale=Fraction(n)),
+            )
+        )
+        out.append(
+            Diagnosis(
+                "mse-extra-1/n",
+                f"divided by n_L = {n} once too often",
+                Mutation(scale=Fraction(1, n)),
+            )
+        )
+    return out

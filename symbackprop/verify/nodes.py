@@ -1,0 +1,192 @@
+"""The formula tree that both parsers produce and every later stage reads.
+
+A parser turns text into these frozen nodes and nothing else; the shape
+checker, the evaluator and the diagnosis walk them.  Keeping one small tree
+between the syntaxes means the Python-like and the LaTeX notation are judged
+by exactly the same code.
+
+``Product`` is the ambiguous product of LaTeX juxtaposition and ``\\cdot``:
+the shape checker decides whether it is a matrix product or a scaling.
+
+>>> tree = BinOp("@", Name("delta2"), Transpose(Name("a1")))
+>>> show(tree)
+'delta2 @ a1.T'
+>>> show(Call("sigmoid", (BinOp("-", Num(0), Name("z1")),)))
+'sigmoid(0 - z1)'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..errors import ExpressionError
+
+# Operators a tree may hold: + - elementwise * and /, matrix @, the ambiguous
+# product of juxtaposition, the elementwise (Hadamard) product and power.
+OPERATORS = ("+", "-", "*", "/", "@", "product", "odot", "**")
+
+MAX_EXPONENT = 64
+MAX_NODES = 4000
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number, held exactly as a fraction so 0.1 means one tenth."""
+
+    value: Fraction
+
+
+@dataclass(frozen=True)
+class Name:
+    """A known name such as ``W2``, ``delta1`` or the scalar ``w2_12``."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Call:
+    """A whitelisted function applied to its arguments."""
+
+    func: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Transpose:
+    operand: Node
+
+
+Node = Num | Name | Neg | BinOp | Call | Transpose
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Neg | Transpose):
+        return (node.operand,)
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def count_nodes(node: Node) -> int:
+    """Number of nodes, walked without recursion so a deep tree cannot overflow."""
+    total, stack = 0, [node]
+    while stack:
+        total += 1
+        stack.extend(children(stack.pop()))
+    return total
+
+
+def names(node: Node) -> set[str]:
+    out, stack = set(), [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Name):
+            out.add(item.id)
+        stack.extend(children(item))
+    return out
+
+
+def constant_value(node: Node) -> Fraction | None:
+    """The exact value of a tree of numbers joined by + - * / (no powers), else None.
+
+    Exponents must be such constants: that is what keeps ``9**9**9**9``
+    from ever being computed.
+    """
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Neg):
+        inner = constant_value(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, BinOp) and node.op in ("+", "-", "*", "/", "product"):
+        left, right = constant_value(node.left), constant_value(node.right)
+        if left is None or right is None:
+            return None
+        if node.op == "+":
+            return left + right
+        if node.op == "-":
+            return left - right
+        if node.op == "/":
+            return None if right == 0 else left / right
+        return left * right
+    return None
+
+
+def quoted(text: str) -> str:
+    """The formula as quoted in a message, shortened when it is long."""
+    return repr(text) if len(text) <= 80 else repr(text[:60]) + "…"
+
+
+def power(base: Node, exponent: Node, text: str) -> BinOp:
+    """``base ** exponent`` after checking that the exponent is a small constant."""
+    value = constant_value(exponent)
+    if value is None:
+        raise ExpressionError(
+            f"cannot read {quoted(text)}: an exponent must be a plain number such as 2 or -1; "
+            "write exp(...) for e to a power"
+        )
+    if abs(value) > MAX_EXPONENT:
+        raise ExpressionError(
+            f"cannot read {quoted(text)}: the exponent {float(value):g} is larger than {MAX_EXPONENT}"
+        )
+    return BinOp("**", base, Num(value))
+
+
+def check_size(node: Node, text: str) -> Node:
+    if count_nodes(node) > MAX_NODES:
+        raise ExpressionError(f"cannot read {quoted(text)}: it has more than {MAX_NODES} parts")
+    return node
+
+
+def number(text: str, source: str) -> Num:
+    """A decimal literal read exactly; refuses infinities and absurd magnitudes."""
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise ExpressionError(f"cannot read {quoted(source)}: {text!r} is not a number") from None
+    if value != 0 and not (Fraction(1, 10**30) <= abs(value) <= 10**30):
+        raise ExpressionError(
+            f"cannot read {quoted(source)}: the number {text} is outside the accepted range 1e-30 to 1e30"
+        )
+    return Num(value)
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "product": 2, "odot": 2, "**": 4}
+_SYMBOL = {"product": " ", "odot": " ⊙ "}
+
+
+def show(node: Node, parent: int = 0) -> str:
+    """Python-like text of a tree (for messages and reports)."""
+    if isinstance(node, Num):
+        v = node.value
+        return str(v.numerator) if v.denominator == 1 else f"{float(v):g}"
+    if isinstance(node, Name):
+        return node.id
+    if isinstance(node, Neg):
+        out = "-" + show(node.operand, 3)
+        return f"({out})" if parent >= 3 else out
+    if isinstance(node, Transpose):
+        return show(node.operand, 5) + ".T"
+    if isinstance(node, Call):
+        return f"{node.func}({', '.join(show(a) for a in node.args)})"
+    prec = _PRECEDENCE[node.op]
+    sym = _SYMBOL.get(node.op, f" {node.op} ")
+    if node.op == "**":
+        out = f"{show(node.left, 5)}**{show(node.right, 5)}"
+    else:
+        out = f"{show(node.left, prec)}{sym}{show(node.right, prec + 1)}"
+    return f"({out})" if prec < parent or (parent == 5) else out
