@@ -1,0 +1,161 @@
+"""``symbackprop demo``: the main job end to end, in well under a minute.
+
+1. derive the gradients of the "Beginner Deep Learning Maths" network and
+   print the derivation (matrix form, and the full chain for one weight);
+2. check every gradient of both articles' networks against finite differences;
+3. train the teacher–student experiment with a progress bar and plot its loss;
+4. train the second article's architecture on spirals and plot its loss;
+5. write a PDF and an HTML worksheet, when the LaTeX toolchain is there.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from ..errors import SymbackpropError
+
+
+@click.command("demo")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="demo-output",
+              show_default=True, help="folder for the files the demo writes")
+@click.option("--epochs", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="epochs of the teacher–student experiment")
+@click.option("--no-worksheet", is_flag=True, help="skip the PDF and HTML worksheets")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="show the training progress bars")
+def command(out_dir, epochs, no_worksheet, progress):
+    """Derive, check, train and write a worksheet, end to end.
+
+    Writes derivation.txt/.tex, teacher-student-loss.png, spirals-loss.png,
+    student-params.json and worksheet.pdf/.html into --out.  Re-running the
+    demo replaces these files there (and only these): that folder belongs to
+    the demo.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    written: list[Path] = []
+
+    from .. import models
+
+    beginner = models.beginner()
+    understanding = models.understanding()
+
+    _heading(1, f"Derive: the {beginner.describe()} network of \"Beginner Deep Learning Maths\"")
+    derivation = beginner.derive()
+    click.echo(derivation.text(level="matrix"))
+    # One hidden weight in full: the chain rule through a layer and the δ recursion.
+    click.echo(derivation.text(wrt="W2[1,1]"))
+    written.append(_write(out / "derivation.txt", derivation.text()))
+    written.append(_write(out / "derivation.tex", derivation.latex()))
+
+    _heading(2, "Check every gradient against central finite differences")
+    compiled = {}
+    for net in (beginner, understanding):
+        compiled[net.name] = net.compile()
+        click.echo(f"{net.describe()}:")
+        _gradcheck(net)
+
+    _heading(3, "Train: a 2-3-3-2 student mimics a randomly initialised teacher of another shape")
+    written.extend(_teacher_student(beginner, compiled[beginner.name], epochs, out, progress))
+
+    _heading(4, "Train: two ReLU layers, softmax and cross-entropy learn three spirals")
+    written.extend(_spirals(out, progress))
+
+    if not no_worksheet:
+        _heading(5, "Write a worksheet for the 2-2-2 network of the classic worked example")
+        written.extend(_worksheets(models.two_two_two(), out))
+
+    click.echo(f"\nDone in {time.perf_counter() - started:.1f} s. Files in {out}/:")
+    for path in written:
+        click.echo(f"  {path.name}")
+
+
+def _heading(number: int, title: str) -> None:
+    click.echo()
+    click.secho(f"[{number}] {title}", bold=True)
+
+
+def _write(path: Path, text: str | bytes) -> Path:
+    from ..io import write_atomic
+
+    return write_atomic(path, text, force=True)  # the demo's own output: replaced on re-runs
+
+
+def _gradcheck(net) -> None:
+    try:
+        from .. import gradcheck
+    except ImportError:
+        click.echo("  (gradient checking is not available in this installation)")
+        return
+    report = gradcheck(net, seed=0)
+    text = report.table() if hasattr(report, "table") else str(report)
+    click.echo("\n".join("  " + line for line in text.splitlines()))
+
+
+def _teacher_student(net, compiled, epochs: int, out: Path, progress: bool) -> list[Path]:
+    from ..datasets import teacher
+    from ..params import save_params
+    from ..plot import plot_losses
+    from ..train import train
+
+    data = teacher(net, n_samples=200, seed=0)
+    click.echo(f"teacher: {data.description}")
+    click.echo(f"student: {net.describe()}, plain full-batch gradient descent, lr 3")
+    result = train(net, data.X, data.Y, epochs=epochs, lr=3.0, seed=0, compiled=compiled,
+                   progress=progress)
+    _report(result)
+    title = "student 2-3-3-2 mimics a 2-4-2 teacher (full-batch gradient descent)"
+    return [
+        plot_losses(result, out / "teacher-student-loss.png", title=title, force=True),
+        save_params(out / "student-params.json", result.params, force=True),
+    ]
+
+
+def _spirals(out: Path, progress: bool) -> list[Path]:
+    from ..datasets import accuracy, spirals
+    from ..plot import plot_losses
+    from ..spec import Network
+    from ..train import train
+
+    net = Network.from_layers([2, 16, 16, 3], "relu", "softmax", "cross_entropy")
+    f = net.compile()
+    train_set, test_set = spirals(300, seed=0), spirals(300, seed=1)
+    click.echo(f"{net.describe()} on {train_set.description}; Adam, lr 0.02")
+    result = train(net, train_set.X, train_set.Y, epochs=1500, lr=0.02, optimizer="adam",
+                   validation=(test_set.X, test_set.Y), compiled=f, progress=progress)
+    _report(result)
+    click.echo(f"accuracy on 300 unseen points: "
+               f"{accuracy(f.predict(result.params, test_set.X), test_set.Y):.1%}")
+    title = "2-16-16-3 ReLU/softmax on spirals (Adam)"
+    return [plot_losses(result, out / "spirals-loss.png", title=title, force=True)]
+
+
+def _report(result) -> None:
+    click.echo(f"loss {result.initial_loss:.5g} -> {result.final_loss:.5g} "
+               f"({100 * result.final_loss / result.initial_loss:.2g}% of the start) after "
+               f"{result.epochs} epochs in {result.seconds:.2f} s")
+    if result.stopped != "completed":
+        click.echo(f"note: {result.message}")
+
+
+def _worksheets(net, out: Path) -> list[Path]:
+    try:
+        from ..worksheet import worksheet
+    except ImportError:
+        click.echo("worksheets are not available in this installation; skipped")
+        return []
+    written = []
+    for name in ("worksheet.html", "worksheet.pdf"):
+        try:
+            written.append(worksheet(net, out / name, force=True))
+        except SymbackpropError as exc:
+            click.echo(f"skipped {name}: {exc}")
+        except OSError as exc:  # a LaTeX toolchain that fails to run at all
+            click.echo(f"skipped {name}: {exc}")
+        else:
+            click.echo(f"wrote {out / name}")
+    return written

@@ -1,0 +1,50 @@
+"""``symbackprop demo``: the main job end to end."""
+
+from __future__ import annotations
+
+import json
+
+import symbackprop.worksheet
+from symbackprop import models
+from symbackprop.params import load_params
+from symbackprop.worksheet import MissingToolError
+
+
+def test_demo_derives_checks_trains_and_plots(run_cli, tmp_path):
+    out = tmp_path / "demo"
+    result = run_cli("demo", "--out", str(out), "--epochs", "300", "--no-worksheet",
+                     "--no-progress")
+    assert result.status == 0, result.stderr
+    text = result.stdout
+    for heading in ("[1] Derive", "[2] Check", "[3] Train", "[4] Train"):
+        assert heading in text
+    assert "δ⁽³⁾ = ∇_a⁽³⁾L ⊙ σ'(z⁽³⁾)" in text  # the matrix-form derivation was printed
+    assert "∂L/∂w⁽²⁾₁₁" in text  # and the chain of one hidden weight
+    assert "after 300 epochs" in text
+    for name in ("derivation.txt", "derivation.tex", "teacher-student-loss.png",
+                 "spirals-loss.png", "student-params.json"):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "teacher-student-loss.png").read_bytes()[:4] == b"\x89PNG"
+    load_params(out / "student-params.json", models.beginner())
+    # Re-running replaces the demo's own files instead of refusing.
+    again = run_cli("demo", "--out", str(out), "--epochs", "5", "--no-worksheet",
+                    "--no-progress")
+    assert again.status == 0, again.stderr
+    assert "after 5 epochs" in again.stdout
+
+
+def test_demo_says_why_a_worksheet_was_skipped(run_cli, tmp_path, monkeypatch):
+    def no_latex(*args, **kwargs):
+        raise MissingToolError("latexmk is not installed: apt-get install latexmk")
+
+    monkeypatch.setattr(symbackprop.worksheet, "worksheet", no_latex)
+    result = run_cli("demo", "--out", str(tmp_path), "--epochs", "5", "--no-progress")
+    assert result.status == 0, result.stderr
+    assert "skipped worksheet.pdf: latexmk is not installed" in result.stdout
+
+
+def test_demo_refuses_a_file_as_its_folder(run_cli, tmp_path):
+    path = tmp_path / "file"
+    path.write_text(json.dumps({}))
+    result = run_cli("demo", "--out", str(path), "--no-worksheet")
+    assert result.status == 2 and "is a file" in result.stderr and "Traceback" not in result.stderr
