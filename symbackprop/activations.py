@@ -154,6 +154,19 @@ def custom_activation(text: str, name: str | None = None) -> Activation:
     )
 
 
+def _slope(raw) -> float:
+    """A leaky ReLU slope: a finite number (bools and text that is not a number refused)."""
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        slope = float(raw)
+    except (TypeError, ValueError):
+        raise SpecError(f"leaky_relu slope must be a number such as 0.01, got {raw!r}") from None
+    if slope != slope or slope in (float("inf"), float("-inf")):
+        raise SpecError(f"leaky_relu slope must be a finite number, got {raw!r}")
+    return slope
+
+
 def activation(spec: str | dict | Activation) -> Activation:
     """Look up an activation by name, ``leaky_relu(slope)``, dict or expression.
 
@@ -166,7 +179,7 @@ def activation(spec: str | dict | Activation) -> Activation:
             return custom_activation(str(spec["custom"]), spec.get("name"))
         name = spec.get("name")
         if name == "leaky_relu":
-            return _builtin("leaky_relu", float(spec.get("slope", DEFAULT_LEAKY_SLOPE)))
+            return _builtin("leaky_relu", _slope(spec.get("slope", DEFAULT_LEAKY_SLOPE)))
         if name in NAMES:
             return _builtin(name)
         raise SpecError(f"unknown activation {spec!r}; expected one of {', '.join(NAMES)}")
@@ -176,11 +189,9 @@ def activation(spec: str | dict | Activation) -> Activation:
     if text in NAMES:
         return _builtin(text)
     m = _LEAKY.match(text)
-    if m:
-        try:
-            return _builtin("leaky_relu", float(m.group(1)))
-        except ValueError:
-            raise SpecError(f"leaky_relu slope must be a number, got {m.group(1)!r}") from None
+    if m or text.startswith("leaky_relu("):
+        inside = m.group(1) if m else text[len("leaky_relu(") :].rstrip(")").strip()
+        return _builtin("leaky_relu", _slope(inside))
     if _EXPRESSION_CHARS & set(text):
         try:
             return custom_activation(text)

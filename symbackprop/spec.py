@@ -236,8 +236,9 @@ def _read_sizes(raw: Any, problems: list[str]) -> list[int]:
             except ValueError:
                 number = value
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            shown = number if isinstance(number, int) and not isinstance(number, bool) else value
             problems.append(
-                f"layer sizes must be whole numbers of at least 1, got {value!r} for layer {index}"
+                f"layer sizes must be whole numbers of at least 1, got {shown!r} for layer {index}"
             )
             number = 1
         sizes.append(number)
