@@ -20,6 +20,7 @@ s*(1 - s)
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -135,12 +136,30 @@ _LEAKY = re.compile(r"^leaky_relu\(\s*([0-9.eE+-]+)\s*\)$")
 _EXPRESSION_CHARS = set("()*+-/ ")
 
 
+def _variables(text: str) -> list[str] | None:
+    """Names used as values (not called) in ``text``, or None when it does not parse.
+
+    Read from the syntax tree, so ``1e-3`` is a number and ``x.attr`` names
+    only ``x`` (the parser then refuses the attribute).
+    """
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return None
+    called = {
+        id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
+    }
+    names = {
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called
+    }
+    return sorted(names)
+
+
 def custom_activation(text: str, name: str | None = None) -> Activation:
     """An activation from a SymPy expression in one symbol, e.g. ``x*sigmoid(x)``."""
-    free = set(re.findall(r"[A-Za-z_]\w*", text))
-    from .expressions import SCALAR_FUNCTIONS
-
-    variables = sorted(free - set(SCALAR_FUNCTIONS))
+    variables = _variables(text)
+    if variables is None:  # not Python syntax: let the parser say why
+        parse_scalar(text, {})
     if len(variables) != 1:
         raise ExpressionError(
             f"a custom activation must use exactly one variable, {text!r} uses "
