@@ -88,6 +88,7 @@ def test_data_from_a_csv_file(run_cli, tmp_path):
         (["--data", "spirals"], "spirals needs a network with 2 inputs"),
         (["--data", "teacher", "--optimizer", "rmsprop"], "rmsprop"),
         (["--data", "teacher", "--epochs", "0"], "--epochs"),
+        (["--data", "teacher", "--plot", "loss.gif"], "must end in .png, .svg, .pdf"),
     ],
 )
 def test_mistakes_exit_2_with_one_sentence(run_cli, args, words):

@@ -45,18 +45,25 @@ def command(network, data, samples, epochs, lr, optimizer, batch_size, seed, val
             params_path, plot_path, save_path, force, progress, as_json):
     """Train the network with its compiled symbolic gradients.
 
-    Prints the loss before and after training.  Ctrl-C stops after the
-    current epoch and still writes --plot and --save with the parameters so
-    far.  Exit status: 0 when training completes, 1 when it diverges (the
+    Prints the loss before and after training.  Ctrl-C stops at once,
+    keeps the parameters of the last finished epoch and still writes --plot
+    and --save.  Exit status: 0 when training completes, 1 when it diverges (the
     loss became NaN or exploded: use a smaller --lr), 130 when interrupted,
     2 for bad input.
     """
     from ..train import train
 
+    # Refuse before training, not after minutes of it.
     for path in (plot_path, save_path):
-        # Refuse before training, not after minutes of it.
         if path is not None and Path(path).exists() and not force:
             raise DataError(f"{path!r} already exists; pass --force to replace it")
+    if plot_path is not None:
+        from ..plot import FORMATS
+
+        if Path(plot_path).suffix.lower().lstrip(".") not in FORMATS:
+            raise DataError(
+                f"--plot {plot_path!r} must end in " + ", ".join(f".{f}" for f in FORMATS)
+            )
     X, Y, label, classify = _load(data, network, samples, seed)
     start = None
     if params_path is not None:
