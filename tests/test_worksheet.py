@@ -280,3 +280,26 @@ def test_cli_bad_vector_is_one_sentence(run_cli, tmp_path):
     result = run_cli("worksheet", "--layers", "2,2,2", "-o", str(tmp_path / "s.md"), "--x", "0.1,abc")
     assert result.status == 2
     assert "--x takes numbers" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_example_writes_both_articles_sheets(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "worksheets.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path), "--formats", "md,tex", "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    names = sorted(Path(p).name for p in outcome["written"])
+    assert names == sorted(
+        f"{net}-{copy}.{fmt}" for net in ("beginner", "understanding")
+        for copy in ("key", "student") for fmt in ("md", "tex")
+    )
+    assert "2-3-3-2" in (tmp_path / "beginner-key.md").read_text()
+    assert "Solution key" not in (tmp_path / "understanding-student.tex").read_text()
+    assert all(c["largest_relative_error"] < 1e-6 for c in outcome["checks"].values())

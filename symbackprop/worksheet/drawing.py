@@ -23,8 +23,8 @@ from ..spec import Network
 from ..symbols import parse_name, scalar_name
 
 # Layout units: one step between layers, one between units of a layer.
-LAYER_GAP = 2.6
-UNIT_GAP = 1.25
+LAYER_GAP = 2.8
+UNIT_GAP = 1.55
 SVG_SCALE = 62  # pixels per layout unit
 HIGHLIGHT = "#c0392b"
 
@@ -126,7 +126,7 @@ def tikz(picture: Layout, latex: Callable[[str], str]) -> str:
         )
         if unit.note:
             lines.append(
-                rf"\node[text=sbpred, above=1pt of u{number}] {{$+\,{latex(unit.note)}$}};"
+                rf"\node[text=sbpred, above=0pt of u{number}, font=\small] {{$+\,{latex(unit.note)}$}};"
             )
     for edge in picture.edges:
         head = "->" if picture.units[edge.target].layer is not None else "->, dashed"

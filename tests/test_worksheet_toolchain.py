@@ -1,0 +1,189 @@
+"""Worksheets through the real toolchain: pdflatex/latexmk, poppler, headless Chromium, KaTeX.
+
+Each test skips, naming what to install, when its tool is missing.  PNG
+pictures of a PDF page and of the HTML page are saved under artifacts/ so a
+person can look at them.  Only two documents are compiled (LaTeX runs cost
+seconds): the classic 2-2-2 sheet as PDF and the ReLU/softmax sheet as HTML.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from symbackprop import models
+from symbackprop.worksheet import build, render, worksheet
+from symbackprop.worksheet.katex import KATEX_VERSION, find_katex
+from symbackprop.worksheet.tools import MissingToolError
+
+from .conftest import require_tool
+from .test_worksheet import CLASSIC
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+SECTIONS = ("Notation", "Forward equations", "Exercises", "Worked example", "Solution key", "Check")
+
+
+def _require_latex():
+    require_tool("latexmk", "latexmk")
+    require_tool("pdflatex", "texlive-latex-base texlive-latex-recommended")
+    if subprocess.run(["kpsewhich", "tikz.sty"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("TikZ is not installed: apt-get install texlive-pictures")
+
+
+@pytest.fixture(scope="module")
+def classic_pdf(tmp_path_factory):
+    _require_latex()
+    require_tool("pdftotext", "poppler-utils")
+    path = tmp_path_factory.mktemp("pdf") / "classic.pdf"
+    worksheet(models.two_two_two(), path, seed=0, **CLASSIC)
+    return path
+
+
+def test_pdf_has_every_section_and_the_example_numbers(classic_pdf):
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(classic_pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    positions = [text.find(title) for title in SECTIONS]
+    assert all(p >= 0 for p in positions), dict(zip(SECTIONS, positions, strict=True))
+    assert positions == sorted(positions), "sections appear in order"
+    # The published numbers of this example, to the sheet's 6 significant digits.
+    for number in ("0.298371", "0.593270", "0.751365", "0.358916", "0.149781", "0.0821670"):
+        assert number.rstrip("0") in text, number
+    assert "Exercise 1 (output weight)" in text and "Exercise 3 (bias)" in text
+
+
+def test_pdf_first_page_is_saved_as_png(classic_pdf):
+    require_tool("pdftoppm", "poppler-utils")
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / "worksheet-page1"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(classic_pdf), str(target)],
+        check=True,
+    )
+    png = target.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_tex_compiles_without_errors_or_warnings_about_missing_things(tmp_path):
+    """The student copy of a no-bias network, compiled by latexmk directly."""
+    _require_latex()
+    source = tmp_path / "student.tex"
+    source.write_text(render(build(models.beginner(), seed=1, solutions=False), "tex"))
+    run = subprocess.run(
+        ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", source.name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False,
+    )
+    log = (tmp_path / "student.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-2000:]
+    assert not re.search(r"^! ", log, re.M)
+    assert "Undefined control sequence" not in log and "Missing character" not in log
+    assert (tmp_path / "student.pdf").stat().st_size > 10_000
+
+
+# -- HTML ----------------------------------------------------------------------
+
+
+def _katex_or_skip():
+    try:
+        return find_katex()
+    except MissingToolError:
+        pytest.skip(f"KaTeX is not installed: install npm, then run make system-deps (katex@{KATEX_VERSION})")
+
+
+def _chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("chromium is not installed: apt-get install chromium")
+    return subprocess.run(
+        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         # Any attempt to fetch something would fail: the page must not need the network.
+         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+         f"--user-data-dir={tmp / 'profile'}", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+class _Visible(HTMLParser):
+    """Text a reader sees: not scripts, styles, or KaTeX's hidden TeX annotations."""
+
+    HIDDEN = {"script", "style", "annotation", "title"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.text: list[str] = []
+        self.math = self.rendered = self.errors = self.katex = 0
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        self.math += "sbp-math" in classes
+        self.rendered += "sbp-rendered" in classes
+        self.errors += "katex-error" in classes
+        self.katex += "katex" in classes
+        if tag not in ("br", "hr", "meta", "img", "path", "line", "rect", "circle", "use"):
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag:
+                pass
+
+    def handle_data(self, data):
+        if not self.HIDDEN & set(self.stack):
+            self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def html_sheet(tmp_path_factory):
+    _katex_or_skip()
+    path = tmp_path_factory.mktemp("html") / "understanding.html"
+    worksheet(models.understanding(), path, seed=0)
+    return path
+
+
+def test_html_is_self_contained(html_sheet):
+    page = html_sheet.read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "@import" not in page and not re.search(r"url\((?!data:|#)", page)
+    assert "katex.min.js" not in page  # inlined, not linked
+    assert "data:font/woff2;base64," in page
+
+
+def test_html_renders_every_formula_in_chromium(html_sheet, tmp_path):
+    run = _chromium("--dump-dom", html_sheet.as_uri(), tmp=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    parser = _Visible()
+    parser.feed(run.stdout)
+    source = _Visible()
+    source.feed(html_sheet.read_text())
+    assert source.math > 100, "the page has its formulas"
+    assert parser.math == source.math and parser.rendered == source.math
+    assert parser.katex >= source.math, "every formula became KaTeX output"
+    assert parser.errors == 0
+    visible = " ".join(parser.text)
+    leftovers = re.findall(r"\\[A-Za-z]+|\$|\\\\", visible)
+    assert not leftovers, f"raw LaTeX is visible: {sorted(set(leftovers))[:10]}"
+    for title in SECTIONS:
+        assert title in visible
+
+
+def test_html_page_screenshot_is_saved(html_sheet, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / "worksheet-html.png"
+    target.unlink(missing_ok=True)
+    run = _chromium("--hide-scrollbars", "--window-size=1000,2400", f"--screenshot={target}",
+                    html_sheet.as_uri(), tmp=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 50_000
+
+
+def test_katex_version_is_the_one_set_up_installs():
+    script = (ROOT / "scripts" / "install-system-deps.sh").read_text()
+    assert f"KATEX_VERSION={KATEX_VERSION}" in script
