@@ -70,12 +70,23 @@ def matrix_name(stem: str, layer: int) -> str:
 def parse_name(name: str) -> tuple[str, int | None, tuple[int, ...]]:
     """Split a scalar name into (stem, layer, indices); layer is None for x, y.
 
-    A run of single digits (``w2_12``) is read one index per digit.
+    Weights have two indices: a run of single digits (``w2_12``) is read one
+    index per digit.  Every other stem has one index, however many digits
+    (``b1_12`` is unit 12).
+
+    >>> parse_name("w2_12"), parse_name("b1_12"), parse_name("delta3_10")
+    (('w', 2, (1, 2)), ('b', 1, (12,)), ('delta', 3, (10,)))
     """
     m = _LAYER_SCALAR.match(name)
     if m:
         stem, layer, rest = m.group(1), int(m.group(2)), m.group(3)
+        if stem != "w":
+            if "_" in rest:
+                raise ValueError(f"{name!r} is not a symbackprop scalar name")
+            return stem, layer, (int(rest),)
         parts = rest.split("_") if "_" in rest else list(rest)
+        if len(parts) != 2:
+            raise ValueError(f"{name!r} is not a symbackprop scalar name")
         return stem, layer, tuple(int(p) for p in parts)
     m = _SAMPLE.match(name)
     if m:

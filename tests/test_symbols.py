@@ -1,0 +1,103 @@
+"""The naming convention: Python names, LaTeX and Unicode forms, and the symbols of a network."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from symbackprop.symbols import (
+    latex_name,
+    network_symbols,
+    parse_name,
+    parse_wrt,
+    scalar_name,
+    unicode_name,
+)
+
+
+@pytest.mark.parametrize(
+    "stem, layer, indices, name, latex, text",
+    [
+        ("w", 2, (1, 2), "w2_12", "w^{(2)}_{12}", "w⁽²⁾₁₂"),
+        ("w", 1, (3, 10), "w1_3_10", "w^{(1)}_{3,10}", "w⁽¹⁾₃,₁₀"),
+        ("w", 12, (10, 11), "w12_10_11", "w^{(12)}_{10,11}", "w⁽¹²⁾₁₀,₁₁"),
+        ("b", 1, (3,), "b1_3", "b^{(1)}_{3}", "b⁽¹⁾₃"),
+        ("b", 1, (12,), "b1_12", "b^{(1)}_{12}", "b⁽¹⁾₁₂"),
+        ("z", 3, (7,), "z3_7", "z^{(3)}_{7}", "z⁽³⁾₇"),
+        ("a", 2, (256,), "a2_256", "a^{(2)}_{256}", "a⁽²⁾₂₅₆"),
+        ("delta", 3, (1,), "delta3_1", r"\delta^{(3)}_{1}", "δ⁽³⁾₁"),
+        ("delta", 1, (10,), "delta1_10", r"\delta^{(1)}_{10}", "δ⁽¹⁾₁₀"),
+        ("x", None, (784,), "x784", "x_{784}", "x₇₈₄"),
+        ("y", None, (2,), "y2", "y_{2}", "y₂"),
+    ],
+)
+def test_names_and_their_printed_forms(stem, layer, indices, name, latex, text):
+    assert scalar_name(stem, layer, *indices) == name
+    assert parse_name(name) == (stem, layer, indices)
+    assert latex_name(name) == latex
+    assert unicode_name(name) == text
+
+
+@pytest.mark.parametrize(
+    "name, latex, text",
+    [("W2", "W^{(2)}", "W⁽²⁾"), ("b1", "b^{(1)}", "b⁽¹⁾"), ("delta3", r"\delta^{(3)}", "δ⁽³⁾"),
+     ("a10", "a^{(10)}", "a⁽¹⁰⁾")],
+)
+def test_matrix_names(name, latex, text):
+    assert latex_name(name) == latex
+    assert unicode_name(name) == text
+
+
+def test_other_names_pass_through_and_bad_names_are_refused():
+    assert latex_name("L") == "L" and unicode_name("alpha") == "alpha"
+    for bad in ("w2_123", "b1_1_2", "q1_1", "w2", "x"):
+        with pytest.raises(ValueError, match="not a symbackprop scalar name"):
+            parse_name(bad)
+
+
+def test_every_name_of_a_large_network_is_unique_and_parses_back():
+    symbols = network_symbols((12, 11, 3), bias=True)
+    names = [s.name for s in symbols.x] + [s.name for s in symbols.y]
+    for layer in symbols.layers:
+        for matrix in (layer.W, layer.b, layer.z, layer.a, layer.delta):
+            names.extend(s.name for s in matrix)
+    assert len(names) == len(set(names))
+    for name in names:
+        stem, layer, indices = parse_name(name)
+        assert scalar_name(stem, layer, *indices) == name
+
+
+def test_network_symbols_shapes_and_assumptions():
+    symbols = network_symbols((2, 3, 1), bias=True)
+    first, second = symbols.layers
+    assert symbols.x.shape == (2, 1) and symbols.y.shape == (1, 1)
+    assert first.W.shape == (3, 2) and first.b.shape == (3, 1)
+    assert second.W.shape == (1, 3) and second.delta.shape == (1, 1)
+    assert first.W[2, 1] == sympy.Symbol("w1_32", real=True)
+    assert all(s.is_real for s in first.W)
+    assert symbols.activations(0) == symbols.x and symbols.activations(2) == second.a
+    assert symbols.parameter("W2") == second.W and symbols.parameter("b1") == first.b
+    for missing in ("W3", "b0", "z1", "W"):
+        with pytest.raises(KeyError):
+            symbols.parameter(missing)
+
+
+def test_without_bias_there_are_no_bias_symbols():
+    symbols = network_symbols((2, 2), bias=False)
+    assert symbols.layers[0].b is None
+    with pytest.raises(KeyError):
+        symbols.parameter("b1")
+
+
+@pytest.mark.parametrize(
+    "text, parsed",
+    [("W2", ("W2", None)), ("W2[1,2]", ("W2", (1, 2))), (" b1[ 3 ] ", ("b1", (3,))), ("b10", ("b10", None))],
+)
+def test_parse_wrt(text, parsed):
+    assert parse_wrt(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["w2", "W", "W2[1,2,3]", "W2[a]", "z1"])
+def test_parse_wrt_refuses_other_text(text):
+    with pytest.raises(ValueError, match="expected a name such as W2 or b1"):
+        parse_wrt(text)
