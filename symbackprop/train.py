@@ -175,14 +175,15 @@ def train(
             loss = float(loss)
             if not math.isfinite(loss) or loss > limit:
                 raise _Diverged(epoch, loss)
-            # One assignment after the epoch is complete: Ctrl-C before it
-            # leaves the previous epoch's parameters and state intact.
-            current, state, grads, completed = new, new_state, new_grads, epoch
-            history.append(loss)
             val_loss = None
             if val_history is not None:
-                val_loss = loss_only(current, X_val, Y_val)
+                val_loss = loss_only(new, X_val, Y_val)
                 val_history.append(val_loss)
+            history.append(loss)
+            # The epoch counts from this one assignment on: Ctrl-C before it
+            # leaves the previous epoch's parameters and state intact (the
+            # losses appended above are trimmed below).
+            current, state, grads, completed = new, new_state, new_grads, epoch
             report(Epoch(epoch, epochs, loss, val_loss, time.perf_counter() - t0))
     except KeyboardInterrupt:
         stopped = "interrupted"
@@ -193,12 +194,11 @@ def train(
     except _Diverged as blow_up:
         stopped = "diverged"
         message = _divergence_message(blow_up.epoch, blow_up.loss, history[0], lr, opt.name)
-        if val_history is not None and len(val_history) > len(history):
-            val_history = val_history[: len(history)]
     finally:
         report(None)
-    if val_history is not None and len(val_history) > len(history):
-        val_history = val_history[: len(history)]
+    del history[completed + 1 :]
+    if val_history is not None:
+        del val_history[completed + 1 :]
     if stopped == "completed":
         message = f"trained {completed} epochs: loss {history[0]:.6g} -> {history[-1]:.6g}"
     return TrainResult(
