@@ -90,6 +90,13 @@ def catalogue(network: Network, wrt: str, scalar: bool = False) -> list[Diagnosi
                 Mutation(derivative_of_a=k),
             )
         )
+        structural.append(
+            Diagnosis(
+                "activation-not-derivative",
+                f"{s}({_u(f'z{k}')}) where its derivative {s}'({_u(f'z{k}')}) belongs",
+                Mutation(activation_for_derivative=k),
+            )
+        )
         if act.derivative_of_output is not None:
             form = str(act.derivative_of_output).replace("s", "a").replace("**2", "²")
             structural.append(
@@ -176,6 +183,14 @@ def _scales(network: Network) -> list[Diagnosis]:
                 "mse-extra-1/n",
                 f"divided by n_L = {n} once too often",
                 Mutation(scale=Fraction(1, n)),
+            )
+        )
+    sign = out[0]
+    for d in out[1:]:
+        out.append(
+            Diagnosis(
+                f"{sign.name}+{d.name}", f"{sign.message}; also, {d.message}",
+                Mutation(scale=-d.mutation.scale),
             )
         )
     return out

@@ -41,6 +41,7 @@ class Mutation:
     drop_derivative: int | None = None  # layer whose σ'(z) factor is left out
     untransposed: int | None = None  # layer whose W appears without ᵀ in the δ recursion
     derivative_of_a: int | None = None  # σ'(a⁽ᵏ⁾) instead of σ'(z⁽ᵏ⁾)
+    activation_for_derivative: int | None = None  # σ(z⁽ᵏ⁾) where σ'(z⁽ᵏ⁾) belongs
     output_form_on_z: int | None = None  # a(1 − a) written with z: σ'-of-output applied to z
     previous: int | None = None  # a⁽ᵐ⁾ in place of a⁽ˡ⁻¹⁾ in ∂L/∂W⁽ˡ⁾
     softmax_elementwise: bool = False  # softmax's Jacobian taken as diagonal
@@ -86,6 +87,8 @@ def _with_derivative(node: Node, network: Network, layer: int, m: Mutation) -> N
         return node
     if m.derivative_of_a == layer:
         factor: Node = Call(f"act{layer}'", (_layer_name("a", layer),))
+    elif m.activation_for_derivative == layer:
+        factor = Call(f"act{layer}", (_layer_name("z", layer),))
     elif m.output_form_on_z == layer:
         factor = Call(f"act{layer}'s", (_layer_name("z", layer),))
     else:
@@ -116,6 +119,7 @@ def functions(network: Network) -> dict[str, Callable[..., Any]]:
         act = spec.activation
         if not act.elementwise:
             continue
+        out[f"act{layer}"] = sympy.lambdify(T, act.expr, "mpmath")
         out[f"act{layer}'"] = sympy.lambdify(T, act.derivative, "mpmath")
         if act.derivative_of_output is not None:
             out[f"act{layer}'s"] = sympy.lambdify(S, act.derivative_of_output, "mpmath")

@@ -1,0 +1,43 @@
+"""``symbackprop verify``: judge a hand-derived gradient formula.
+
+Exit status 0 when the formula is the gradient, 1 when it is not (with a
+counterexample and a diagnosis), 2 when it cannot be read or its shapes do
+not fit (one sentence on stderr).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import network_options, print_json
+
+
+@click.command("verify")
+@network_options
+@click.option("--wrt", required=True, help="the parameter (W1, b2) or one entry (W2[1,2], 1-based)")
+@click.option(
+    "--formula", required=True,
+    help="your formula for dL/d(wrt), e.g. \"delta2 @ a1.T\"; '-' reads it from stdin",
+)
+@click.option(
+    "--syntax", type=click.Choice(["python", "latex"]), default="python", show_default=True,
+    help="how the formula is written",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of the random test points")
+@click.option("--points", type=click.IntRange(1, 100), default=8, show_default=True, help="number of random test points")
+@click.option("--json", "as_json", is_flag=True, help="print the verdict as one JSON object")
+def command(network, wrt, formula, syntax, seed, points, as_json):
+    """Judge a hand-derived formula for dL/d(wrt): exit 0 correct, 1 incorrect, 2 unreadable."""
+    from ..verify import verify
+
+    if formula == "-":
+        formula = sys.stdin.read().strip()
+    verdict = verify(network, wrt, formula, syntax=syntax, seed=seed, points=points)
+    if as_json:
+        print_json(verdict.to_dict())
+    else:
+        click.echo(verdict.report())
+    if verdict.exit_code:
+        sys.exit(verdict.exit_code)
