@@ -129,3 +129,15 @@ def test_ctrl_c_stops_cleanly_and_saves_the_parameters(tmp_path):
     assert summary["stopped"] == "interrupted" and summary["epochs"] > 0
     params = load_params(path, models.beginner())
     assert all(np.isfinite(v).all() for v in params.values())
+
+
+def test_training_continues_from_saved_parameters(run_cli, tmp_path):
+    path = tmp_path / "p.json"
+    common = ["train", *BEGINNER, "--data", "teacher", "--samples", "30", "--lr", "3", "--json"]
+    first = run_cli(*common, "--epochs", "40", "--save", str(path))
+    assert first.status == 0, first.stderr
+    second = run_cli(*common, "--epochs", "10", "--params", str(path))
+    assert second.status == 0, second.stderr
+    before, after = json.loads(first.stdout), json.loads(second.stdout)
+    assert after["initial_loss"] == pytest.approx(before["final_loss"], rel=1e-12)
+    assert after["final_loss"] < after["initial_loss"]
