@@ -238,7 +238,14 @@ def _ops(expr: Any) -> int:
     if not args:
         return 0
     kind = type(expr).__name__
-    own = len(args) - 1 if kind in ("Add", "Mul") else 1
+    if kind == "Mul":
+        # a − y is stored as a + (−1)·y: the −1 is part of the subtraction.
+        factors = [arg for arg in args if not (arg.is_Number and arg == -1)]
+        own = max(len(factors) - 1, 0)
+    elif kind == "Add":
+        own = len(args) - 1
+    else:
+        own = 1
     return own + sum(_ops(arg) for arg in args)
 
 
