@@ -6,8 +6,9 @@ agree with a mutation at every sample point is diagnosed with that mistake;
 a wrong sign or a factor 2 may come on top of a structural mistake.
 
 >>> from symbackprop import models
->>> [c.name for c in catalogue(models.two_two_two(), "W1")][:4]
-['wrong-sign', 'factor-2', 'factor-half', 'missing-derivative']
+>>> names = [c.name for c in catalogue(models.two_two_two(), "W1")]
+>>> names[:3], "missing-derivative" in names, "missing-derivative+wrong-sign" in names
+(['wrong-sign', 'factor-2', 'factor-half'], True, True)
 """
 
 from __future__ import annotations
@@ -84,17 +85,20 @@ def catalogue(network: Network, wrt: str, scalar: bool = False) -> list[Diagnosi
         s = _act(network, k)
         structural.append(
             Diagnosis(
+                "activation-not-derivative",
+                f"{s}({_u(f'z{k}')}) where its derivative {s}'({_u(f'z{k}')}) belongs",
+                Mutation(activation_for_derivative=k),
+            )
+        )
+        if act.has_kink:
+            # For ReLU-like σ, σ'(a) = σ'(z) since a > 0 exactly when z > 0: no mistake.
+            continue
+        structural.append(
+            Diagnosis(
                 "derivative-at-a",
                 f"{s}'({_u(f'a{k}')}) instead of {s}'({_u(f'z{k}')}): the derivative is taken "
                 f"at the pre-activation z, not at the activation a = {s}(z)",
                 Mutation(derivative_of_a=k),
-            )
-        )
-        structural.append(
-            Diagnosis(
-                "activation-not-derivative",
-                f"{s}({_u(f'z{k}')}) where its derivative {s}'({_u(f'z{k}')}) belongs",
-                Mutation(activation_for_derivative=k),
             )
         )
         if act.derivative_of_output is not None:

@@ -16,6 +16,8 @@ True
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -27,11 +29,12 @@ import sympy
 from ..activations import T
 from ..derive import Derivation
 from .functions import FUNCTIONS
-from .nodes import BinOp, Call, Name, Neg, Node, Num, Transpose, count_nodes
+from .nodes import BinOp, Call, Name, Neg, Node, Num, Transpose, children, count_nodes
 
 RELATIVE = mpmath.mpf(10) ** -25
 SYMBOLIC_MAX_PARAMETERS = 40
 SYMBOLIC_MAX_NODES = 200
+SYMBOLIC_MAX_PRODUCTS = 12
 
 
 def close(values: Sequence[Any], truth: Sequence[Any]) -> bool:
@@ -61,6 +64,10 @@ def worst_entry(value: Any, truth: Any) -> tuple[tuple[int, int], Any, Any]:
 # -- symbolic proof ------------------------------------------------------------
 
 
+class _OutOfTime(Exception):
+    pass
+
+
 def prove(
     tree: Node,
     derivation: Derivation,
@@ -68,11 +75,46 @@ def prove(
     entry: tuple[int, int] | None,
     budget: float = 1.0,
 ) -> bool:
-    """True when SymPy shows the formula equals the gradient; False when it cannot (cheaply)."""
+    """True when SymPy shows the formula equals the gradient; False when it cannot (cheaply).
+
+    SymPy cannot be told to stop, so in the main thread an interval timer
+    interrupts it when ``budget`` seconds are up; elsewhere only formulas
+    small enough to be quick are tried.
+    """
     if derivation.network.parameter_count() > SYMBOLIC_MAX_PARAMETERS:
         return False
-    if count_nodes(tree) > SYMBOLIC_MAX_NODES:
+    if count_nodes(tree) > SYMBOLIC_MAX_NODES or _matrix_products(tree) > SYMBOLIC_MAX_PRODUCTS:
         return False
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return _prove(tree, derivation, wrt, entry, budget)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, budget)
+    try:
+        return _prove(tree, derivation, wrt, entry, budget)
+    except (_OutOfTime, RecursionError):
+        return False
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _matrix_products(tree: Node) -> int:
+    count, stack = 0, [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, BinOp) and node.op in ("@", "**"):
+            count += 1
+        stack.extend(children(node))
+    return count
+
+
+def _prove(
+    tree: Node, derivation: Derivation, wrt: str, entry: tuple[int, int] | None, budget: float
+) -> bool:
     start = time.perf_counter()
     try:
         formula = sympy.Matrix(_Builder(derivation).visit(tree))
