@@ -228,18 +228,21 @@ class Derivation:
         """Every gradient, keyed by parameter name."""
         return {name: self.gradient(name, form) for name in self.parameters()}
 
-    def scalar_gradients(self, backend: str = "auto") -> dict[str, list[list[Any]]]:
+    def scalar_gradients(
+        self, backend: str = "auto", as_sympy: bool = False
+    ) -> dict[str, list[list[Any]]]:
         """Every scalar ∂L/∂θ in δ form, with the δ recursion, as nested lists.
 
         This is the bulk path for large networks: with ``backend="symengine"``
         (the default when SymEngine is installed) it builds all 235,146
-        gradients of 784-256-128-10 in about a second.  The result maps each
+        gradients of 784-256-128-10 in under a second.  The result maps each
         parameter name to rows of expressions and ``"delta<l>"`` to the δ⁽ˡ⁾
-        definitions.
+        definitions; ``as_sympy=True`` converts SymEngine entries to SymPy
+        (see :func:`symbackprop.bulk.scalar_gradients`).
         """
         from .bulk import scalar_gradients
 
-        return scalar_gradients(self.network, backend)
+        return scalar_gradients(self.network, backend, as_sympy=as_sympy)
 
     # -- the chain rule for one entry ---------------------------------------------
 

@@ -120,3 +120,14 @@ def test_backend_choice():
 def test_derivation_method_delegates():
     net = models.two_two_two()
     assert net.derive().scalar_gradients(backend="sympy") == scalar_gradients(net, "sympy")
+
+
+@pytest.mark.skipif(not has_symengine(), reason="SymEngine is not installed: pip install symengine")
+def test_symengine_results_convert_to_sympy_on_request():
+    d = models.two_two_two().derive()
+    raw = d.scalar_gradients(backend="symengine")
+    assert not isinstance(raw["W1"][0][0], sympy.Basic)
+    converted = d.scalar_gradients(backend="symengine", as_sympy=True)
+    assert isinstance(converted["W1"][0][0], sympy.Basic)
+    assert sympy.Matrix(converted["W2"]) == d.gradient("W2", form="delta")
+    assert all(s.is_real for s in converted["delta1"][0][0].free_symbols)
