@@ -187,3 +187,56 @@ def test_html_page_screenshot_is_saved(html_sheet, tmp_path):
 def test_katex_version_is_the_one_set_up_installs():
     script = (ROOT / "scripts" / "install-system-deps.sh").read_text()
     assert f"KATEX_VERSION={KATEX_VERSION}" in script
+
+
+# -- failures say what to do ---------------------------------------------------------
+
+
+def test_missing_latexmk_names_the_package(monkeypatch, tmp_path):
+    from symbackprop.worksheet import tools
+
+    monkeypatch.setattr(tools.shutil, "which", lambda name: None)
+    with pytest.raises(MissingToolError, match="install the Debian package\\(s\\) latexmk"):
+        worksheet(models.two_two_two(), tmp_path / "s.pdf")
+    assert not (tmp_path / "s.pdf").exists()
+
+
+def test_missing_katex_names_the_install_command(monkeypatch, tmp_path):
+    from symbackprop.worksheet import katex
+
+    monkeypatch.setattr(katex, "candidates", lambda: [tmp_path / "nowhere"])
+    katex.assets.cache_clear()
+    try:
+        with pytest.raises(MissingToolError, match=f"npm install --prefix build/katex katex@{KATEX_VERSION}"):
+            worksheet(models.two_two_two(), tmp_path / "s.html")
+    finally:
+        katex.assets.cache_clear()
+    assert not (tmp_path / "s.html").exists()
+
+
+def test_a_latex_error_is_reported_with_its_message():
+    from symbackprop.worksheet.tools import LatexError, compile_pdf
+
+    _require_latex()
+    with pytest.raises(LatexError, match="Undefined control sequence"):
+        compile_pdf("\\documentclass{article}\\begin{document}\\nosuchmacro\\end{document}\n")
+
+
+def test_cli_end_to_end_in_a_subprocess(tmp_path):
+    """``python -m symbackprop worksheet`` with a spec file and a parameter file."""
+    import json
+    import sys
+
+    spec = tmp_path / "net.json"
+    spec.write_text(json.dumps({"layers": [2, 2, 2], "activation": "sigmoid", "loss": "half_sse"}))
+    params = tmp_path / "p.json"
+    params.write_text(json.dumps(CLASSIC["params"]))
+    out = tmp_path / "classic.tex"
+    args = [sys.executable, "-m", "symbackprop", "worksheet", "--spec", str(spec), "-o", str(out),
+            "--params", str(params), "--x", "0.05,0.10", "--y", "0.01,0.99", "--digits", "5"]
+    run = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    tex = out.read_text()
+    assert "0.29837" in tex and "0.298371" not in tex  # the loss, to 5 digits
+    again = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr

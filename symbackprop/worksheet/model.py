@@ -175,13 +175,18 @@ def exercise(d: Derivation, number: int, kind: str, name: str, row: int, col: in
         )
         path = (
             f"{_m(theta)} reaches {_m(LOSS)} through {_m(z_j)} and {_m(a_j)}, which feeds every unit "
-            f"of layer {layer + 1}: add one term per unit, and recognise "
-            f"{_m(Partial(LOSS, above.z[0]))} as {_m(above.delta[0])}"
+            f"of layer {layer + 1}: add one term per unit, and recognise each "
+            f"{_m(Partial(LOSS, generic('z', layer + 1)))} as {_m(generic('delta', layer + 1))}"
         )
     hint = f"{path}; {_m(last)} is {local}."
     return Exercise(
         number, kind, name, row, col, theta, Partial(LOSS, theta), hint, Step(Partial(LOSS, theta), (chain,))
     )
+
+
+def generic(stem: str, layer: int) -> sympy.Symbol:
+    """z⁽ˡ⁾ᵢ with a letter index, as the printer writes it: ``z^{(2)}_{i}``."""
+    return real_symbol(f"{stem}{layer}_i")
 
 
 def _terms(*terms: Any) -> Any:
