@@ -86,7 +86,10 @@ def prove(
     if count_nodes(tree) > SYMBOLIC_MAX_NODES or _matrix_products(tree) > SYMBOLIC_MAX_PRODUCTS:
         return False
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        return _prove(tree, derivation, wrt, entry, budget)
+        try:
+            return _prove(tree, derivation, wrt, entry, budget)
+        except RecursionError:
+            return False
 
     def stop(signum: int, frame: Any) -> None:
         raise _OutOfTime

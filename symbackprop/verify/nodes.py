@@ -28,6 +28,7 @@ OPERATORS = ("+", "-", "*", "/", "@", "product", "odot", "**")
 
 MAX_EXPONENT = 64
 MAX_NODES = 4000
+MAX_TREE_DEPTH = 200
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,25 @@ def power(base: Node, exponent: Node, text: str) -> BinOp:
     return BinOp("**", base, Num(value))
 
 
+def depth(node: Node) -> int:
+    """Depth of the tree, walked without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children(item))
+    return deepest
+
+
 def check_size(node: Node, text: str) -> Node:
+    """Refuse trees too large or too deep for the recursive stages that follow."""
     if count_nodes(node) > MAX_NODES:
         raise ExpressionError(f"cannot read {quoted(text)}: it has more than {MAX_NODES} parts")
+    if depth(node) > MAX_TREE_DEPTH:
+        raise ExpressionError(
+            f"cannot read {quoted(text)}: it nests deeper than {MAX_TREE_DEPTH} levels "
+            "(a sum or product of that many terms counts as nesting)"
+        )
     return node
 
 
