@@ -222,7 +222,11 @@ def _check_result_shape(
             f"the formula gives one number but ∂L/∂{name} is a {expected} matrix; "
             f"for one entry use --wrt {_entry_label(name, (0, 0))} with scalar names"
         )
-    hint = f"; missing {mark}?" if shape == expected[::-1] else ""
+    hint = ""
+    if shape == expected[::-1]:
+        hint = f"; missing {mark}?"
+    elif name[0] == "W" and shape == (expected[0], 1):
+        hint = f"; ∂L/∂W is a column times a row, δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾){mark}: missing {mark}?"
     raise ShapeError(f"the formula gives a {shape} matrix but ∂L/∂{name} is a {expected}{hint}")
 
 
