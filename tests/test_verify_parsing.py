@@ -180,7 +180,7 @@ def test_latex_refusals(text, message):
     ("net", "text", "syntax", "message"),
     [
         (NET, "delta1 * x.T", "python", r"delta1 \* x.T multiplies a \(2, 1\) by a \(1, 2\) elementwise: did you mean @\?"),
-        (BEGINNER, "delta2 * a1", "python", r"the formula gives a \(3, 1\) matrix but ∂L/∂W1 is a \(3, 2\)$"),
+        (BEGINNER, "delta2 * a1", "python", r"the formula gives a \(3, 1\) matrix but ∂L/∂W1 is a \(3, 2\); ∂L/∂W is a column times a row"),
         (BEGINNER, "W3 @ delta3", "python", r"multiplies a \(2, 3\) by a \(2, 1\): the inner sizes 3 and 2 differ; missing .T\?"),
         (NET, "delta1 @ x", "python", r"did you mean \* \(elementwise\) or missing .T\?"),
         (BEGINNER, "delta1 @ x", "python", r"inner sizes 1 and 2 differ"),
