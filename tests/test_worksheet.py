@@ -303,3 +303,17 @@ def test_example_writes_both_articles_sheets(tmp_path):
     assert "2-3-3-2" in (tmp_path / "beginner-key.md").read_text()
     assert "Solution key" not in (tmp_path / "understanding-student.tex").read_text()
     assert all(c["largest_relative_error"] < 1e-6 for c in outcome["checks"].values())
+
+
+def test_given_numbers_on_a_relu_kink_are_refused_with_a_reason(tmp_path):
+    net = Network.from_spec({"layers": [2, 2, 1], "activation": "relu", "output_activation": "identity"})
+    params = {"W1": [[1.0, -1.0], [0.5, 0.5]], "b1": [0.0, 0.1], "W2": [[1.0, 1.0]], "b2": [0.0]}
+    with pytest.raises(DataError, match="unit 1 of layer 1 has z = 0, on the kink of relu"):
+        sbp.worksheet(net, tmp_path / "s.md", params=params, x=[0.3, 0.3], y=[1.0])
+
+
+def test_given_numbers_where_the_loss_is_undefined_are_refused(tmp_path):
+    net = Network.from_spec({"layers": [2, 1], "activation": "sigmoid", "loss": "-log(y - a)"})
+    params = {"W1": [[0.1, 0.2]], "b1": [0.0]}
+    with pytest.raises(DataError, match="loss is not finite at x = \\[0.3, 0.3\\], y = \\[0.0\\]"):
+        sbp.worksheet(net, tmp_path / "s.md", params=params, x=[0.3, 0.3], y=[0.0])

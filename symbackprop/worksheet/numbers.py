@@ -11,6 +11,7 @@ compiled code cannot be written.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..params import check_params, load_params
 GRID = 0.05  # parameters and inputs are multiples of this
 NEAR_KINK = 0.02  # resample when a ReLU-family unit sits this close to its kink
 ATTEMPTS = 200
+KINK_EXACT = 1e-5  # closer than this, the finite-difference stencil may straddle the kink
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,14 @@ class Values:
         errors += [relative_error(c, k, 1e-9).max() for c, k in zip(self.delta, self.key_delta, strict=True)]
         errors.append(float(relative_error(self.loss, self.key_loss, 1e-9)))
         return float(max(errors))
+
+
+def _real(expr: sympy.Expr) -> float:
+    """A SymPy number as a float; NaN where it is not real (a log of a negative number)."""
+    try:
+        return float(expr)
+    except TypeError:
+        return math.nan
 
 
 def relative_error(a: np.ndarray, b: np.ndarray, tiny: float = 1e-12) -> np.ndarray:
@@ -111,9 +121,9 @@ def evaluate(
         point.update(zip(symbols, map(sympy.Float, np.asarray(value).reshape(-1)), strict=True))
     zs, as_ = [], []
     for layer, spec in zip(syms.layers, net.layers, strict=True):
-        z = [float(expr.xreplace(point)) for expr in d.pre_activations[layer.index - 1]]
+        z = [_real(expr.xreplace(point)) for expr in d.pre_activations[layer.index - 1]]
         if spec.activation.elementwise:
-            a = [float(spec.activation(sympy.Float(value))) for value in z]
+            a = [_real(spec.activation(sympy.Float(value))) for value in z]
         else:
             top = max(z)
             exps = [math.exp(value - top) for value in z]
@@ -124,7 +134,7 @@ def evaluate(
         as_.append(tuple(a))
     deltas: list[tuple[float, ...]] = [()] * net.depth
     for layer in range(net.depth, 0, -1):
-        values = [float(expr.xreplace(point)) for expr in d.deltas[layer - 1]]
+        values = [_real(expr.xreplace(point)) for expr in d.deltas[layer - 1]]
         point.update(zip(syms.layers[layer - 1].delta, map(sympy.Float, values), strict=True))
         deltas[layer - 1] = tuple(values)
     key_grads: dict[str, np.ndarray] = {}
@@ -136,12 +146,15 @@ def evaluate(
             key_grads[name] = np.outer(delta, previous)
         else:
             key_grads[name] = delta
-    key_loss = float(d.loss.xreplace(point))
+    key_loss = _real(d.loss.xreplace(point))
     f = compiled if compiled is not None else d.compile()
     X = np.asarray(x, dtype=float).reshape(1, -1)
     Y = np.asarray(y, dtype=float).reshape(1, -1)
-    trace = f.trace(dict(params), X, Y)
-    _, updated = f.step(dict(params), X, Y, lr)
+    # Numbers outside the loss's domain give NaN here and a clear DataError later.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        trace = f.trace(dict(params), X, Y)
+        _, updated = f.step(dict(params), X, Y, lr)
 
     def rows(arrays: Sequence[np.ndarray]) -> tuple[tuple[float, ...], ...]:
         return tuple(tuple(float(v) for v in np.asarray(array)[0]) for array in arrays)
@@ -182,7 +195,7 @@ def _usable(d: Derivation, values: Values, entries: Sequence[tuple[str, int, int
     for name, row, col in entries:
         grad = values.grads[name]
         value = grad[row - 1, col - 1] if grad.ndim == 2 else grad[row - 1]
-        if abs(value) < 1e-4:
+        if not abs(value) >= 1e-4:  # NaN too
             return False
     return True
 
@@ -233,5 +246,25 @@ def choose_values(
             compiled,
         )
         if _usable(derivation, last, entries):
-            return last
+            break
+    _refuse_unusable(derivation, last)  # type: ignore[arg-type]
     return last  # type: ignore[return-value]
+
+
+def _refuse_unusable(derivation: Derivation, values: Values) -> None:
+    """Given numbers the key cannot be checked at: a loss that is not finite, a unit on a kink."""
+    net = derivation.network
+    numbers = [values.loss, *(g for grad in values.grads.values() for g in np.ravel(grad))]
+    if not all(math.isfinite(v) for v in numbers):
+        raise DataError(
+            f"the {net.loss.name} loss is not finite at x = {list(values.x)}, y = {list(values.y)} "
+            "with these parameters; choose targets and parameters where it is defined"
+        )
+    for layer, (spec, z) in enumerate(zip(net.layers, values.z, strict=True), start=1):
+        for unit, value in enumerate(z, start=1):
+            if spec.activation.has_kink and abs(value) < KINK_EXACT:
+                raise DataError(
+                    f"unit {unit} of layer {layer} has z = {value:.3g}, on the kink of "
+                    f"{spec.activation.name}, where the derivative is only a convention and finite "
+                    "differences cannot check it; choose other numbers for the worked example"
+                )
