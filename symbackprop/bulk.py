@@ -233,10 +233,53 @@ def operation_count(result: dict[str, list[list[Any]]]) -> int:
     return sum(_ops(entry) for rows in result.values() for row in rows for entry in row)
 
 
-def _ops(expr: Any) -> int:
+def inlined_operation_count(result: dict[str, list[list[Any]]]) -> int:
+    """Operations the gradients would have if every δ were inlined (the intermediate form).
+
+    Computed layer by layer from the δ definitions, so it never builds or
+    walks the inlined trees, whose size grows with the product of the widths.
+    """
+    deltas = sorted(
+        (int(key[len("delta") :]), rows) for key, rows in result.items() if key.startswith("delta")
+    )
+    inlined: dict[str, int] = {}
+    for layer, rows in reversed(deltas):
+        for j, (definition,) in enumerate(rows, start=1):
+            inlined[scalar_name("delta", layer, j)] = _ops(definition, inlined)
+    total = 0
+    for key, rows in result.items():
+        if key.startswith("delta"):
+            continue
+        for row in rows:
+            total += sum(_ops(entry, inlined) for entry in row)
+    return total
+
+
+def tree_operation_count(exprs: Iterable[Any]) -> int:
+    """Operations in the tree form of ``exprs``, without walking the trees.
+
+    A subexpression that occurs many times (an expanded forward pass repeats
+    the same a⁽ˡ⁾ in every path) is counted once and its count reused, so
+    the cost is that of the distinct subexpressions.
+    """
+    memo: dict[Any, int] = {}
+    return sum(_ops(expr, None, memo) for expr in exprs)
+
+
+def _ops(expr: Any, leaves: dict[str, int] | None = None, memo: dict | None = None) -> int:
+    if memo is not None:
+        known = memo.get(expr)
+        if known is not None:
+            return known
+        memo[expr] = out = _ops_once(expr, leaves, memo)
+        return out
+    return _ops_once(expr, leaves, memo)
+
+
+def _ops_once(expr: Any, leaves: dict[str, int] | None, memo: dict | None) -> int:
     args = _args(expr)
     if not args:
-        return 0
+        return leaves.get(getattr(expr, "name", ""), 0) if leaves else 0
     kind = type(expr).__name__
     if kind == "Mul":
         # a − y is stored as a + (−1)·y: the −1 is part of the subtraction.
@@ -246,7 +289,7 @@ def _ops(expr: Any) -> int:
         own = len(args) - 1
     else:
         own = 1
-    return own + sum(_ops(arg) for arg in args)
+    return own + sum(_ops(arg, leaves, memo) for arg in args)
 
 
 def _args(expr: Any) -> Iterable[Any]:

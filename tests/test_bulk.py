@@ -9,10 +9,12 @@ from symbackprop import Network, models
 from symbackprop.bulk import (
     count_entries,
     has_symengine,
+    inlined_operation_count,
     operation_count,
     resolve_backend,
     scalar_gradients,
     to_sympy,
+    tree_operation_count,
     without_heaviside,
 )
 
@@ -131,3 +133,21 @@ def test_symengine_results_convert_to_sympy_on_request():
     assert isinstance(converted["W1"][0][0], sympy.Basic)
     assert sympy.Matrix(converted["W2"]) == d.gradient("W2", form="delta")
     assert all(s.is_real for s in converted["delta1"][0][0].free_symbols)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["2-2-2", "beginner", "tanh-mse-nobias", "swish-quartic"])
+def test_inlined_count_is_the_size_of_the_intermediate_form(name, backend):
+    """Counted layer by layer without building it, it equals the count of the built trees."""
+    net = NETWORKS[name]()
+    d = net.derive()
+    built = tree_operation_count(e for g in d.gradients("intermediate").values() for e in g)
+    assert inlined_operation_count(scalar_gradients(net, backend)) == built
+
+
+def test_tree_count_counts_shared_parts_once_per_use():
+    t = sympy.Symbol("t")
+    shared = sympy.exp(t) + 1  # 2 operations
+    expr = shared * (shared + t) ** 2  # ×, +, power, and shared twice
+    assert tree_operation_count([expr]) == 3 + 2 * 2
+    assert tree_operation_count([t - 1]) == 1
