@@ -15,11 +15,16 @@ True
 (False, 'missing-derivative')
 >>> verify(net, "W2[1,2]", r"\\delta^{(2)}_{1} a^{(1)}_{2}", syntax="latex").correct
 True
+>>> import symbackprop as sbp
+>>> sbp.verify(net, "b2", "delta2").correct
+True
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import types
 from typing import Any
 
 import mpmath
@@ -166,7 +171,7 @@ def diagnose(
     extra = reference.functions(net)
     shapes = _matrix_shapes(table)
     expected = _parameter_shape(net, name)
-    for candidate in catalogue(net, name, scalar=entry is not None):
+    for candidate in catalogue(net, name, entry):
         tree = reference.gradient_tree(net, name, candidate.mutation)
         try:
             tree, shape = check(tree, shapes)
@@ -270,3 +275,18 @@ def _to_lists(value: Any) -> Any:
     if array.ndim == 0:
         return float(array)
     return [[float(v) for v in row] for row in array]
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``symbackprop.verify(...)`` call :func:`verify`.
+
+    Once this package is imported, ``symbackprop.verify`` is the package
+    itself (Python binds a subpackage to its parent's attribute), so the
+    package answers calls by delegating to the function of the same name.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Verdict:
+        return verify(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

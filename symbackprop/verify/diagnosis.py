@@ -39,8 +39,10 @@ def _act(network: Network, layer: int) -> str:
     return {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU"}.get(act.name, f"σ⁽{layer}⁾")
 
 
-def catalogue(network: Network, wrt: str, scalar: bool = False) -> list[Diagnosis]:
-    """Every mistake that makes sense for ∂L/∂(wrt) of this network, simplest first."""
+def catalogue(
+    network: Network, wrt: str, entry: tuple[int, int] | None = None
+) -> list[Diagnosis]:
+    """Every mistake that makes sense for ∂L/∂(wrt) (or one entry, 0-based), simplest first."""
     kind, layer = wrt[0], int(wrt[1:])
     L = network.depth
     loss = network.loss.name
@@ -70,8 +72,15 @@ def catalogue(network: Network, wrt: str, scalar: bool = False) -> list[Diagnosi
             )
         )
     if kind == "W":
-        if scalar:
-            text = "row and column indices swapped: this is δ⁽ˡ⁾ₖ a⁽ˡ⁻¹⁾ⱼ, but ∂L/∂w⁽ˡ⁾ⱼₖ = δ⁽ˡ⁾ⱼ a⁽ˡ⁻¹⁾ₖ"
+        if entry is not None:
+            j, k = entry[0] + 1, entry[1] + 1
+            prev = "x" if layer == 1 else f"a{layer - 1}"
+            d_j, d_k = _u(f"delta{layer}_{j}"), _u(f"delta{layer}_{k}")
+            p_j, p_k = _u(f"{prev}{j}" if prev == "x" else f"{prev}_{j}"), _u(
+                f"{prev}{k}" if prev == "x" else f"{prev}_{k}"
+            )
+            w = _u(f"w{layer}_{j}{k}" if j < 10 and k < 10 else f"w{layer}_{j}_{k}")
+            text = f"row and column indices swapped: this is {d_k} {p_j}, but ∂L/∂{w} = {d_j} {p_k}"
         else:
             text = (
                 f"a transposed factor: this is {_u(f'a{layer - 1}')} ({_u(f'delta{layer}')})ᵀ, "
