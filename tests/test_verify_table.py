@@ -170,3 +170,43 @@ def test_incorrect_formulas_are_caught_and_diagnosed(net, wrt, syntax, formula, 
 def test_every_builtin_loss_appears_in_the_table():
     losses = {NETS[row[0]].loss.name for row in CORRECT + INCORRECT}
     assert {"half_sse", "sse", "mse", "cross_entropy", "binary_cross_entropy"} <= losses
+
+
+def test_cheap_equalities_are_proved_symbolically():
+    net = NETS["2-2-2"]
+    assert verify(net, "W2", "delta2 @ a1.T").proof == "symbolic"
+    # a = σ(z) must be substituted for this one: the second stage of the proof.
+    assert verify(net, "W2", "((a2 - y) * exp(-z2) / (1 + exp(-z2))**2) @ a1.T").proof == "symbolic"
+    # Heaviside(a) = Heaviside(z) for ReLU is beyond the cheap proof: the points decide.
+    relu = Network.from_spec({"layers": [2, 2, 1], "activation": "relu", "output_activation": "sigmoid"})
+    verdict = verify(relu, "W1", "((W2.T @ delta2) * relu_prime(z1)) @ x.T")
+    assert verdict.correct and verdict.proof == "numeric"
+    assert verdict.max_difference < 1e-30
+
+
+def test_the_symbolic_proof_never_proves_a_wrong_formula():
+    from symbackprop.verify import parse
+    from symbackprop.verify.context import names_for
+    from symbackprop.verify.equivalence import prove
+    from symbackprop.verify.shapes import check
+
+    net = NETS["2-2-2"]
+    shapes = dict(names_for(net).shapes)
+    for wrt, syntax, formula, _ in [row[1:] for row in INCORRECT if row[0] == "2-2-2" and "[" not in row[1]]:
+        tree, _shape = check(parse(net, formula, syntax), shapes, syntax)
+        assert not prove(tree, net.derive(), wrt, None), formula
+    tree, _shape = check(parse(net, "delta1 @ x.T", "python"), shapes)
+    assert prove(tree, net.derive(), "W1", None)
+
+
+def test_a_formula_without_a_real_value_is_incorrect():
+    verdict = verify(NETS["2-2-2"], "W1", "delta1 @ x.T * log(-1 + 0 * x1)")
+    assert not verdict.correct
+    assert verdict.counterexample.formula_value is None
+    assert "the formula gives no real value" in verdict.report()
+    assert verdict.diagnosis is None
+
+
+def test_a_spec_dict_is_accepted():
+    spec = {"layers": [2, 2, 2], "activation": "sigmoid"}
+    assert verify(spec, "W2", "delta2 @ a1.T").correct

@@ -87,7 +87,7 @@ def parse(network: Network, formula: str, syntax: str = "python") -> Node:
 
 
 def verify(
-    net: Network,
+    net: Network | dict,
     wrt: str,
     formula: str,
     syntax: str = "python",
@@ -102,6 +102,8 @@ def verify(
     which takes a scalar formula.  Unreadable formulas raise ExpressionError,
     shape mistakes ShapeError (the command line exits 2 on both).
     """
+    if not isinstance(net, Network):
+        net = Network.from_spec(net)
     name, entry = parse_wrt(net, wrt)
     table = names_for(net)
     tree = parse(net, formula, syntax)
