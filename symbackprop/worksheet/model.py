@@ -222,7 +222,17 @@ class Numbers:
 # -- the worked example ---------------------------------------------------------
 
 
-def example_sections(d: Derivation, values: Values, digits: int) -> tuple[Section, ...]:
+def _origin(*given: Any) -> str:
+    if all(g is None for g in given):
+        return "drawn from the sheet's seed"
+    if all(g is not None for g in given):
+        return "as given"
+    return "partly given, the rest drawn from the sheet's seed"
+
+
+def example_sections(
+    d: Derivation, values: Values, digits: int, origin: str = "drawn from the sheet's seed"
+) -> tuple[Section, ...]:
     """Inputs, forward pass, δ's, gradients and one update step, with numbers."""
     num = Numbers(digits)
     net = d.network
@@ -282,7 +292,7 @@ def example_sections(d: Derivation, values: Values, digits: int) -> tuple[Sectio
             )
         )
     return (
-        Section("Given", tuple(given), "The numbers of this example (drawn from the sheet's seed)."),
+        Section("Given", tuple(given), f"The numbers of this example ({origin})."),
         Section("Forward pass", tuple(forward), "Each layer's weighted input, then its activation."),
         Section(
             "Backward pass",
@@ -398,7 +408,7 @@ def build(
     compiled = d.compile()
     values = choose_values(d, seed, [e.entry for e in exercises], params, x, y, lr, compiled)
     check = check_gradients(d, values, compiled)
-    highlight = [latex_free_name(e) for e in exercises]
+    highlight = [e.symbol.name for e in exercises]
     describe = network.describe()
     return Worksheet(
         title="Backpropagation by hand",
@@ -411,13 +421,8 @@ def build(
         forward=forward_section(d),
         exercises=exercises,
         identities=Section("Derivatives used", identity_steps(d)),
-        example=example_sections(d, values, digits),
+        example=example_sections(d, values, digits, _origin(params, x, y)),
         values=values,
         solutions=tuple(solution(d, e, values, digits) for e in exercises) if solutions else (),
         check=check,
     )
-
-
-def latex_free_name(ex: Exercise) -> str:
-    """The scalar name of an exercise's parameter (``w2_12``), for the picture."""
-    return ex.symbol.name
