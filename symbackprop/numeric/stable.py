@@ -212,10 +212,11 @@ class ArrayPrinter(NumPyPrinter):
         return text
 
     def _print_Max(self, expr: sympy.Max) -> str:
-        return self._print_minmax(expr, "maximum", ">=")
+        # A tie takes the later (constant) argument: relu'(0) = 0, as in the derivation.
+        return self._print_minmax(expr, "maximum", ">")
 
     def _print_Min(self, expr: sympy.Min) -> str:
-        return self._print_minmax(expr, "minimum", "<=")
+        return self._print_minmax(expr, "minimum", "<")
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
         *branches, (last_value, last_cond) = expr.args

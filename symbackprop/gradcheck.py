@@ -1,0 +1,402 @@
+"""Gradient checking: compiled gradients against finite differences.
+
+Every entry θ of every parameter is perturbed by a step scaled to it,
+h = ε^(1/3)·max(1, |θ|) (the step that balances truncation and rounding error
+of a central difference in float64), and
+
+    numeric = (L(θ + h) − L(θ − h)) / (2h),
+    relative error = |analytic − numeric| / max(|analytic|, |numeric|, tiny).
+
+``tiny`` (1e-6·max(1, |L|)) keeps entries whose true value is 0 from turning
+rounding noise into a large relative error.  The largest relative error per
+parameter is graded in the bands practitioners use: below 1e-7 excellent,
+below 1e-4 fine, below 1e-2 suspicious, otherwise wrong; an entry passes below
+``tolerance`` (1e-4).
+
+``method="complex"`` uses complex-step differentiation instead,
+Im L(θ + ih)/h, which has no subtraction and is accurate to machine precision;
+it needs a loss that is analytic in the parameters (no abs or erf), with
+ReLU-like branches taken on the real part.
+
+A ReLU or leaky ReLU is not differentiable where its input is 0.  The kink
+locations come from the activation's symbolic expression (the arguments of
+Max/Min, the conditions of a Piecewise, the argument of Abs or Heaviside);
+an entry whose stencil θ ± h changes the sign of one of them for any unit and
+sample is reported as a kink, not as a failure.
+
+>>> from symbackprop import models
+>>> report = gradcheck(models.two_two_two(), seed=0)
+>>> report.passed, [row.name for row in report.rows]
+(True, ['W1', 'b1', 'W2', 'b2'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sympy
+
+from .activations import T as GENERIC_INPUT
+from .errors import DataError
+
+if TYPE_CHECKING:
+    from .numeric import CompiledGradient
+    from .spec import Network
+
+METHODS = ("central", "complex")
+BANDS = ((1e-7, "excellent"), (1e-4, "fine"), (1e-2, "suspicious"))
+STEP_SCALE = float(np.finfo(np.float64).eps) ** (1 / 3)
+COMPLEX_STEP = 1e-20
+TINY = 1e-6
+
+
+def grade(relative_error: float) -> str:
+    """The practitioners' band of a relative error.
+
+    >>> grade(3e-9), grade(2e-6), grade(5e-3), grade(0.3)
+    ('excellent', 'fine', 'suspicious', 'wrong')
+    """
+    for limit, name in BANDS:
+        if relative_error < limit:
+            return name
+    return "wrong"
+
+
+@dataclass(frozen=True)
+class ParameterCheck:
+    """The result for one parameter: its worst entry and how many entries were kinks.
+
+    ``where`` is the 1-based index of the worst entry, as in printed math
+    (``(j, k)`` for W, ``(j,)`` for b); ``analytic`` and ``numeric`` are the
+    two values there.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    checked: int
+    max_relative_error: float
+    where: tuple[int, ...] | None
+    analytic: float
+    numeric: float
+    kinks: tuple[tuple[int, ...], ...]
+    failures: int
+    tolerance: float
+
+    @property
+    def grade(self) -> str:
+        return grade(self.max_relative_error)
+
+    @property
+    def passed(self) -> bool:
+        return self.failures == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "shape": list(self.shape),
+            "entries_checked": self.checked,
+            "max_relative_error": self.max_relative_error,
+            "where": list(self.where) if self.where else None,
+            "analytic": self.analytic,
+            "numeric": self.numeric,
+            "grade": self.grade,
+            "kinks": [list(k) for k in self.kinks],
+            "failures": self.failures,
+            "passed": self.passed,
+        }
+
+
+@dataclass(frozen=True)
+class GradCheckReport:
+    """Per-parameter results of a gradient check; ``passed`` when no entry failed."""
+
+    description: str
+    method: str
+    batch: int
+    rows: tuple[ParameterCheck, ...]
+    tolerance: float
+
+    @property
+    def passed(self) -> bool:
+        return all(row.passed for row in self.rows)
+
+    @property
+    def kinks(self) -> int:
+        return sum(len(row.kinks) for row in self.rows)
+
+    def row(self, name: str) -> ParameterCheck:
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.description,
+            "method": self.method,
+            "batch": self.batch,
+            "tolerance": self.tolerance,
+            "passed": self.passed,
+            "parameters": [row.to_dict() for row in self.rows],
+        }
+
+    def table(self) -> str:
+        """A plain-text table, one row per parameter."""
+        how = (
+            f"central differences in float64, step {STEP_SCALE:.1e}·max(1, |θ|)"
+            if self.method == "central"
+            else f"complex step, h = {COMPLEX_STEP:g}·max(1, |θ|)"
+        )
+        head = ("parameter", "entries", "largest rel. error", "where", "grade", "kinks", "result")
+        body = []
+        for row in self.rows:
+            where = "(" + ", ".join(map(str, row.where)) + ")" if row.where else "-"
+            body.append(
+                (
+                    row.name,
+                    str(row.checked),
+                    f"{row.max_relative_error:.2e}",
+                    where,
+                    row.grade,
+                    str(len(row.kinks)),
+                    "pass" if row.passed else f"FAIL ({row.failures})",
+                )
+            )
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        lines = [
+            f"Gradient check of {self.description}",
+            f"{how}; batch of {self.batch}; an entry passes below {self.tolerance:g}",
+            "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip(),
+        ]
+        lines += [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body
+        ]
+        failures = sum(row.failures for row in self.rows)
+        total = sum(row.checked for row in self.rows)
+        if failures:
+            lines.append(
+                f"{failures} of {total} entries FAIL: the gradient disagrees with the loss"
+            )
+        else:
+            lines.append(f"all {total} entries pass")
+        if self.kinks:
+            lines.append(
+                f"{self.kinks} entries straddle a kink (the input of a ReLU-like unit changes "
+                "sign within θ ± h), where finite differences are not a derivative; not counted"
+            )
+        return "\n".join(lines)
+
+
+# -- kinks ------------------------------------------------------------------------
+
+
+def kink_arguments(expr: sympy.Expr) -> list[sympy.Expr]:
+    """Expressions in the generic input whose sign change marks a kink of ``expr``.
+
+    >>> from symbackprop.activations import activation
+    >>> kink_arguments(activation("relu").expr)
+    [t]
+    >>> kink_arguments(activation("sigmoid").expr)
+    []
+    """
+    found: list[sympy.Expr] = []
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Max | sympy.Min):
+            args = list(node.args)
+            found += [args[i] - args[j] for i in range(len(args)) for j in range(i + 1, len(args))]
+        elif isinstance(node, sympy.Abs | sympy.Heaviside | sympy.sign):
+            found.append(node.args[0])
+        elif isinstance(node, sympy.Piecewise):
+            for _, cond in node.args:
+                if isinstance(cond, sympy.core.relational.Relational):
+                    found.append(cond.lhs - cond.rhs)
+    out: list[sympy.Expr] = []
+    for item in found:
+        if item.could_extract_minus_sign():
+            item = -item  # only the sign change matters, so keep the tidier form
+        if item.has(GENERIC_INPUT) and item not in out:
+            out.append(item)
+    return out
+
+
+def _kink_functions(network: Network) -> dict[int, list[Callable[[np.ndarray], np.ndarray]]]:
+    """Per layer index (0-based), NumPy functions of Z whose sign changes at a kink."""
+    out = {}
+    for index, layer in enumerate(network.layers):
+        if not layer.activation.elementwise:
+            continue
+        args = kink_arguments(layer.activation.expr)
+        if args:
+            out[index] = [sympy.lambdify(GENERIC_INPUT, arg, modules="numpy") for arg in args]
+    return out
+
+
+# -- complex step ---------------------------------------------------------------
+
+_NOT_ANALYTIC = (sympy.Abs, sympy.sign, sympy.erf, sympy.Heaviside, sympy.floor, sympy.ceiling)
+
+
+def complex_step_problem(network: Network) -> str | None:
+    """Why complex-step differentiation cannot be used for this network, or None."""
+    from .losses import N as LOSS_N
+
+    pieces = [layer.activation.expr for layer in network.layers if layer.activation.elementwise]
+    pieces.append(network.loss.term.subs(LOSS_N, 1))
+    for expr in pieces:
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, _NOT_ANALYTIC):
+                return f"{type(node).__name__} in {expr} is not analytic, so complex steps do not apply"
+    return None
+
+
+# -- the check --------------------------------------------------------------------
+
+
+def random_batch(
+    network: Network, seed: int | None = 0, batch: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded inputs and targets that suit the network's loss.
+
+    Targets are probability vectors for cross_entropy (each row sums to 1, as
+    the δ = a − y simplification assumes), lie in (0, 1) for outputs and
+    losses that need it, and are standard normal otherwise.
+    """
+    rng = np.random.default_rng(seed)
+    n0, nL = network.sizes[0], network.sizes[-1]
+    X = rng.standard_normal((batch, n0))
+    out = network.output_activation.name
+    if network.loss.name == "cross_entropy" or out == "softmax":
+        Y = rng.dirichlet(np.ones(nL), size=batch)
+    elif network.loss.name == "binary_cross_entropy" or out == "sigmoid":
+        Y = rng.uniform(0.05, 0.95, size=(batch, nL))
+    else:
+        Y = rng.standard_normal((batch, nL))
+    return X, Y
+
+
+def gradcheck(
+    network: Network | CompiledGradient | Any,
+    params: Mapping[str, Any] | None = None,
+    X: Any = None,
+    Y: Any = None,
+    *,
+    gradient: Callable[..., tuple[float, Mapping[str, np.ndarray]]] | None = None,
+    method: str = "central",
+    seed: int | None = 0,
+    batch: int = 4,
+    tolerance: float = 1e-4,
+    max_entries: int | None = None,
+) -> GradCheckReport:
+    """Check ``gradient(params, X, Y)`` against differences of the compiled loss.
+
+    ``network`` is a Network, a Derivation or a CompiledGradient.  Without
+    ``params``, parameters are drawn from ``seed`` (:func:`~symbackprop.params.init_params`);
+    without X and Y, a batch from :func:`random_batch`.  ``gradient`` is the
+    function under test (default: the compiled gradient).  ``max_entries``
+    checks at most that many randomly chosen entries per parameter.
+    """
+    from .data import check_batch
+    from .numeric import CompiledGradient
+    from .params import check_params, init_params
+
+    if method not in METHODS:
+        raise DataError(f"unknown check method {method!r}; expected one of {', '.join(METHODS)}")
+    if isinstance(network, CompiledGradient):
+        compiled = network
+        if compiled.dtype != np.float64:
+            compiled = compiled.network.compile()
+    else:
+        compiled = network.compile()
+    net = compiled.network
+    if method == "complex":
+        problem = complex_step_problem(net)
+        if problem:
+            raise DataError(f"cannot use complex steps for {net.describe()}: {problem}")
+    params = init_params(net, seed) if params is None else check_params(params, net)
+    if X is None or Y is None:
+        X, Y = random_batch(net, seed, batch)
+    X, Y = check_batch(X, Y, net)
+    analytic_fn = gradient or compiled
+    _, analytic = analytic_fn(params, X, Y)
+    loss0 = compiled.loss(params, X, Y)
+    tiny = TINY * max(1.0, abs(loss0))
+    kink_fns = _kink_functions(net) if method == "central" else {}
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, value in params.items():
+        grad = np.asarray(analytic[name], dtype=np.float64)
+        if grad.shape != value.shape:
+            raise DataError(
+                f"the gradient of {name} has shape {grad.shape} but the parameter has {value.shape}"
+            )
+        indices = list(np.ndindex(value.shape))
+        if max_entries is not None and len(indices) > max_entries:
+            chosen = rng.choice(len(indices), size=max_entries, replace=False)
+            indices = [indices[i] for i in sorted(chosen)]
+        rows.append(
+            _check_parameter(
+                compiled, params, X, Y, name, grad, indices, method, tiny, tolerance, kink_fns
+            )
+        )
+    return GradCheckReport(net.describe(), method, X.shape[0], tuple(rows), tolerance)
+
+
+def _check_parameter(
+    compiled, params, X, Y, name, grad, indices, method, tiny, tolerance, kink_fns
+):
+    worst, worst_at, worst_pair = -1.0, None, (0.0, 0.0)
+    kinks: list[tuple[int, ...]] = []
+    failures = 0
+    base_signs = _kink_signs(compiled, params, X, kink_fns) if kink_fns else None
+    for index in indices:
+        theta = params[name][index]
+        if method == "complex":
+            h = COMPLEX_STEP * max(1.0, abs(theta))
+            shifted = {k: v.astype(np.complex128) for k, v in params.items()}
+            shifted[name][index] += 1j * h
+            numeric = float(np.imag(compiled.complex_loss(shifted, X.astype(np.complex128), Y)) / h)
+        else:
+            h = STEP_SCALE * max(1.0, abs(theta))
+            plus, minus = dict(params), dict(params)
+            plus[name] = params[name].copy()
+            minus[name] = params[name].copy()
+            plus[name][index] = theta + h
+            minus[name][index] = theta - h
+            h_plus, h_minus = plus[name][index] - theta, theta - minus[name][index]
+            numeric = (compiled.loss(plus, X, Y) - compiled.loss(minus, X, Y)) / (h_plus + h_minus)
+            if base_signs is not None and (
+                _changed(base_signs, _kink_signs(compiled, plus, X, kink_fns))
+                or _changed(base_signs, _kink_signs(compiled, minus, X, kink_fns))
+            ):
+                kinks.append(tuple(i + 1 for i in index))
+                continue
+        a = float(grad[index])
+        error = abs(a - numeric) / max(abs(a), abs(numeric), tiny)
+        if error >= tolerance:
+            failures += 1
+        if error > worst:
+            worst, worst_at, worst_pair = error, tuple(i + 1 for i in index), (a, numeric)
+    return ParameterCheck(
+        name=name,
+        shape=params[name].shape,
+        checked=len(indices) - len(kinks),
+        max_relative_error=max(worst, 0.0),
+        where=worst_at,
+        analytic=worst_pair[0],
+        numeric=float(worst_pair[1]),
+        kinks=tuple(kinks),
+        failures=failures,
+        tolerance=tolerance,
+    )
+
+
+def _kink_signs(compiled, params, X, kink_fns) -> list[np.ndarray]:
+    zs, _ = compiled.forward(params, X)
+    return [np.sign(fn(zs[layer])) for layer, fns in kink_fns.items() for fn in fns]
+
+
+def _changed(before: list[np.ndarray], after: list[np.ndarray]) -> bool:
+    return any(np.any(b != a) for b, a in zip(before, after, strict=True))
