@@ -107,7 +107,7 @@ def verify(
     name, entry = parse_wrt(net, wrt)
     table = names_for(net)
     tree = parse(net, formula, syntax)
-    resolved, shape = check(tree, _matrix_shapes(table), syntax)
+    resolved, shape = check(tree, dict(table.shapes), syntax)
     _check_result_shape(net, wrt, name, entry, shape, syntax)
     derivation = net.derive()
     sample_points = sample(derivation, name, count=points, seed=seed)
@@ -125,7 +125,7 @@ def verify(
         values.append(value)
         if value is None or not close(_flat_like(value, truths[k]), flat(truths[k])):
             failed_at = k if failed_at is None else failed_at
-        elif value is not None:
+        else:
             largest = max(largest, _relative(value, truths[k]))
     if failed_at is None:
         proved = symbolic and prove(resolved, derivation, name, entry, budget)
@@ -133,25 +133,8 @@ def verify(
             True, label, formula, syntax, seed, len(sample_points),
             "symbolic" if proved else "numeric", largest, None, None,
         )
-    point = sample_points[failed_at]
-    bad = values[failed_at]
-    truth = truths[failed_at]
-    if bad is None:
-        where, formula_value, true_value = (0, 0), None, flat(truth)[0]
-        if entry is None:
-            where = (0, 0)
-    else:
-        where, formula_value, true_value = worst_entry(bad, truth)
-    if entry is not None:
-        where = entry
-    counter = Counterexample(
-        point=failed_at + 1,
-        inputs=point.inputs(net.parameter_names()),
-        entry=_entry_label(name, where),
-        formula_value=None if formula_value is None else float(formula_value),
-        true_value=float(true_value),
-        formula_matrix=None if bad is None else _to_lists(bad),
-        true_matrix=_to_lists(truth),
+    counter = _counterexample(
+        net, name, entry, failed_at, sample_points[failed_at], values[failed_at], truths[failed_at]
     )
     diagnosis = None
     if all(v is not None for v in values):
@@ -171,7 +154,7 @@ def diagnose(
 ) -> Diagnosis | None:
     """The first classic mistake whose values agree with the formula's at every point."""
     extra = reference.functions(net)
-    shapes = _matrix_shapes(table)
+    shapes = dict(table.shapes)
     expected = _parameter_shape(net, name)
     for candidate in catalogue(net, name, entry):
         tree = reference.gradient_tree(net, name, candidate.mutation)
@@ -201,8 +184,29 @@ def diagnose(
 # -- helpers -----------------------------------------------------------------
 
 
-def _matrix_shapes(table: NameTable) -> dict[str, tuple[int, ...]]:
-    return dict(table.shapes)
+def _counterexample(
+    net: Network,
+    name: str,
+    entry: tuple[int, int] | None,
+    index: int,
+    point: Point,
+    value: Any,
+    truth: Any,
+) -> Counterexample:
+    """The failing point, with the entry that differs most (or the one asked about)."""
+    if value is None:
+        where, got, expected = (0, 0), None, flat(truth)[0]
+    else:
+        where, got, expected = worst_entry(value, truth)
+    return Counterexample(
+        point=index + 1,
+        inputs=point.inputs(net.parameter_names()),
+        entry=_entry_label(name, entry if entry is not None else where),
+        formula_value=None if got is None else float(got),
+        true_value=float(expected),
+        formula_matrix=None if value is None else _to_lists(value),
+        true_matrix=_to_lists(truth),
+    )
 
 
 def _parameter_shape(net: Network, name: str) -> tuple[int, int]:

@@ -48,17 +48,15 @@ def flat(value: Any) -> list[Any]:
 
 
 def worst_entry(value: Any, truth: Any) -> tuple[tuple[int, int], Any, Any]:
-    """(row, col) 0-based of the largest difference, the formula's and the true value."""
-    v, t = np.asarray(value, dtype=object), np.asarray(truth, dtype=object)
-    if v.shape != t.shape:
-        v = np.full(t.shape, v.flat[0], dtype=object)
-    best, where = mpmath.mpf(-1), (0, 0)
-    for index in np.ndindex(t.shape):
-        gap = abs(v[index] - t[index])
-        if gap > best:
-            best, where = gap, index
-    where2 = (where + (0, 0))[:2] if len(where) < 2 else where
-    return (int(where2[0]), int(where2[1])), v[where], t[where]
+    """(row, col) 0-based of the largest difference, the formula's and the true value there."""
+    t = np.asarray(truth, dtype=object)
+    t = t.reshape(t.shape or (1, 1))
+    v = np.asarray(value, dtype=object)
+    # A number typed for a matrix stands for every entry (the shape check allows it only for 1x1).
+    v = v.reshape(t.shape) if v.size == t.size else np.full(t.shape, v.flat[0], dtype=object)
+    gaps = {index: abs(v[index] - t[index]) for index in np.ndindex(t.shape)}
+    where = max(gaps, key=gaps.__getitem__)
+    return (int(where[0]), int(where[1])), v[where], t[where]
 
 
 # -- symbolic proof ------------------------------------------------------------
