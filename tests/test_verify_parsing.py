@@ -84,6 +84,9 @@ def test_entry_names_of_a_wide_layer_use_underscores():
         (r"0.25 \, x", BinOp("product", Num(Fraction(1, 4)), Name("x"))),
         (r"(1 - a^{(1)})^{2}", BinOp("**", BinOp("-", Num(Fraction(1)), Name("a1")), Num(Fraction(2)))),
         (r"\frac{\partial L}{\partial b^{(2)}} = \delta^{(2)}", Name("delta2")),
+        ("δ^{(2)} (a^{(1)})ᵀ", BinOp("product", Name("delta2"), Transpose(Name("a1")))),
+        ("σ′(z^{(1)}) ⊙ x", BinOp("odot", Call("sigmoid_prime", (Name("z1"),)), Name("x"))),
+        ("1 − x", BinOp("-", Num(Fraction(1)), Name("x"))),
     ],
 )
 def test_latex_notation(text, tree):

@@ -29,7 +29,20 @@ from .common import network_options, print_json
 @click.option("--points", type=click.IntRange(1, 100), default=8, show_default=True, help="number of random test points")
 @click.option("--json", "as_json", is_flag=True, help="print the verdict as one JSON object")
 def command(network, wrt, formula, syntax, seed, points, as_json):
-    """Judge a hand-derived formula for dL/d(wrt): exit 0 correct, 1 incorrect, 2 unreadable."""
+    """Judge a hand-derived formula for dL/d(wrt): exit 0 correct, 1 incorrect, 2 unreadable.
+
+    \b
+    Python syntax: x, y, W1, b1, z1, a1 (a0 is x), delta1 (the true δ), yhat;
+      @ matrix product, * elementwise, .T, + - / **, sigmoid, sigmoid_prime,
+      tanh, tanh_prime, relu, relu_prime, exp, log, sqrt, sum, softmax.
+      One entry (--wrt W2[1,2]): w2_12, b1_2, a1_2, delta2_1, x1.
+    LaTeX: W^{(2)}, a^{(1)}, \\delta^{(2)}, ^T, ^{\\top}, \\odot, \\sigma,
+      \\sigma', \\frac, \\cdot, \\left( \\right), juxtaposition; w^{(2)}_{12}.
+
+    \b
+    Example:
+      symbackprop verify --layers 2,2,2 --wrt W1 --formula "(W2.T @ delta2) @ x.T"
+    """
     from ..verify import verify
 
     if formula == "-":

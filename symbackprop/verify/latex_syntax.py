@@ -16,7 +16,7 @@ transposes and ``\partial``; here every command is either known or refused.
   ``\tanh'``, ``\exp``, ``\log``, ``\ln``, ``\sqrt``, ``e^{…}``,
   ``\operatorname{ReLU}`` (also ``\mathrm``/``\text``), ``\operatorname{softmax}``;
 * ``\left( … \right)``, braces, spacing commands; a left-hand side before
-  ``=`` is ignored.
+  ``=`` is ignored; pasted Unicode (δ, σ, ⊙, ·, ᵀ, −) reads as its LaTeX.
 
 >>> from symbackprop.verify.nodes import show
 >>> show(parse_latex(r"\delta^{(2)} \left(a^{(1)}\right)^{\top}", lambda n: n))
@@ -89,8 +89,16 @@ class Token:
     space_before: bool = False
 
 
+# Unicode that people paste from rendered math, read as the LaTeX it stands for.
+_UNICODE = {
+    "δ": r"\delta ", "σ": r"\sigma ", "⊙": r"\odot ", "∘": r"\circ ", "·": r"\cdot ",
+    "⋅": r"\cdot ", "×": r"\times ", "ᵀ": "^T", "⊤": r"\top ", "−": "-", "′": "'",
+}
+
+
 def tokenize(text: str) -> list[Token]:
     """Split LaTeX into tokens, dropping spacing and sizing commands."""
+    text = "".join(_UNICODE.get(ch, ch) for ch in text)
     tokens: list[Token] = []
     pos, space = 0, False
     while pos < len(text):
