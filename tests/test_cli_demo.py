@@ -21,6 +21,7 @@ def test_demo_derives_checks_trains_and_plots(run_cli, tmp_path):
     assert "δ⁽³⁾ = ∇_a⁽³⁾L ⊙ σ'(z⁽³⁾)" in text  # the matrix-form derivation was printed
     assert "∂L/∂w⁽²⁾₁₁" in text  # and the chain of one hidden weight
     assert "after 300 epochs" in text
+    assert "all 21 entries pass" in text and "all 47 entries pass" in text  # both networks
     for name in ("derivation.txt", "derivation.tex", "teacher-student-loss.png",
                  "spirals-loss.png", "student-params.json"):
         assert (out / name).stat().st_size > 0, name
@@ -48,3 +49,20 @@ def test_demo_refuses_a_file_as_its_folder(run_cli, tmp_path):
     path.write_text(json.dumps({}))
     result = run_cli("demo", "--out", str(path), "--no-worksheet")
     assert result.status == 2 and "is a file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_fails_when_a_gradient_check_fails(run_cli, tmp_path, monkeypatch):
+    import symbackprop.gradcheck as gradcheck_module
+
+    class Failed:
+        passed = False
+
+        def table(self):
+            return "W1  FAIL (3)"
+
+    monkeypatch.setattr(gradcheck_module, "gradcheck", lambda *a, **k: Failed())
+    result = run_cli("demo", "--out", str(tmp_path), "--epochs", "5", "--no-worksheet",
+                     "--no-progress")
+    assert result.status == 1
+    assert "W1  FAIL (3)" in result.stdout
+    assert "disagreed with finite differences" in result.stderr
