@@ -146,11 +146,16 @@ def blocks(sheet: Worksheet) -> tuple[Block, ...]:
     out += [
         Heading(1, "Check"),
         Paragraph(
-            f"Every gradient of the worked example ({check.entries} numbers) was compared with "
+            f"The gradients of the worked example ({check.entries} numbers) were compared with "
             f"central finite differences of the loss. The largest relative error is "
             f"{check.fd_error:.1e} (at {check.fd_where}); the key's equations, evaluated at the "
             f"same point, agree with the compiled gradients to a relative error of "
             f"{check.key_error:.1e}."
+            + (
+                f" {check.kinks} entries whose difference step crossed a ReLU kink were not compared."
+                if check.kinks
+                else ""
+            )
         ),
     ]
     return tuple(out)
