@@ -123,6 +123,7 @@ def train(
 ) -> TrainResult:
     """Train ``net`` on rows ``X`` (samples × n₀) with targets ``Y`` (samples × n_L).
 
+    ``net`` is a Network, or its compiled gradient ``net.compile()``.
     ``params`` are the starting parameters (default: drawn from ``seed`` with
     the initialisation suited to the activations).  ``validation`` is a
     held-out fraction of the samples (drawn with ``seed``) or a pair
@@ -131,6 +132,8 @@ def train(
     when stderr is a terminal, or a function called with each :class:`Epoch`.
     ``compiled`` is the gradient function when the caller already has one.
     """
+    if compiled is None and callable(net) and hasattr(net, "network"):
+        compiled, net = net, net.network  # given the compiled gradient itself
     epochs = _whole(epochs, "epochs", minimum=1)
     lr = _rate(lr)
     opt = make_optimizer(optimizer)

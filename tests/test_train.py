@@ -38,6 +38,13 @@ def test_full_batch_sgd_is_repeated_gradient_steps(small):
     assert result.initial_loss == result.history[0] and result.final_loss == result.history[-1]
 
 
+def test_the_compiled_gradient_can_stand_for_the_network(small):
+    net, f, X, Y = small
+    by_network = sbp.train(net, X, Y, epochs=3, lr=0.5, progress=False)
+    by_function = sbp.train(f, X, Y, epochs=3, lr=0.5, progress=False)
+    assert by_network.history == by_function.history
+
+
 def test_training_reduces_the_loss_with_every_optimizer(small):
     net, f, X, Y = small
     for name, lr in (("sgd", 2.0), ("momentum", 0.3), ("adam", 0.05)):
