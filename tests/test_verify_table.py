@@ -175,6 +175,7 @@ def test_every_builtin_loss_appears_in_the_table():
 def test_cheap_equalities_are_proved_symbolically():
     net = NETS["2-2-2"]
     assert verify(net, "W2", "delta2 @ a1.T").proof == "symbolic"
+    assert verify(net, "W2[1,2]", "(a2_1 - y1) * a2_1 * (1 - a2_1) * a1_2").proof == "symbolic"
     # a = σ(z) must be substituted for this one: the second stage of the proof.
     assert verify(net, "W2", "((a2 - y) * exp(-z2) / (1 + exp(-z2))**2) @ a1.T").proof == "symbolic"
     # Heaviside(a) = Heaviside(z) for ReLU is beyond the cheap proof: the points decide.

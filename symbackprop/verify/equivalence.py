@@ -118,7 +118,8 @@ def _prove(
 ) -> bool:
     start = time.perf_counter()
     try:
-        formula = sympy.Matrix(_Builder(derivation).visit(tree))
+        built = _Builder(derivation).visit(tree)
+        formula = built if isinstance(built, sympy.MatrixBase) else sympy.Matrix([[built]])
     except (TypeError, ValueError, sympy.SympifyError, ZeroDivisionError):
         return False
     truth = derivation.gradient(wrt, form="intermediate")

@@ -1,7 +1,8 @@
 """Random points where a formula is judged: x, y, parameters, and everything they determine.
 
-Inputs and parameters are drawn on a grid of hundredths, so a counterexample
-can be typed back exactly; targets follow the loss (probability vectors for
+Inputs and parameters are drawn on a grid of hundredths (x in [-2, 2],
+weights in [-1.5, 1.5], biases in [-1, 1]; every third point five times
+wider), so a counterexample can be typed back exactly; targets follow the loss (probability vectors for
 cross_entropy, values in (0, 1) otherwise).  A point is kept only where the
 loss is defined and no kinked activation sits at its kink.  The forward pass
 is plain arithmetic; the δ's and the gradient are the derivation engine's own
@@ -67,7 +68,10 @@ def sample(derivation: Derivation, wrt: str, count: int = 6, seed: int = 0) -> l
     points: list[Point] = []
     with mpmath.workdps(DIGITS):
         for _ in range(MAX_ATTEMPTS):
-            point = _try_point(derivation, wrt, rng)
+            # Every third point is drawn from a range five times wider, so that a
+            # formula which only agrees near the origin is caught as well.
+            wide = len(points) % 3 == 2
+            point = _try_point(derivation, wrt, rng, 5 if wide else 1)
             if point is not None:
                 points.append(point)
                 if len(points) == count:
@@ -92,20 +96,20 @@ def _targets(loss: str, n: int, rng: random.Random) -> list[Any]:
     return [_grid(rng, 1, 99) for _ in range(n)]
 
 
-def _try_point(derivation: Derivation, wrt: str, rng: random.Random) -> Point | None:
+def _try_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int) -> Point | None:
     net = derivation.network
     sizes = net.sizes
     values: dict[str, np.ndarray] = {}
-    values["x"] = matrix(sizes[0], 1, [_grid(rng, -200, 200) for _ in range(sizes[0])])
+    values["x"] = matrix(sizes[0], 1, [_grid(rng, -200 * scale, 200 * scale) for _ in range(sizes[0])])
     values["y"] = matrix(sizes[-1], 1, _targets(net.loss.name, sizes[-1], rng))
     previous = values["x"]
     for layer, spec in enumerate(net.layers, start=1):
         n, m = sizes[layer], sizes[layer - 1]
-        W = matrix(n, m, [_grid(rng, -150, 150) for _ in range(n * m)])
+        W = matrix(n, m, [_grid(rng, -150 * scale, 150 * scale) for _ in range(n * m)])
         values[f"W{layer}"] = W
         z = W @ previous
         if net.bias:
-            b = matrix(n, 1, [_grid(rng, -100, 100) for _ in range(n)])
+            b = matrix(n, 1, [_grid(rng, -100 * scale, 100 * scale) for _ in range(n)])
             values[f"b{layer}"] = b
             z = z + b
         if spec.activation.has_kink and any(abs(v) < KINK_MARGIN for v in z.flat):
