@@ -235,7 +235,7 @@ class Derivation:
 
         This is the bulk path for large networks: with ``backend="symengine"``
         (the default when SymEngine is installed) it builds all 235,146
-        gradients of 784-256-128-10 in under a second.  The result maps each
+        gradients of 784-256-128-10 in about a second.  The result maps each
         parameter name to rows of expressions and ``"delta<l>"`` to the δ⁽ˡ⁾
         definitions; ``as_sympy=True`` converts SymEngine entries to SymPy
         (see :func:`symbackprop.bulk.scalar_gradients`).
