@@ -93,11 +93,22 @@ class Terms(sympy.Expr):
     def __new__(cls, *terms):
         return sympy.Expr.__new__(cls, *map(sympy.sympify, terms))
 
+    def _join(self, texts) -> str:
+        out = ""
+        for index, text in enumerate(texts):
+            if index == 0:
+                out = text
+            elif text.startswith("-"):
+                out += " - " + text[1:].lstrip()
+            else:
+                out += " + " + text
+        return out
+
     def _latex(self, printer):
-        return " + ".join(printer._print(arg) for arg in self.args)
+        return self._join(printer._print(arg) for arg in self.args)
 
     def _sympystr(self, printer):
-        return " + ".join(printer._print(arg) for arg in self.args)
+        return self._join(printer._print(arg) for arg in self.args)
 
 
 class Applied(sympy.Expr):
