@@ -228,3 +228,37 @@ def test_loss_plot_is_a_png_refusing_to_overwrite(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # atomic write left no temporary file
     with pytest.raises(DataError, match="plot format"):
         plot_losses(result, tmp_path / "loss.gif")
+
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus", "identity")
+
+
+def test_a_small_enough_step_always_descends():
+    # The descent lemma: for a small enough α, L(θ − α∇L) < L(θ) unless ∇L = 0.
+    # A sign error or a missing factor anywhere in the compiled gradient breaks it.
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=15, deadline=None, derandomize=True)
+    @hypothesis.given(
+        sizes=st.lists(st.integers(1, 4), min_size=2, max_size=4),
+        hidden=st.sampled_from(ACTIVATIONS),
+        output=st.sampled_from(("sigmoid", "identity", "softmax")),
+        bias=st.booleans(),
+        seed=st.integers(0, 1000),
+    )
+    def check(sizes, hidden, output, bias, seed):
+        if output == "softmax":
+            sizes[-1] = max(sizes[-1], 2)
+        loss = "cross_entropy" if output == "softmax" else "half_sse"
+        net = sbp.Network.from_layers(sizes, hidden, output, loss, bias=bias)
+        data = datasets.teacher(net, n_samples=6, seed=seed)
+        f = net.compile()
+        _, grads = f(init_params(net, seed), data.X, data.Y)
+        norm = sum(float(np.sum(g**2)) for g in grads.values())
+        hypothesis.assume(norm > 1e-12)
+        result = sbp.train(net, data.X, data.Y, epochs=1, lr=1e-3 / max(1.0, norm**0.5),
+                           seed=seed, progress=False, compiled=f)
+        assert result.final_loss < result.initial_loss
+
+    check()
