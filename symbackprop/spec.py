@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,7 +132,7 @@ class Network:
             if the_loss is not None and None not in activations and sizes:
                 problems.extend(_check_layers(_dense(sizes, activations, bias), the_loss))
             raise SpecError(problems)
-        return cls(_dense(sizes, activations, bias), the_loss, str(name))
+        return cls(_dense(sizes, _distinct_custom_symbols(activations), bias), the_loss, str(name))
 
     # -- description ----------------------------------------------------------
 
@@ -209,6 +209,36 @@ def _product(shape: tuple[int, ...]) -> int:
     out = 1
     for n in shape:
         out *= n
+    return out
+
+
+_CUSTOM_SYMBOLS = ("f", "g", "h")
+
+
+def _distinct_custom_symbols(activations: Sequence[Activation]) -> list[Activation]:
+    """Give different custom activations of one network different letters: f, g, h, …
+
+    Every custom activation prints as f; with two of them a derivation would
+    show f(z⁽¹⁾) and f(z⁽²⁾) for different functions.
+    """
+    customs: list[Activation] = []
+    for act in activations:
+        if act.is_custom and act.expr not in [c.expr for c in customs]:
+            customs.append(act)
+    if len(customs) < 2:
+        return list(activations)
+    letters = {}
+    for index, act in enumerate(customs):
+        letter = _CUSTOM_SYMBOLS[index] if index < len(_CUSTOM_SYMBOLS) else f"f_{{{index + 1}}}"
+        text = letter if index < len(_CUSTOM_SYMBOLS) else f"f{index + 1}"
+        letters[act.expr] = (letter, text)
+    out = []
+    for act in activations:
+        if act.is_custom:
+            letter, text = letters[act.expr]
+            identity = letter + act.identity[len(act.latex_symbol) :]
+            act = replace(act, latex_symbol=letter, text_symbol=text, identity=identity)
+        out.append(act)
     return out
 
 

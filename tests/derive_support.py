@@ -66,6 +66,8 @@ class _Evaluator:
             return mpmath.mpf(expr.p) / expr.q
         if expr.is_Float:
             return mpmath.mpf(expr)
+        if expr.is_NumberSymbol:  # pi, E
+            return mpmath.mpf(expr.evalf(DIGITS))
         if expr.is_Add:
             return mpmath.fsum(self.visit(arg) for arg in expr.args)
         if expr.is_Mul:

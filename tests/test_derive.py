@@ -227,3 +227,20 @@ def test_derivations_of_equal_networks_are_equal_values():
     b = Network.from_layers((2, 2, 1), "sigmoid").derive()
     assert a == b and hash(a) == hash(b)
     assert Derivation(a.network).gradient("W2") == b.gradient("W2")
+
+
+MIXED = [
+    ((2, 3, 2, 1), ["relu", "tanh", "x*sigmoid(x)"], "(a - y)**4", True),
+    ((3, 2, 2), ["erf(x)", "softmax"], "cross_entropy", False),
+    ((1, 2, 2, 2), ["sqrt(1 + x**2)", "leaky_relu(0.1)", "sigmoid"], "binary_cross_entropy", True),
+    ((2, 1, 3), ["abs(x)", "softmax"], "log(1 + (a - y)**2)", True),
+]
+
+
+@pytest.mark.parametrize("sizes, activations, loss, bias", MIXED)
+def test_layers_with_different_activations(sizes, activations, loss, bias):
+    net = Network.from_layers(sizes, activations, loss=loss, bias=bias)
+    for seed in range(10):
+        if assert_gradients_match_oracle(net, seed) >= net.parameter_count() // 4:
+            return
+    raise AssertionError("no point with enough nonzero gradients")

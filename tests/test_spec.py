@@ -242,3 +242,13 @@ def test_layers_built_by_hand_are_checked_too():
         Network((first, dataclasses.replace(second, bias=False)), good.loss)
     with pytest.raises(SpecError, match="at least one layer"):
         Network((), good.loss)
+
+
+def test_different_custom_activations_get_different_letters():
+    net = Network.from_layers([2, 3, 2, 1], ["x*sigmoid(x)", "erf(x)", "x*sigmoid(x)"])
+    letters = [layer.activation.latex_symbol for layer in net.layers]
+    assert letters == ["f", "g", "f"]
+    assert net.layers[1].activation.identity.startswith("g'(t) = ")
+    assert Network.from_layers([2, 2, 1], ["x*sigmoid(x)", "tanh"]).layers[0].activation.latex_symbol == "f"
+    text = net.derive().text(level="matrix")
+    assert "g(z⁽²⁾)" in text and "f(z⁽³⁾)" in text
