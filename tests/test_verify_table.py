@@ -217,3 +217,19 @@ def test_a_formula_without_a_real_value_is_incorrect():
 def test_a_spec_dict_is_accepted():
     spec = {"layers": [2, 2, 2], "activation": "sigmoid"}
     assert verify(spec, "W2", "delta2 @ a1.T").correct
+
+
+def test_the_proof_timer_gives_back_a_running_timer():
+    import signal
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *args: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)
+        assert verify(NETS["2-2-2"], "W2", "delta2 @ a1.T").proof == "symbolic"
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 20 < left <= 30
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not fired

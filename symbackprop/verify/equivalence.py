@@ -92,8 +92,9 @@ def prove(
     def stop(signum: int, frame: Any) -> None:
         raise _OutOfTime
 
+    started = time.perf_counter()
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, budget)
     try:
         return _prove(tree, derivation, wrt, entry, budget)
     except (_OutOfTime, RecursionError):
@@ -101,6 +102,9 @@ def prove(
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if old_delay > 0:  # someone else's timer was running: give it back what is left
+            left = old_delay - (time.perf_counter() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), old_interval)
 
 
 def _matrix_products(tree: Node) -> int:
