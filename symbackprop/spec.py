@@ -129,7 +129,7 @@ class Network:
             bias = True
         name = spec.get("name") or ""
         if problems or the_loss is None or None in activations:
-            if the_loss is not None and None not in activations and sizes:
+            if the_loss is not None and None not in activations and len(sizes) >= 2:
                 problems.extend(_check_layers(_dense(sizes, activations, bias), the_loss))
             raise SpecError(problems)
         return cls(_dense(sizes, _distinct_custom_symbols(activations), bias), the_loss, str(name))

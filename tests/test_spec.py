@@ -202,6 +202,7 @@ def test_every_problem_is_reported_at_once():
         ({"layers": [2, 2.5, 1]}, "whole numbers of at least 1, got 2.5 for layer 1"),
         ({"layers": [2, True]}, "got True for layer 1"),
         ({"layers": [2]}, "needs at least an input and an output size, got [2]"),
+        ({"layers": [3], "loss": "mse"}, "got [3]"),
         ({}, "'layers' is missing"),
         ({"layers": 5}, "'layers' must be a list of sizes"),
         ({"layers": [2, 3, 2], "activation": "relu", "loss": "cross_entropy"}, "cross_entropy needs a softmax output layer, got 'relu'"),
@@ -252,3 +253,7 @@ def test_different_custom_activations_get_different_letters():
     assert Network.from_layers([2, 2, 1], ["x*sigmoid(x)", "tanh"]).layers[0].activation.latex_symbol == "f"
     text = net.derive().text(level="matrix")
     assert "g(z⁽²⁾)" in text and "f(z⁽³⁾)" in text
+
+
+def test_a_single_size_is_one_problem():
+    assert len(_problems({"layers": [2]})) == 1
