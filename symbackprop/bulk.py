@@ -129,8 +129,16 @@ def scalar_gradients(
     converts them to SymPy with the real symbols that ``Derivation`` uses.
     """
     chosen = resolve_backend(backend)
-    kit = _symengine_kit() if chosen == "symengine" else _sympy_kit()
-    result = _build(network, kit)
+    if chosen == "symengine":
+        try:
+            result = _build(network, _symengine_kit())
+        except Exception:
+            # A custom expression SymEngine cannot read: with "auto", SymPy does the job.
+            if backend != "auto":
+                raise
+            chosen, result = "sympy", _build(network, _sympy_kit())
+    else:
+        result = _build(network, _sympy_kit())
     if as_sympy and chosen != "sympy":
         result = to_sympy(result)
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import sympy
 
@@ -151,3 +153,22 @@ def test_tree_count_counts_shared_parts_once_per_use():
     expr = shared * (shared + t) ** 2  # ×, +, power, and shared twice
     assert tree_operation_count([expr]) == 3 + 2 * 2
     assert tree_operation_count([t - 1]) == 1
+
+
+@pytest.mark.skipif(not has_symengine(), reason="SymEngine is not installed: pip install symengine")
+def test_auto_falls_back_to_sympy_when_symengine_cannot_read_an_expression(monkeypatch):
+    import symbackprop.bulk as bulk
+
+    def refuse(expr):
+        raise RuntimeError("not readable")
+
+    real_kit = bulk._symengine_kit
+
+    def broken_kit():
+        return dataclasses.replace(real_kit(), convert=refuse)
+
+    monkeypatch.setattr(bulk, "_symengine_kit", broken_kit)
+    net = models.two_two_two()
+    assert scalar_gradients(net, "auto") == scalar_gradients(net, "sympy")
+    with pytest.raises(RuntimeError, match="not readable"):
+        scalar_gradients(net, "symengine")
