@@ -111,7 +111,26 @@ class Terms(sympy.Expr):
         return self._join(printer._print(arg) for arg in self.args)
 
 
-class Applied(sympy.Expr):
+class _PrintsAsFunction:
+    """Printing shared by σ(z) on a scalar and σ(z) applied entry by entry to a vector.
+
+    The arguments are (LaTeX symbol, text symbol, argument, prime flag).
+    """
+
+    args: tuple
+
+    def _latex(self, printer):
+        symbol, _, arg, prime = self.args
+        mark = "'" if prime else ""
+        return rf"{symbol.name}{mark}\left({printer._print(arg)}\right)"
+
+    def _sympystr(self, printer):
+        _, symbol, arg, prime = self.args
+        mark = "'" if prime else ""
+        return f"{symbol.name}{mark}({printer._print(arg)})"
+
+
+class Applied(_PrintsAsFunction, sympy.Expr):
     """An activation applied to an argument, shown by its symbol: σ(z), σ'(z)."""
 
     is_commutative = True
@@ -121,38 +140,16 @@ class Applied(sympy.Expr):
             cls, _name(latex_symbol), _name(text_symbol), sympy.sympify(arg), _flag(prime)
         )
 
-    def _latex(self, printer):
-        symbol, _, arg, prime = self.args
-        mark = "'" if prime else ""
-        return rf"{symbol.name}{mark}\left({printer._print(arg)}\right)"
 
-    def _sympystr(self, printer):
-        _, symbol, arg, prime = self.args
-        mark = "'" if prime else ""
-        return f"{symbol.name}{mark}({printer._print(arg)})"
-
-
-class Elementwise(MatrixExpr):
+class Elementwise(_PrintsAsFunction, MatrixExpr):
     """An activation (or its derivative) applied entry by entry to a vector."""
 
     def __new__(cls, latex_symbol: str, text_symbol: str, arg, prime: bool = False):
-        return MatrixExpr.__new__(
-            cls, _name(latex_symbol), _name(text_symbol), arg, _flag(prime)
-        )
+        return MatrixExpr.__new__(cls, _name(latex_symbol), _name(text_symbol), arg, _flag(prime))
 
     @property
     def shape(self):
         return self.args[2].shape
-
-    def _latex(self, printer):
-        symbol, _, arg, prime = self.args
-        mark = "'" if prime else ""
-        return rf"{symbol.name}{mark}\left({printer._print(arg)}\right)"
-
-    def _sympystr(self, printer):
-        _, symbol, arg, prime = self.args
-        mark = "'" if prime else ""
-        return f"{symbol.name}{mark}({printer._print(arg)})"
 
 
 class Named(MatrixExpr):
