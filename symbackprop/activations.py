@@ -24,6 +24,7 @@ import ast
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import sympy
 
@@ -83,6 +84,7 @@ def _relu_derivative(t: sympy.Expr) -> sympy.Expr:
     return sympy.Heaviside(t, 0)
 
 
+@cache  # Activations are frozen, so one object per name serves every layer
 def _builtin(name: str, slope: float | None = None) -> Activation:
     if name == "sigmoid":
         expr = sigmoid(T)

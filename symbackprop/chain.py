@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import sympy
-from sympy import HadamardProduct, MatrixSymbol, Transpose
+from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, Transpose
 
 from .activations import S, T
 from .display import Applied, Chain, Elementwise, Named, Partial, Terms, value
@@ -266,7 +266,10 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     for layer in range(1, L + 1):
         m = d.matrix_symbols(layer)
         n, k = sizes[layer], sizes[layer - 1]
-        rhs = m["W"] * m["prev"] + m["b"] if net.bias else m["W"] * m["prev"]
+        # Built unevaluated: the operators canonicalise, which costs more than all
+        # the rest at large depth, and the factors are already in printing order.
+        product = MatMul(m["W"], m["prev"])
+        rhs = MatAdd(product, m["b"]) if net.bias else product
         forward.append(
             _step(m["z"], (rhs,), f"layer {layer}", ((n, k), (k, 1)), (n, 1))
         )
@@ -296,7 +299,7 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
         )
     else:
         jac = Named(r"J_{\operatorname{softmax}}", "J_softmax", n_L, n_L)
-        rhs: tuple = (Transpose(jac) * grad_a,)
+        rhs: tuple = (MatMul(Transpose(jac), grad_a),)
         if d.softmax_cross_entropy:
             rhs = rhs + (out["a"] - y,)
         backward.append(
@@ -313,7 +316,7 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
         m, above = d.matrix_symbols(layer), d.matrix_symbols(layer + 1)
         n, n_up = sizes[layer], sizes[layer + 1]
         hidden = net.layers[layer - 1].activation
-        back = Transpose(above["W"]) * above["delta"]
+        back = MatMul(Transpose(above["W"]), above["delta"])
         if hidden.name == "identity":
             rhs, shapes = back, ((n, n_up), (n_up, 1))
         else:
@@ -336,7 +339,7 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
             grads.append(_step(Partial(LOSS, m["b"]), (m["delta"],), "BP3", ((n, 1),), (n, 1)))
         if wrt in (None, f"W{layer}"):
             grads.append(
-                _step(Partial(LOSS, m["W"]), (m["delta"] * Transpose(m["prev"]),), "BP4", ((n, 1), (1, k)), (n, k))
+                _step(Partial(LOSS, m["W"]), (MatMul(m["delta"], Transpose(m["prev"])),), "BP4", ((n, 1), (1, k)), (n, k))
             )
     return (
         _section("Forward pass (matrix form)", tuple(forward)),

@@ -321,6 +321,14 @@ class Derivation:
 
     def matrix_symbols(self, layer: int) -> dict[str, Any]:
         """MatrixSymbols W⁽ˡ⁾, b⁽ˡ⁾, z⁽ˡ⁾, a⁽ˡ⁾, δ⁽ˡ⁾ and a⁽ˡ⁻¹⁾ of one layer."""
+        return dict(self._matrix_symbol_table[layer - 1])
+
+    @cached_property
+    def _matrix_symbol_table(self) -> tuple[dict[str, Any], ...]:
+        # Made once: the matrix level asks for each layer's symbols several times.
+        return tuple(self._make_matrix_symbols(layer) for layer in range(1, self.network.depth + 1))
+
+    def _make_matrix_symbols(self, layer: int) -> dict[str, Any]:
         sizes = self.network.sizes
         n, m = sizes[layer], sizes[layer - 1]
         prev = MatrixSymbol("x", m, 1) if layer == 1 else MatrixSymbol(f"a{layer - 1}", m, 1)

@@ -19,6 +19,7 @@ import json
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +137,7 @@ class Network:
 
     # -- description ----------------------------------------------------------
 
-    @property
+    @cached_property  # read once per layer by the engine: keep it O(1) for deep networks
     def sizes(self) -> tuple[int, ...]:
         """Layer sizes (n0, n1, …, nL)."""
         return (self.layers[0].inputs,) + tuple(layer.units for layer in self.layers)
