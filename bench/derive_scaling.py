@@ -191,7 +191,7 @@ def _params(sizes: tuple[int, ...]) -> int:
     return sum(sizes[i] * sizes[i + 1] + sizes[i + 1] for i in range(len(sizes) - 1))
 
 
-DEPTHS = (3, 10, 50, 200)
+DEPTHS = (3, 10, 50, 200, 1000)
 
 
 def depth_table(activation: str, loss: str) -> str:
