@@ -243,9 +243,20 @@ class ArrayPrinter(NumPyPrinter):
 
 HELPERS = {
     "_sigmoid": '''def _sigmoid(z):
-    """The logistic function, stable: e^(-|z|) <= 1, so exp never overflows."""
-    e = numpy.exp(-numpy.abs(z))
-    return numpy.where(z >= 0, 1, e) / (1 + e)
+    """The logistic function, stable: σ(z) = e^min(z, 0) / (1 + e^-|z|).
+
+    Both exponents are <= 0, so exp never overflows, and for z < 0 the quotient
+    keeps full relative precision (1 - σ(-z) would not).  Two arrays are
+    allocated; the rest is done in place, which is what makes it fast.
+    """
+    d = numpy.abs(z)
+    numpy.negative(d, out=d)
+    numpy.exp(d, out=d)
+    d += 1
+    n = numpy.minimum(z, 0)
+    numpy.exp(n, out=n)
+    n /= d
+    return n
 ''',
     "_erf": '''def _erf(z):
     """The error function entry by entry (NumPy has no ufunc for it)."""
