@@ -167,7 +167,9 @@ def test_stable_forms_are_named_in_the_source():
 def test_source_is_readable_and_inspectable():
     f = models.two_two_two().compile()
     assert "def gradient(params, X, Y):" in f.source
-    assert "The batch loss and its gradient" in f.raw.__doc__
+    assert f.docstring == f.raw.__doc__
+    assert "The batch loss and its gradient" in f.docstring
+    assert "mean of the per-sample losses" in f.docstring
     assert inspect.getsource(f.raw).startswith("def gradient(params, X, Y):")
     # The δ of the output layer is SymPy's simplification of ∂ℓ/∂a · σ'(z):
     assert "D2 = (-A2*(A2 - 1)*(A2 - Y)) / m" in f.source
@@ -255,3 +257,22 @@ def test_large_network_compiles_fast_without_scalar_symbols():
     X, Y = random_batch(net, seed=0, batch=2)
     loss, grads = f(params, X, Y)
     assert grads["W1"].shape == (256, 784) and np.isfinite(loss)
+
+
+def test_stable_sigmoid_helper_is_accurate_and_never_overflows():
+    import math
+
+    from symbackprop.numeric.stable import HELPERS
+
+    namespace = {"numpy": np}
+    exec(HELPERS["_sigmoid"], namespace)  # the exact text that generated code contains
+    sigmoid = namespace["_sigmoid"]
+    z = np.linspace(-1000, 1000, 4001)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = sigmoid(z)
+        assert sigmoid(z.astype(np.float32)).dtype == np.float32
+    exact = np.array([1 / (1 + math.exp(-t)) if t >= 0 else math.exp(t) / (1 + math.exp(t))
+                      for t in z])
+    meaningful = exact > 1e-300
+    np.testing.assert_allclose(value[meaningful], exact[meaningful], rtol=1e-15)
+    assert np.all(value[~meaningful] < 1e-300)

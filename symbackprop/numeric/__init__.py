@@ -207,7 +207,8 @@ class CompiledGradient:
         return namespace["loss"]
 
     @property
-    def __doc__(self) -> str:  # type: ignore[override]
+    def docstring(self) -> str:
+        """The generated docstring of the gradient function: what it computes."""
         return self._functions["gradient"].__doc__ or ""
 
 

@@ -43,8 +43,8 @@ _STABLE_NOTES = (
     (
         "_sigmoid(",
         "_sigmoid",
-        "σ(u) = 1/(1 + e^-u) as _sigmoid(u) = e^min(u, 0)/(1 + e^-|u|), whose exponents "
-        "are never positive; SymPy's e^(m u)/(1 + e^u)^k is rewritten as σ(u)^m σ(-u)^(k-m)",
+        "σ(u) = 1/(1 + e^-u) by _sigmoid, which caps -u below log(largest float) so exp "
+        "never overflows; SymPy's e^(m u)/(1 + e^u)^k is rewritten as σ(u)^m σ(-u)^(k-m)",
     ),
     ("logaddexp(", "logaddexp", "softplus: log(1 + e^u) = logaddexp(0, u), which never overflows"),
     ("log1p(", "log1p", "log(1 + u) = log1p(u), exact for small u"),

@@ -73,6 +73,7 @@ def compile_scalar(derivation: Derivation) -> tuple[str, dict[str, Any]]:
     def loss_only(params_in, X, Y):
         return evaluate(params_in, X, Y)[0]
 
+    gradient.__doc__ = function.__doc__
     return source, {"gradient": gradient, "loss": loss_only}
 
 

@@ -242,21 +242,23 @@ class ArrayPrinter(NumPyPrinter):
 
 
 HELPERS = {
-    "_sigmoid": '''def _sigmoid(z):
-    """The logistic function, stable: σ(z) = e^min(z, 0) / (1 + e^-|z|).
+    "_sigmoid": '''# exp(t) is finite for t up to log(largest float): 709.78 in float64, 88.72 in float32.
+_EXP_LIMIT = {numpy.dtype(numpy.float64): 708.0, numpy.dtype(numpy.float32): 87.0}
 
-    Both exponents are <= 0, so exp never overflows, and for z < 0 the quotient
-    keeps full relative precision (1 - σ(-z) would not).  Two arrays are
-    allocated; the rest is done in place, which is what makes it fast.
+
+def _sigmoid(z):
+    """The logistic function 1/(1 + e^-z), with -z capped so that exp never overflows.
+
+    The cap only changes values below 1e-300 (float64) or 1e-38 (float32), which
+    are 0 to working precision anyway; everywhere else 1/(1 + e^-z) keeps full
+    relative precision.  One array is allocated and reused in place.
     """
-    d = numpy.abs(z)
-    numpy.negative(d, out=d)
-    numpy.exp(d, out=d)
-    d += 1
-    n = numpy.minimum(z, 0)
-    numpy.exp(n, out=n)
-    n /= d
-    return n
+    t = numpy.negative(z)
+    numpy.minimum(t, _EXP_LIMIT.get(t.dtype, 708.0), out=t)
+    numpy.exp(t, out=t)
+    t += 1
+    numpy.reciprocal(t, out=t)
+    return t
 ''',
     "_erf": '''def _erf(z):
     """The error function entry by entry (NumPy has no ufunc for it)."""
