@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     print(table(rows, args.naive_timeout))
     print()
     print(depth_table(args.activation, args.loss))
+    print()
+    print(steps_table(args.activation, args.loss))
 
 
 def _params(sizes: tuple[int, ...]) -> int:
@@ -192,6 +194,30 @@ def _params(sizes: tuple[int, ...]) -> int:
 
 
 DEPTHS = (3, 10, 50, 200, 1000)
+STEP_NETWORKS = ((2, 4, 1), (4, 8, 8, 8, 8, 1), (10, 32, 32, 1))
+
+
+def steps_table(activation: str, loss: str) -> str:
+    """The printable scalar derivation: every chain-rule step of every entry, then as text."""
+    lines = [
+        "| network | scalar steps (`d.sections()`) | as text (`d.text()`) | lines of text |",
+        "|---|---|---|---|",
+    ]
+    for sizes in STEP_NETWORKS:
+        def work(sizes=sizes):
+            return Network.from_layers(sizes, activation, loss=loss).derive().sections()
+
+        steps_s, _ = best_time(work, 3)
+        d = Network.from_layers(sizes, activation, loss=loss).derive()
+        d.sections()
+        start = time.perf_counter()
+        text = d.text()
+        text_s = time.perf_counter() - start
+        lines.append(
+            f"| {'-'.join(map(str, sizes))} | {_seconds(steps_s)} | {_seconds(text_s)} "
+            f"| {text.count(chr(10)):,} |"
+        )
+    return "\n".join(lines)
 
 
 def depth_table(activation: str, loss: str) -> str:
