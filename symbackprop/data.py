@@ -63,8 +63,10 @@ def check_batch(
             array = np.array(value, dtype=np.float64)
         except (TypeError, ValueError):
             raise DataError(f"{label}{where} must be numbers, got {type(value).__name__}") from None
-        if array.ndim == 1:
-            array = array.reshape(1, -1) if array.size == width else array.reshape(-1, 1)
+        if array.ndim == 1 and width == 1:
+            array = array.reshape(-1, 1)  # one column: a value per sample
+        elif array.ndim == 1 and array.size == width:
+            array = array.reshape(1, -1)  # one sample
         if array.ndim != 2 or array.shape[1] != width:
             raise DataError(
                 f"{label}{where} has shape {array.shape} but this network "

@@ -136,3 +136,15 @@ def test_missing_data_file(tmp_path, net):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(DataError, match="cannot read data file"):
         load_data(tmp_path / "junk.npz", net)
+
+
+def test_one_dimensional_arrays(tmp_path):
+    from symbackprop.data import check_batch
+
+    net = Network.from_layers([2, 3, 1])
+    X, Y = check_batch([[0, 1], [1, 0], [1, 1]], [1, 0, 1], net)  # one target column
+    assert X.shape == (3, 2) and Y.shape == (3, 1)
+    X, Y = check_batch([0.5, 0.5], [1], net)  # one sample
+    assert X.shape == (1, 2)
+    with pytest.raises(DataError, match=r"X has shape \(6,\) but .* expects \(batch, 2\)"):
+        check_batch(np.zeros(6), np.zeros(3), net)

@@ -41,7 +41,14 @@ PRINTED_FORWARD = {
     ("a", 2, 1): "0.772928465",  # out_o2
 }
 PRINTED_TOTAL_ERROR = "0.298371109"
+PRINTED_ERRORS = ("0.274811083", "0.023560026")  # E_o1, E_o2
+PRINTED_DE_DOUT_O1 = "0.74136507"  # ∂E_total/∂out_o1 = out_o1 − target_o1
+PRINTED_DOUT_DNET_O1 = "0.186815602"  # ∂out_o1/∂net_o1 = out_o1(1 − out_o1)
+PRINTED_DELTA_O1 = "0.138498562"  # ∂E_o1/∂net_o1, our δ⁽²⁾₁
+PRINTED_DE_DOUT_H1 = "0.036350306"  # ∂E_total/∂out_h1 = Σ_o δ_o w_ho
+PRINTED_DOUT_DNET_H1 = "0.241300709"  # out_h1(1 − out_h1)
 PRINTED_DW5 = "0.082167041"  # ∂E_total/∂w5
+PRINTED_DW1 = "0.000438568"  # ∂E_total/∂w1
 PRINTED_UPDATED = {
     ("W2", 0, 0): "0.35891648",  # w5+
     ("W2", 0, 1): "0.408666186",  # w6+
@@ -75,6 +82,21 @@ def test_total_error_and_one_gradient(compiled):
     loss, grads = compiled(PARAMS, X, Y)
     assert same_to_printed_digits(loss, PRINTED_TOTAL_ERROR)
     assert same_to_printed_digits(grads["W2"][0, 0], PRINTED_DW5)
+    assert same_to_printed_digits(grads["W1"][0, 0], PRINTED_DW1)
+
+
+def test_the_chain_rule_factors_and_deltas(compiled):
+    trace = compiled.trace(PARAMS, X, Y)
+    out = trace.a[1][0]
+    per_unit = 0.5 * (np.array(Y) - out) ** 2  # the loss term of each output, as the article splits it
+    assert all(same_to_printed_digits(v, p) for v, p in zip(per_unit, PRINTED_ERRORS, strict=True))
+    assert same_to_printed_digits(out[0] - Y[0], PRINTED_DE_DOUT_O1)
+    assert same_to_printed_digits(out[0] * (1 - out[0]), PRINTED_DOUT_DNET_O1)
+    assert same_to_printed_digits(trace.delta[1][0, 0], PRINTED_DELTA_O1)
+    back = trace.delta[1][0] @ PARAMS["W2"]  # (W⁽²⁾)ᵀ δ⁽²⁾, the error reaching the hidden layer
+    assert same_to_printed_digits(back[0], PRINTED_DE_DOUT_H1)
+    hidden = trace.a[0][0, 0]
+    assert same_to_printed_digits(hidden * (1 - hidden), PRINTED_DOUT_DNET_H1)
 
 
 def test_updated_weights_after_one_step(compiled):
