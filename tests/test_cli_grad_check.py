@@ -161,3 +161,30 @@ def test_end_to_end_in_a_subprocess(params_file):
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "x", "y"),
+    [
+        ({"layers": [2, 3, 3, 2], "activation": "sigmoid", "bias": False}, "0.5,-1", "0.2,0.8"),
+        ({"layers": [2, 4, 4, 3], "activation": "relu", "output_activation": "softmax",
+          "loss": "cross_entropy"}, "1,2", "0,1,0"),
+    ],
+)
+def test_grad_on_the_articles_networks_from_a_spec_file(run_cli, tmp_path, spec, x, y):
+    from symbackprop import Network
+    from symbackprop.params import init_params
+
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(spec))
+    result = run_cli("grad", "--spec", str(path), "--x", x, "--y", y, "--seed", "7", "--json")
+    assert result.status == 0, result.stderr
+    out = json.loads(result.stdout)
+    net = Network.from_spec(spec)
+    assert {k: np.shape(v) for k, v in out["grads"].items()} == net.parameter_shapes()
+    # the same numbers as the Python API with the same seeded parameters
+    loss, grads = net.compile()(init_params(net, seed=7), [float(v) for v in x.split(",")],
+                                [float(v) for v in y.split(",")])
+    assert out["loss"] == pytest.approx(loss, rel=1e-12)
+    for name, value in grads.items():
+        np.testing.assert_allclose(out["grads"][name], value, rtol=1e-12)
