@@ -212,7 +212,7 @@ class _Writer:
         back = f"D{i + 1} @ W{i + 1}"
         if text == "1":
             return [f"D{i} = {back}"]
-        return self.commented(f"D{i} = ({back}) * ({text})")
+        return self.commented(f"D{i} = ({back}) * {_wrapped(text)}")
 
     def backward_lines(self, scale: bool) -> list[str]:
         lines = self.output_delta_lines(scale)
@@ -225,6 +225,16 @@ class _Writer:
             if i > 1:
                 lines.extend(self.hidden_delta_lines(i - 1))
         return lines
+
+
+def _wrapped(text: str) -> str:
+    """``text`` in parentheses, unless one pair already encloses all of it."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and index < len(text) - 1:
+            return f"({text})"
+    return text if text.startswith("(") else f"({text})"
 
 
 def _docstring(network: Network, what: str) -> list[str]:
