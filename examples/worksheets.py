@@ -18,7 +18,7 @@ from pathlib import Path
 
 import symbackprop as sbp
 from symbackprop import models
-from symbackprop.worksheet import MissingToolError, build, render
+from symbackprop.worksheets import MissingToolError, build, render
 
 NETWORKS = {"beginner": models.beginner, "understanding": models.understanding}
 

@@ -27,16 +27,19 @@ from .spec import Dense, Network
 __version__ = "0.1.0"
 
 # Heavier parts load on first use, so `import symbackprop` and the CLI stay quick.
+# The modules are named apart from their functions (training.py holds train):
+# importing a submodule binds its name on this package, which would hide a
+# function of the same name.
 _LAZY = {
     "compile": "numeric",
     "CompiledGradient": "numeric",
-    "gradcheck": "gradcheck",
-    "GradCheckReport": "gradcheck",
-    "verify": "verify",
-    "Verdict": "verify",
-    "train": "train",
-    "TrainResult": "train",
-    "worksheet": "worksheet",
+    "gradcheck": "gradient_check",
+    "GradCheckReport": "gradient_check",
+    "verify": "verification",
+    "Verdict": "verification",
+    "train": "training",
+    "TrainResult": "training",
+    "worksheet": "worksheets",
     "models": "models",
 }
 

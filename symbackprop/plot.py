@@ -39,7 +39,7 @@ def plot_losses(
 ) -> Path:
     """Draw the loss per epoch on a log scale and write it to ``path``.
 
-    ``history`` is a :class:`~symbackprop.train.TrainResult` (its training
+    ``history`` is a :class:`~symbackprop.training.TrainResult` (its training
     and held-out losses are drawn) or a sequence of losses, the first being
     the loss before training (epoch 0).  The format follows the extension:
     .png, .svg or .pdf.  An existing file is replaced only with ``force``.

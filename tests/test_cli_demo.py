@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-import symbackprop.worksheet
+import symbackprop.worksheets
 from symbackprop import models
 from symbackprop.params import load_params
-from symbackprop.worksheet import MissingToolError
+from symbackprop.worksheets import MissingToolError
 
 
 def test_demo_derives_checks_trains_and_plots(run_cli, tmp_path):
@@ -38,7 +38,7 @@ def test_demo_says_why_a_worksheet_was_skipped(run_cli, tmp_path, monkeypatch):
     def no_latex(*args, **kwargs):
         raise MissingToolError("latexmk is not installed: apt-get install latexmk")
 
-    monkeypatch.setattr(symbackprop.worksheet, "worksheet", no_latex)
+    monkeypatch.setattr(symbackprop.worksheets, "worksheet", no_latex)
     result = run_cli("demo", "--out", str(tmp_path), "--epochs", "5", "--no-progress")
     assert result.status == 0, result.stderr
     assert "skipped worksheet.pdf: latexmk is not installed" in result.stdout
@@ -52,7 +52,7 @@ def test_demo_refuses_a_file_as_its_folder(run_cli, tmp_path):
 
 
 def test_demo_fails_when_a_gradient_check_fails(run_cli, tmp_path, monkeypatch):
-    import symbackprop.gradcheck as gradcheck_module
+    import symbackprop.gradient_check as gradcheck_module
 
     class Failed:
         passed = False

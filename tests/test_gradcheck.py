@@ -7,7 +7,7 @@ import pytest
 
 from symbackprop import DataError, Network, models
 from symbackprop.activations import activation
-from symbackprop.gradcheck import GradCheckReport, gradcheck, grade, kink_arguments
+from symbackprop.gradient_check import GradCheckReport, gradcheck, grade, kink_arguments
 from symbackprop.params import init_params
 
 

@@ -16,7 +16,7 @@ import pytest
 import sympy
 
 from symbackprop import DataError, Network, ShapeError, models
-from symbackprop.gradcheck import random_batch
+from symbackprop.gradient_check import random_batch
 from symbackprop.params import init_params
 
 NETWORKS = {

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symbackprop import Network
-from symbackprop.gradcheck import gradcheck, random_batch
+from symbackprop.gradient_check import gradcheck, random_batch
 from symbackprop.params import init_params
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu(0.1)", "softplus", "identity", "x*sigmoid(x)",

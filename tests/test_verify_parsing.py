@@ -8,8 +8,8 @@ import pytest
 
 from symbackprop import Network, models
 from symbackprop.errors import ExpressionError, ShapeError, UnknownParameterError
-from symbackprop.verify import parse, parse_wrt, verify
-from symbackprop.verify.nodes import BinOp, Call, Name, Neg, Num, Transpose
+from symbackprop.verification import parse, parse_wrt, verify
+from symbackprop.verification.nodes import BinOp, Call, Name, Neg, Num, Transpose
 
 NET = models.two_two_two()
 BEGINNER = models.beginner()

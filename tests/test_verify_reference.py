@@ -2,7 +2,7 @@
 
 * The points' true gradient (the derivation engine's δ recursion, evaluated in
   40 digits) agrees with PyTorch autograd on the same network and inputs.
-* The textbook formula tree of :mod:`symbackprop.verify.reference` (written
+* The textbook formula tree of :mod:`symbackprop.verification.reference` (written
   independently of the engine) agrees with the engine at every point.
 * Every mutation in the diagnosis catalogue really changes the gradient, so a
   diagnosis never names something that is not a mistake.
@@ -15,13 +15,13 @@ import pytest
 
 from symbackprop import Network, models
 from symbackprop.errors import ShapeError
-from symbackprop.verify import reference
-from symbackprop.verify.context import names_for
-from symbackprop.verify.diagnosis import catalogue
-from symbackprop.verify.equivalence import close, flat
-from symbackprop.verify.evaluate import evaluate
-from symbackprop.verify.points import sample
-from symbackprop.verify.shapes import check
+from symbackprop.verification import reference
+from symbackprop.verification.context import names_for
+from symbackprop.verification.diagnosis import catalogue
+from symbackprop.verification.equivalence import close, flat
+from symbackprop.verification.evaluate import evaluate
+from symbackprop.verification.points import sample
+from symbackprop.verification.shapes import check
 
 torch = pytest.importorskip("torch")
 

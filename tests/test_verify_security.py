@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from symbackprop import models
 from symbackprop.cli import main
 from symbackprop.errors import SymbackpropError
-from symbackprop.verify import verify
+from symbackprop.verification import verify
 
 NET_ARGS = ["--layers", "2,2,2", "--activation", "sigmoid"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from symbackprop import Network, models
-from symbackprop.verify import verify
+from symbackprop.verification import verify
 
 NETS = {
     "2-2-2": models.two_two_two(),
@@ -192,10 +192,10 @@ def test_cheap_equalities_are_proved_symbolically():
 
 
 def test_the_symbolic_proof_never_proves_a_wrong_formula():
-    from symbackprop.verify import parse
-    from symbackprop.verify.context import names_for
-    from symbackprop.verify.equivalence import prove
-    from symbackprop.verify.shapes import check
+    from symbackprop.verification import parse
+    from symbackprop.verification.context import names_for
+    from symbackprop.verification.equivalence import prove
+    from symbackprop.verification.shapes import check
 
     net = NETS["2-2-2"]
     shapes = dict(names_for(net).shapes)

@@ -17,9 +17,9 @@ import sympy
 
 import symbackprop as sbp
 from symbackprop import DataError, Network, ShapeError, SymbackpropError, models
-from symbackprop.worksheet import build, render
-from symbackprop.worksheet.check import check_gradients
-from symbackprop.worksheet.drawing import layout, svg
+from symbackprop.worksheets import build, render
+from symbackprop.worksheets.check import check_gradients
+from symbackprop.worksheets.drawing import layout, svg
 
 # The classic step-by-step example (Mazur, "A Step by Step Backpropagation Example").
 CLASSIC = {

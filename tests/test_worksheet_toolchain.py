@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from symbackprop import models
-from symbackprop.worksheet import build, render, worksheet
-from symbackprop.worksheet.katex import KATEX_VERSION, find_katex
-from symbackprop.worksheet.tools import MissingToolError
+from symbackprop.worksheets import build, render, worksheet
+from symbackprop.worksheets.katex import KATEX_VERSION, find_katex
+from symbackprop.worksheets.tools import MissingToolError
 
 from .conftest import require_tool
 from .test_worksheet import CLASSIC
@@ -193,7 +193,7 @@ def test_katex_version_is_the_one_set_up_installs():
 
 
 def test_missing_latexmk_names_the_package(monkeypatch, tmp_path):
-    from symbackprop.worksheet import tools
+    from symbackprop.worksheets import tools
 
     monkeypatch.setattr(tools.shutil, "which", lambda name: None)
     with pytest.raises(MissingToolError, match="install the Debian package\\(s\\) latexmk"):
@@ -202,7 +202,7 @@ def test_missing_latexmk_names_the_package(monkeypatch, tmp_path):
 
 
 def test_missing_katex_names_the_install_command(monkeypatch, tmp_path):
-    from symbackprop.worksheet import katex
+    from symbackprop.worksheets import katex
 
     monkeypatch.setattr(katex, "candidates", lambda: [tmp_path / "nowhere"])
     katex.assets.cache_clear()
@@ -215,7 +215,7 @@ def test_missing_katex_names_the_install_command(monkeypatch, tmp_path):
 
 
 def test_a_latex_error_is_reported_with_its_message():
-    from symbackprop.worksheet.tools import LatexError, compile_pdf
+    from symbackprop.worksheets.tools import LatexError, compile_pdf
 
     _require_latex()
     with pytest.raises(LatexError, match="Undefined control sequence"):

@@ -72,7 +72,7 @@ def command(
     as_json,
 ):
     """Check every gradient against finite differences: exit 0 all pass, 1 any fails."""
-    from ..gradcheck import gradcheck
+    from ..gradient_check import gradcheck
 
     params = read_params(network, params_path, seed)
     given = read_batch(network, x_text, y_text, data_path, required=False)

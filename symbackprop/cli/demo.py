@@ -90,7 +90,7 @@ def _write(path: Path, text: str | bytes) -> Path:
 
 def _gradcheck(compiled) -> bool:
     try:
-        from ..gradcheck import gradcheck
+        from ..gradient_check import gradcheck
     except ImportError:
         click.echo("  (gradient checking is not available in this installation)")
         return True
@@ -103,7 +103,7 @@ def _teacher_student(net, compiled, epochs: int, out: Path, progress: bool) -> l
     from ..datasets import teacher
     from ..params import save_params
     from ..plot import plot_losses
-    from ..train import train
+    from ..training import train
 
     data = teacher(net, n_samples=200, seed=0)
     click.echo(f"teacher: {data.description}")
@@ -122,7 +122,7 @@ def _spirals(out: Path, progress: bool) -> list[Path]:
     from ..datasets import accuracy, spirals
     from ..plot import plot_losses
     from ..spec import Network
-    from ..train import train
+    from ..training import train
 
     net = Network.from_layers([2, 16, 16, 3], "relu", "softmax", "cross_entropy")
     f = net.compile()
@@ -147,7 +147,7 @@ def _report(result) -> None:
 
 def _worksheets(net, out: Path) -> list[Path]:
     try:
-        from ..worksheet import worksheet
+        from ..worksheets import worksheet
     except ImportError:
         click.echo("worksheets are not available in this installation; skipped")
         return []

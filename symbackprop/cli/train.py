@@ -51,7 +51,7 @@ def command(network, data, samples, epochs, lr, optimizer, batch_size, seed, val
     loss became NaN or exploded: use a smaller --lr), 130 when interrupted,
     2 for bad input.
     """
-    from ..train import train
+    from ..training import train
 
     # Refuse before training, not after minutes of it.
     for path in (plot_path, save_path):

@@ -43,7 +43,7 @@ def command(network, wrt, formula, syntax, seed, points, as_json):
     Example:
       symbackprop verify --layers 2,2,2 --wrt W1 --formula "(W2.T @ delta2) @ x.T"
     """
-    from ..verify import verify
+    from ..verification import verify
 
     if formula == "-":
         formula = sys.stdin.read().strip()

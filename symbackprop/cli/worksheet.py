@@ -26,7 +26,7 @@ from .common import network_options, parse_vector
 @click.option("--force", is_flag=True, help="replace the output file if it exists")
 def command(network, output, no_solutions, seed, params_path, x_text, y_text, lr, digits, force):
     """Write a worksheet: exercises, a worked example and (unless --no-solutions) the key."""
-    from ..worksheet import worksheet
+    from ..worksheets import worksheet
 
     path = worksheet(
         network,

@@ -35,8 +35,6 @@ True
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -405,18 +403,3 @@ def _kink_signs(compiled, params, X, kink_fns) -> list[np.ndarray]:
 
 def _changed(before: list[np.ndarray], after: list[np.ndarray]) -> bool:
     return any(np.any(b != a) for b, a in zip(before, after, strict=True))
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``symbackprop.gradcheck(...)`` call :func:`gradcheck`.
-
-    Once this module is imported, ``symbackprop.gradcheck`` is the module
-    itself (Python binds a submodule to its parent's attribute), so the module
-    answers calls by delegating to the function of the same name.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> GradCheckReport:
-        return gradcheck(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

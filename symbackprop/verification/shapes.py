@@ -7,7 +7,7 @@ are a matrix product, a scaling by a number, or (for two columns of the same
 size, as in ``a(1 - a)``) the elementwise product.  It returns a tree in which
 every product is explicit: ``@`` or elementwise ``*``.
 
->>> from symbackprop.verify.nodes import BinOp, Name
+>>> from symbackprop.verification.nodes import BinOp, Name
 >>> check(BinOp("*", Name("d"), Name("a")), {"d": (2, 1), "a": (1, 3)})
 Traceback (most recent call last):
 ...

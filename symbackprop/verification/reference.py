@@ -12,7 +12,7 @@ at the same points as the typed formula; the unmutated tree is checked in
 the tests against the derivation engine.
 
 >>> from symbackprop import models
->>> from symbackprop.verify.nodes import show
+>>> from symbackprop.verification.nodes import show
 >>> show(gradient_tree(models.two_two_two(), "W2"))
 "dloss(a2, y) * act2'(z2) @ a1.T"
 >>> show(gradient_tree(models.two_two_two(), "W2", Mutation(drop_derivative=2)))

@@ -23,8 +23,6 @@ True
 from __future__ import annotations
 
 import re
-import sys
-import types
 from typing import Any
 
 import mpmath
@@ -281,18 +279,3 @@ def _to_lists(value: Any) -> Any:
     if array.ndim == 0:
         return float(array)
     return [[float(v) for v in row] for row in array]
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``symbackprop.verify(...)`` call :func:`verify`.
-
-    Once this package is imported, ``symbackprop.verify`` is the package
-    itself (Python binds a subpackage to its parent's attribute), so the
-    package answers calls by delegating to the function of the same name.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Verdict:
-        return verify(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -1,7 +1,7 @@
 r"""The LaTeX syntax: ``\delta^{(2)} \left(a^{(1)}\right)^{\top}`` and friends.
 
 A hand-written tokenizer and recursive-descent parser for the notation of
-DESIGN.md, producing the same :mod:`~symbackprop.verify.nodes` tree as the
+DESIGN.md, producing the same :mod:`~symbackprop.verification.nodes` tree as the
 Python-like syntax.  Off-the-shelf LaTeX readers silently misread ``\odot``,
 transposes and ``\partial``; here every command is either known or refused.
 
@@ -18,7 +18,7 @@ transposes and ``\partial``; here every command is either known or refused.
 * ``\left( … \right)``, braces, spacing commands; a left-hand side before
   ``=`` is ignored; pasted Unicode (δ, σ, ⊙, ·, ᵀ, −) reads as its LaTeX.
 
->>> from symbackprop.verify.nodes import show
+>>> from symbackprop.verification.nodes import show
 >>> show(parse_latex(r"\delta^{(2)} \left(a^{(1)}\right)^{\top}", lambda n: n))
 'delta2 a1.T'
 >>> show(parse_latex(r"(W^{(2)T} \delta^{(2)}) \odot \sigma'(z^{(1)})", lambda n: n))

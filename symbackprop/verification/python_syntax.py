@@ -4,9 +4,9 @@ The text is parsed by :mod:`ast` and walked against a whitelist: known names,
 calls of whitelisted functions by plain name, numbers, ``+ - * / ** @``,
 unary minus and ``.T``.  Anything else (other attributes, subscripts,
 lambdas, comprehensions, strings, keywords) is refused.  Nothing is ever
-evaluated: the result is a :mod:`~symbackprop.verify.nodes` tree.
+evaluated: the result is a :mod:`~symbackprop.verification.nodes` tree.
 
->>> from symbackprop.verify.nodes import show
+>>> from symbackprop.verification.nodes import show
 >>> show(parse_python("delta2 @ a1.T", {"delta2", "a1"}.__contains__))
 'delta2 @ a1.T'
 >>> parse_python("().__class__", lambda name: True)

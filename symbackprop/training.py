@@ -22,11 +22,9 @@ explodes stops the run with a sentence suggesting a smaller learning rate
 
 from __future__ import annotations
 
-import inspect
 import math
 import sys
 import time
-import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -352,20 +350,3 @@ def _reporter(progress: Any, epochs: int) -> Callable[[Epoch | None], None]:
     from .progress import ProgressBar
 
     return ProgressBar(epochs)
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`train`.
-
-    Importing ``symbackprop.train`` binds the module to the package under the
-    name ``train``, hiding the function that ``sbp.train(...)`` means; making
-    the module call the function keeps ``sbp.train(net, X, Y)`` working in
-    whatever order things are imported.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> TrainResult:
-        return train(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-__signature__ = inspect.signature(train)

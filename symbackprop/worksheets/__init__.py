@@ -14,8 +14,6 @@ True
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,18 +93,3 @@ __all__ = [
     "render",
     "worksheet",
 ]
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``symbackprop.worksheet(...)`` call the function although the package has its name.
-
-    Importing a subpackage binds its name on the parent package, which would hide a function
-    of the same name; making the package callable keeps ``sbp.worksheet(net, path)`` working
-    whichever was imported first.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Path:
-        return worksheet(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -5,7 +5,7 @@ page and the Markdown file say the same thing.  Words may hold ``$…$`` math,
 made by the project's printer.
 
 >>> from symbackprop.models import two_two_two
->>> from symbackprop.worksheet.model import build
+>>> from symbackprop.worksheets.model import build
 >>> [b.text for b in blocks(build(two_two_two(), seed=1)) if isinstance(b, Heading) and b.level == 1]
 ['Notation', 'Forward equations', 'Exercises', 'Worked example', 'Solution key', 'Check']
 """

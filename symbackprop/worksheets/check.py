@@ -49,7 +49,7 @@ def check_gradients(derivation: Derivation, values: Values, compiled=None) -> Ch
     The gradients under test are the numbers printed on the sheet (``values.grads``);
     the differences are of the compiled loss, by :func:`symbackprop.gradcheck`.
     """
-    from ..gradcheck import gradcheck
+    from ..gradient_check import gradcheck
 
     f = compiled if compiled is not None else derivation.compile()
     X = np.asarray(values.x, dtype=float).reshape(1, -1)

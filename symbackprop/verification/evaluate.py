@@ -6,9 +6,9 @@ not defined (a log of a negative number, a division by zero) the result is
 :class:`Undefined`, never an exception that escapes.
 
 >>> import mpmath
->>> from symbackprop.verify.nodes import BinOp, Name, Num
+>>> from symbackprop.verification.nodes import BinOp, Name, Num
 >>> from fractions import Fraction
->>> from symbackprop.verify.points import matrix
+>>> from symbackprop.verification.points import matrix
 >>> a = matrix(2, 1, [mpmath.mpf(1), mpmath.mpf(3)])
 >>> evaluate(BinOp("*", Num(Fraction(1, 2)), Name("a")), {"a": a}.__getitem__)[:, 0]
 array([mpf('0.5'), mpf('1.5')], dtype=object)

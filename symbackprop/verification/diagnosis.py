@@ -1,6 +1,6 @@
 """Naming a classic mistake: compare a wrong formula with mutations of the true gradient.
 
-Each mutation of :mod:`~symbackprop.verify.reference` is one mistake people
+Each mutation of :mod:`~symbackprop.verification.reference` is one mistake people
 make when they derive backpropagation by hand.  A wrong formula whose values
 agree with a mutation at every sample point is diagnosed with that mistake;
 a wrong sign or a factor 2 may come on top of a structural mistake.
