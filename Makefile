@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# TeX Live, poppler and Chromium for the worksheet tests: installed when running
-# as root (as CI does); elsewhere those tests skip and say what to install.
+# TeX Live, poppler, Chromium and npm for the worksheet tests (installed with
+# apt-get when running as root, as CI does; elsewhere those tests skip and say
+# what to install), then KaTeX from npm into build/katex for HTML worksheets.
 system-deps:
 	@bash scripts/install-system-deps.sh
 
@@ -32,4 +33,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/gradient.py
 
 clean:
-	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) artifacts build demo-output .pytest_cache .ruff_cache

@@ -5,7 +5,7 @@
 # - KaTeX from the npm registry into build/katex (git-ignored; never committed), when npm exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-KATEX_VERSION=0.19.1  # keep equal to symbackprop/worksheet/katex.py KATEX_VERSION
+KATEX_VERSION=0.19.1  # keep equal to symbackprop/worksheets/katex.py KATEX_VERSION
 
 need=()
 command -v latexmk >/dev/null || need+=(latexmk)
