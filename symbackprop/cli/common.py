@@ -84,3 +84,23 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> Pa
     from ..io import write_atomic as _write
 
     return _write(path, data, force=force)
+
+
+class LearningRate(click.ParamType):
+    """A learning rate: a finite number above 0 (click's FloatRange lets NaN through)."""
+
+    name = "rate"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        import math
+
+        try:
+            rate = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(rate) or rate <= 0:
+            self.fail(f"{value!r} must be a finite number above 0", param, ctx)
+        return rate
+
+
+LEARNING_RATE = LearningRate()

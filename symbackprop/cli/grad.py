@@ -6,7 +6,7 @@ import click
 import numpy as np
 
 from ..errors import DataError
-from .common import network_options, parse_vector, print_json
+from .common import LEARNING_RATE, network_options, parse_vector, print_json
 
 
 def read_batch(network, x_text, y_text, data_path, required=True):
@@ -73,7 +73,7 @@ def format_array(value: np.ndarray) -> str:
     type=click.Path(dir_okay=False),
     help="a batch from CSV (columns x1.., y1..) or .npz (arrays X, Y)",
 )
-@click.option("--lr", type=float, help="also print the parameters after one step θ ← θ − lr ∂L/∂θ")
+@click.option("--lr", type=LEARNING_RATE, help="also print the parameters after one step θ ← θ − lr ∂L/∂θ")
 @click.option(
     "--seed",
     type=int,

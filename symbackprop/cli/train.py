@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import DataError
-from .common import network_options, print_json
+from .common import LEARNING_RATE, network_options, print_json
 
 
 @click.command("train")
@@ -21,7 +21,7 @@ from .common import network_options, print_json
               help="number of samples drawn for teacher and spirals")
 @click.option("--epochs", type=click.IntRange(min=1), default=100, show_default=True,
               help="passes over the training data")
-@click.option("--lr", type=float, default=0.5, show_default=True, help="learning rate α")
+@click.option("--lr", type=LEARNING_RATE, default=0.5, show_default=True, help="learning rate α")
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd",
               show_default=True, help="update rule")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,

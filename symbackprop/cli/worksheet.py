@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import network_options, parse_vector
+from .common import LEARNING_RATE, network_options, parse_vector
 
 
 @click.command("worksheet")
@@ -20,7 +20,7 @@ from .common import network_options, parse_vector
               help="the example's parameters (JSON), instead of drawing them")
 @click.option("--x", "x_text", help="the example's input, e.g. 0.05,0.10")
 @click.option("--y", "y_text", help="the example's target, e.g. 0.01,0.99")
-@click.option("--lr", type=float, default=0.5, show_default=True, help="learning rate of the update step")
+@click.option("--lr", type=LEARNING_RATE, default=0.5, show_default=True, help="learning rate of the update step")
 @click.option("--digits", type=click.IntRange(2, 15), default=6, show_default=True,
               help="significant digits of the example's numbers")
 @click.option("--force", is_flag=True, help="replace the output file if it exists")
