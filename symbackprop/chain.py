@@ -14,7 +14,7 @@ import sympy
 from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, Transpose
 
 from .activations import S, T
-from .display import Applied, Chain, Elementwise, Named, Partial, Terms, value
+from .display import Applied, Chain, Elementwise, Named, Partial, Product, Terms, product, value
 from .losses import A, N, Y
 from .printing import latex, text
 from .symbols import unicode_name
@@ -73,7 +73,7 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
         rhs: list = [act.derivative]
         why = "differentiated by SymPy"
         if act.derivative_of_output is not None and act.name != "relu":
-            as_output = act.derivative_of_output.subs(S, Applied(act.latex_symbol, act.text_symbol, T))
+            as_output = product(act.derivative_of_output.subs(S, Applied(act.latex_symbol, act.text_symbol, T)))
             # The identity derivative == derivative_of_output(expr) is proved by the
             # tests of the activation table, not re-proved (slowly) on every print.
             in_output = act.derivative_of_output.subs(S, act.expr)
@@ -111,13 +111,23 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+def _terms(*terms):
+    """A displayed sum, or the term itself when there is only one."""
+    return terms[0] if len(terms) == 1 else Terms(*terms)
+
+
 def forward_section(d: Derivation) -> Section:
     steps: list[Step] = []
-    for layer, z in zip(d.symbols.layers, d.pre_activations, strict=True):
+    for layer in d.symbols.layers:
         act = d.network.layers[layer.index - 1].activation
-        for j in range(len(z)):
-            steps.append(_step(layer.z[j], (z[j],), "" if j else f"layer {layer.index}: weighted input"))
-        for j in range(len(z)):
+        inputs = d.symbols.activations(layer.index - 1)
+        for j in range(len(layer.z)):
+            # written as the textbooks do: w_j1 a_1 + w_j2 a_2 + … + b_j
+            terms = [Product(layer.W[j, k], inputs[k]) for k in range(len(inputs))]
+            if layer.b is not None:
+                terms.append(layer.b[j])
+            steps.append(_step(layer.z[j], (_terms(*terms),), "" if j else f"layer {layer.index}: weighted input"))
+        for j in range(len(layer.z)):
             if act.elementwise:
                 rhs = _applied(d, layer.index, layer.z[j])
             else:
@@ -147,11 +157,6 @@ def _local(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
     if isinstance(expr, sympy.Add):
         return sympy.Add(*[sympy.diff(term, symbol) for term in expr.args if term.has(symbol)])
     return sympy.diff(expr, symbol)
-
-
-def _terms(*terms):
-    """A displayed sum, or the term itself when there is only one."""
-    return terms[0] if len(terms) == 1 else Terms(*terms)
 
 
 def delta_steps(d: Derivation, layer: int, units: tuple[int, ...] | None = None) -> tuple[Step, ...]:

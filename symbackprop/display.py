@@ -85,6 +85,37 @@ class Chain(sympy.Expr):
         return " · ".join(parts)
 
 
+class Product(Chain):
+    """Factors in the order given, written side by side: w⁽²⁾₁₁ a⁽¹⁾₁, σ(t)(1 − σ(t))."""
+
+    def _latex(self, printer):
+        parts = []
+        for index, arg in enumerate(self.args):
+            text = printer._print(arg)
+            if self._needs_parentheses(index, arg):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        return " ".join(parts)
+
+    def _sympystr(self, printer):
+        parts = []
+        for index, arg in enumerate(self.args):
+            text = printer._print(arg)
+            if self._needs_parentheses(index, arg):
+                text = f"({text})"
+            parts.append(text)
+        return "·".join(parts)
+
+
+def product(expr):
+    """A SymPy product shown with its sums last, as people write it: σ(t)(1 − σ(t))."""
+    factors = sympy.Mul.make_args(expr)
+    if len(factors) == 1:
+        return expr
+    ordered = sorted(factors, key=lambda f: isinstance(f, sympy.Add))
+    return Product(*ordered)
+
+
 class Terms(sympy.Expr):
     """A sum whose terms print in the order given (one term per path)."""
 
