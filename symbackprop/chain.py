@@ -64,7 +64,7 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
             steps.append(
                 _step(
                     Partial(a[_I], z[_J]),
-                    (a[_I] * (sympy.KroneckerDelta(_I, _J) - a[_J]),),
+                    (Product(a[_I], sympy.KroneckerDelta(_I, _J) - a[_J]),),
                     r"softmax Jacobian, from $a_i = e^{z_i} / \sum_k e^{z_k}$",
                 )
             )
@@ -101,7 +101,7 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
             _step(
                 sympy.Symbol(f"delta{d.network.depth}_j"),
                 (
-                    sympy.Sum(Chain(-y[_I] / a[_I], a[_I] * (sympy.KroneckerDelta(_I, _J) - a[_J])), (_I, 1, n)),
+                    sympy.Sum(Chain(-y[_I] / a[_I], Product(a[_I], sympy.KroneckerDelta(_I, _J) - a[_J])), (_I, 1, n)),
                     -y[_J] + a[_J] * sympy.Sum(y[_I], (_I, 1, n)),
                     a[_J] - y[_J],
                 ),

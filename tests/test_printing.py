@@ -35,7 +35,7 @@ def test_matrix_level_uses_odot_transpose_and_layer_superscripts():
 def test_scalar_latex_is_one_step_per_line_with_a_reason():
     out = models.two_two_two().derive().latex(wrt="W2")
     assert out.count(r"\begin{align*}") == out.count(r"\end{align*}") >= 3
-    assert r"\text{$w_{jk}$ enters $L$ only through $z_j$" in out
+    assert r"\text{$\textstyle w_{jk}$ enters $\textstyle L$ only through" in out
     assert r"\frac{\partial L}{\partial w^{(2)}_{11}}" in out
     # W2 needs only the output errors, not layer 1's
     assert r"\delta^{(1)}_{1} &=" not in out

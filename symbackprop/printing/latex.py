@@ -85,11 +85,17 @@ def latex(expr: Any, **settings: Any) -> str:
 
 
 def text_to_latex(text: str) -> str:
-    """Plain words with ``$…$`` math segments -> LaTeX (words escaped, math kept)."""
+    """Plain words with ``$…$`` math segments -> LaTeX (words escaped, math kept).
+
+    Math in words is set in text style, so a sum keeps its limits at its side.
+
+    >>> text_to_latex(r"the targets sum to 1, $\\sum_i y_i = 1$")
+    'the targets sum to 1, $\\\\textstyle \\\\sum_i y_i = 1$'
+    """
     parts = text.split("$")
     out = []
     for index, part in enumerate(parts):
-        out.append(f"${part}$" if index % 2 else _escape(part))
+        out.append(f"$\\textstyle {part}$" if index % 2 else _escape(part))
     return "".join(out)
 
 

@@ -116,6 +116,7 @@ def latex_words_to_text(value: str) -> str:
     """Titles and intros carry small ``$…$`` math; turn it into Unicode."""
     def convert(math: str) -> str:
         math = math.replace(r"^{\top}", "ᵀ")
+        math = math.replace("\\textstyle ", "")
         math = re.sub(r"\\operatorname\{([^}]*)\}", r"\1", math)
         for macro, char in _MACROS:
             math = math.replace(macro, char)
