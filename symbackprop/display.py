@@ -66,45 +66,31 @@ class Chain(sympy.Expr):
             return True
         return index > 0 and arg.could_extract_minus_sign()
 
-    def _latex(self, printer):
+    # How factors are joined; Product writes them side by side instead.
+    latex_joiner = r" \cdot "
+    text_joiner = " · "
+
+    def _join(self, printer, left: str, right: str, joiner: str) -> str:
         parts = []
         for index, arg in enumerate(self.args):
             text = printer._print(arg)
             if self._needs_parentheses(index, arg):
-                text = rf"\left({text}\right)"
+                text = f"{left}{text}{right}"
             parts.append(text)
-        return r" \cdot ".join(parts)
+        return joiner.join(parts)
+
+    def _latex(self, printer):
+        return self._join(printer, r"\left(", r"\right)", self.latex_joiner)
 
     def _sympystr(self, printer):
-        parts = []
-        for index, arg in enumerate(self.args):
-            text = printer._print(arg)
-            if self._needs_parentheses(index, arg):
-                text = f"({text})"
-            parts.append(text)
-        return " · ".join(parts)
+        return self._join(printer, "(", ")", self.text_joiner)
 
 
 class Product(Chain):
     """Factors in the order given, written side by side: w⁽²⁾₁₁ a⁽¹⁾₁, σ(t)(1 − σ(t))."""
 
-    def _latex(self, printer):
-        parts = []
-        for index, arg in enumerate(self.args):
-            text = printer._print(arg)
-            if self._needs_parentheses(index, arg):
-                text = rf"\left({text}\right)"
-            parts.append(text)
-        return " ".join(parts)
-
-    def _sympystr(self, printer):
-        parts = []
-        for index, arg in enumerate(self.args):
-            text = printer._print(arg)
-            if self._needs_parentheses(index, arg):
-                text = f"({text})"
-            parts.append(text)
-        return "·".join(parts)
+    latex_joiner = " "
+    text_joiner = "·"
 
 
 def product(expr):
