@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# TeX Live, poppler, Chromium and npm for the worksheet tests (installed with
-# apt-get when running as root, as CI does; elsewhere those tests skip and say
-# what to install), then KaTeX from npm into build/katex for HTML worksheets.
+# Every program and TeX file in symbackprop/system-deps.txt (TeX Live packages, Latin
+# Modern, latexmk, poppler, Chromium, npm), installed with apt-get when running as root,
+# as CI does; elsewhere it says what to install and those tests skip saying it too.
+# Then KaTeX from npm into build/katex for HTML worksheets. See docs/setup.md.
 system-deps:
 	@bash scripts/install-system-deps.sh
 

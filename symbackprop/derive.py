@@ -291,10 +291,19 @@ class Derivation:
             )
         return name, (entry[0], entry[1] if kind == "W" else 1)
 
-    def latex(self, wrt: str | None = None, level: str = "scalar", **settings: Any) -> str:
+    def latex(
+        self, wrt: str | None = None, level: str = "scalar", standalone: bool = False, **settings: Any
+    ) -> str:
+        """The derivation as LaTeX: sections of ``align*`` blocks, or with ``standalone`` a document.
+
+        The sections alone need amsmath and amssymb in the document that takes them;
+        the standalone document (what ``derive --format latex`` prints) compiles with pdflatex.
+        """
         from .printing import LatexWriter
 
-        return LatexWriter(**settings).document_body(self, self.sections(wrt, level))
+        writer = LatexWriter(**settings)
+        sections = self.sections(wrt, level)
+        return writer.document(self, sections) if standalone else writer.document_body(self, sections)
 
     def markdown(self, wrt: str | None = None, level: str = "scalar", **settings: Any) -> str:
         from .printing import MarkdownWriter

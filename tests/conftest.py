@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 
 import pytest
 
+from symbackprop import system_deps
 from symbackprop.cli import main
 
 
@@ -33,7 +33,16 @@ def run_cli(capsys):
     return run
 
 
-def require_tool(tool: str, package: str) -> None:
-    """Skip the calling test, naming the Debian package, when ``tool`` is missing."""
-    if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed: apt-get install {package}")
+def require_installed(*names: str) -> None:
+    """Skip the calling test, naming the Debian packages, when a program or TeX file is missing.
+
+    Each name is an entry of symbackprop/system-deps.txt, the list make system-deps installs.
+    """
+    absent = system_deps.missing(names)
+    if absent:
+        pytest.skip(f"{', '.join(absent)} not installed: {system_deps.install_advice(absent)}")
+
+
+def require_latex() -> None:
+    """Skip unless everything a PDF needs (pdflatex, latexmk, every TeX file the preambles load) is there."""
+    require_installed(*(r.name for r in system_deps.requirements().values() if r.purpose == "pdf"))

@@ -26,6 +26,9 @@ def test_demo_derives_checks_trains_and_plots(run_cli, tmp_path):
                  "spirals-loss.png", "student-params.json"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "teacher-student-loss.png").read_bytes()[:4] == b"\x89PNG"
+    # derivation.tex is the standalone document that tests/test_latex_documents.py compiles.
+    assert (out / "derivation.tex").read_text() == models.beginner().derive().latex(standalone=True)
+    assert text.rstrip().endswith("Skipped worksheet.pdf: --no-worksheet was given")
     load_params(out / "student-params.json", models.beginner())
     # Re-running replaces the demo's own files instead of refusing.
     again = run_cli("demo", "--out", str(out), "--epochs", "5", "--no-worksheet",
@@ -40,8 +43,17 @@ def test_demo_says_why_a_worksheet_was_skipped(run_cli, tmp_path, monkeypatch):
 
     monkeypatch.setattr(symbackprop.worksheets, "worksheet", no_latex)
     result = run_cli("demo", "--out", str(tmp_path), "--epochs", "5", "--no-progress")
-    assert result.status == 0, result.stderr
+    # A part of the demo failed, so the demo fails (make demo with it), saying what and why.
+    assert result.status == 1
     assert "skipped worksheet.pdf: latexmk is not installed" in result.stdout
+    summary = result.stdout[result.stdout.index("\nDone in"):].splitlines()
+    assert f"Wrote 5 files into {tmp_path}/:" in summary[1]
+    assert summary[-2:] == [
+        "Skipped worksheet.html: latexmk is not installed: apt-get install latexmk",
+        "Skipped worksheet.pdf: latexmk is not installed: apt-get install latexmk",
+    ]
+    assert "could not write worksheet.html and worksheet.pdf" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_demo_refuses_a_file_as_its_folder(run_cli, tmp_path):

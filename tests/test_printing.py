@@ -9,7 +9,7 @@ import sympy
 
 from symbackprop import Network, models
 from symbackprop.printing import LatexWriter, MarkdownWriter, TextWriter, latex, text
-from tests.conftest import require_tool
+from tests.conftest import require_latex
 
 
 def test_symbol_names_follow_the_convention():
@@ -76,7 +76,7 @@ def test_repr_latex_for_jupyter_is_one_math_block():
     ids=["2-2-2", "understanding", "leaky-tanh"],
 )
 def test_latex_document_compiles(tmp_path, net):
-    require_tool("pdflatex", "texlive-latex-base texlive-latex-recommended")
+    require_latex()
     d = net.derive()
     source = LatexWriter().document(d, d.sections(wrt=net.parameter_names()[0]))
     (tmp_path / "d.tex").write_text(source)

@@ -305,6 +305,30 @@ def test_example_writes_both_articles_sheets(tmp_path):
     assert all(c["largest_relative_error"] < 1e-6 for c in outcome["checks"].values())
 
 
+def test_example_writes_what_it_can_and_reports_the_rest(tmp_path):
+    """Without latexmk the PDFs are reported, naming the package, and the others written."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "worksheets.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path), "--formats", "pdf,md"],
+        capture_output=True, text=True, timeout=120, check=False, env={"PATH": str(tmp_path)},
+    )
+    assert run.returncode == 1 and run.stderr == ""
+    lines = run.stdout.splitlines()
+    assert sum(line.startswith("wrote ") for line in lines) == 4
+    skipped = [line for line in lines if line.startswith("skipped ")]
+    assert [line.split(":")[0] for line in skipped] == [
+        f"skipped {net}-{copy}.pdf" for net in ("beginner", "understanding") for copy in ("key", "student")
+    ]
+    assert all("needs the program latexmk" in line and "Debian package latexmk" in line for line in skipped)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{net}-{copy}.md" for net in ("beginner", "understanding") for copy in ("key", "student")
+    )
+
+
 def test_given_numbers_on_a_relu_kink_are_refused_with_a_reason(tmp_path):
     net = Network.from_spec({"layers": [2, 2, 1], "activation": "relu", "output_activation": "identity"})
     params = {"W1": [[1.0, -1.0], [0.5, 0.5]], "b1": [0.0, 0.1], "W2": [[1.0, 1.0]], "b2": [0.0]}

@@ -5,7 +5,11 @@
 2. check every gradient of both articles' networks against finite differences;
 3. train the teacher–student experiment with a progress bar and plot its loss;
 4. train the second article's architecture on spirals and plot its loss;
-5. write a PDF and an HTML worksheet, when the LaTeX toolchain is there.
+5. write a PDF and an HTML worksheet.
+
+The last lines say what was written where, and what was skipped and why; the
+exit status is 1 when a part failed (a gradient check, a worksheet whose tools
+are missing), so ``make demo`` fails too.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import click
 
 from ..errors import SymbackpropError
 from . import fail
+
+WORKSHEETS = ("worksheet.html", "worksheet.pdf")
 
 
 @click.command("demo")
@@ -33,12 +39,14 @@ def command(out_dir, epochs, no_worksheet, progress):
     Writes derivation.txt/.tex, teacher-student-loss.png, spirals-loss.png,
     student-params.json and worksheet.pdf/.html into --out.  Re-running the
     demo replaces these files there (and only these): that folder belongs to
-    the demo.
+    the demo.  Exit status 1 when a part failed; the last lines say which.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     written: list[Path] = []
+    skipped: dict[str, str] = {}  # file name -> why it was not written
+    failed: list[str] = []  # the skipped files that a part of the demo failed to write
 
     from .. import models
 
@@ -51,7 +59,7 @@ def command(out_dir, epochs, no_worksheet, progress):
     # One hidden weight in full: the chain rule through a layer and the δ recursion.
     click.echo(derivation.text(wrt="W2[1,1]"))
     written.append(_write(out / "derivation.txt", derivation.text()))
-    written.append(_write(out / "derivation.tex", derivation.latex()))
+    written.append(_write(out / "derivation.tex", derivation.latex(standalone=True)))
 
     _heading(2, "Check every gradient against central finite differences")
     compiled = {}
@@ -66,16 +74,28 @@ def command(out_dir, epochs, no_worksheet, progress):
     _heading(4, "Train: two ReLU layers, softmax and cross-entropy learn three spirals")
     written.extend(_spirals(out, progress))
 
-    if not no_worksheet:
+    if no_worksheet:
+        skipped.update(dict.fromkeys(WORKSHEETS, "--no-worksheet was given"))
+    else:
         _heading(5, "Write a worksheet for the 2-2-2 network of the classic worked example")
-        written.extend(_worksheets(models.two_two_two(), out))
+        for name in WORKSHEETS:
+            problem = _worksheet(models.two_two_two(), out / name)
+            if problem:
+                skipped[name] = problem
+                failed.append(name)
+            else:
+                written.append(out / name)
 
-    click.echo(f"\nDone in {time.perf_counter() - started:.1f} s. Files in {out}/:")
+    click.echo(f"\nDone in {time.perf_counter() - started:.1f} s. Wrote {len(written)} files into {out}/:")
     for path in written:
         click.echo(f"  {path.name}")
-    if not checks_pass:
-        fail("a compiled gradient disagreed with finite differences (see step 2)", 1)
-
+    for name, why in skipped.items():
+        click.echo(f"Skipped {name}: {why}")
+    problems = [] if checks_pass else ["a compiled gradient disagreed with finite differences (see step 2)"]
+    if failed:
+        problems.append(f"the demo could not write {' and '.join(failed)} (see above why)")
+    if problems:
+        fail("; ".join(problems), 1)
 
 def _heading(number: int, title: str) -> None:
     click.echo()
@@ -145,20 +165,20 @@ def _report(result) -> None:
         click.echo(f"note: {result.message}")
 
 
-def _worksheets(net, out: Path) -> list[Path]:
+def _worksheet(net, path: Path) -> str | None:
+    """Write one worksheet; None when written, else why it could not be."""
     try:
         from ..worksheets import worksheet
     except ImportError:
-        click.echo("worksheets are not available in this installation; skipped")
-        return []
-    written = []
-    for name in ("worksheet.html", "worksheet.pdf"):
-        try:
-            written.append(worksheet(net, out / name, force=True))
-        except SymbackpropError as exc:
-            click.echo(f"skipped {name}: {exc}")
-        except OSError as exc:  # a LaTeX toolchain that fails to run at all
-            click.echo(f"skipped {name}: {exc}")
-        else:
-            click.echo(f"wrote {out / name}")
-    return written
+        return "worksheets are not available in this installation"
+    try:
+        worksheet(net, path, force=True)
+    except SymbackpropError as exc:
+        reason = str(exc)
+    except OSError as exc:  # a LaTeX toolchain that fails to run at all
+        reason = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+    else:
+        click.echo(f"wrote {path}")
+        return None
+    click.echo(f"skipped {path.name}: {reason}")
+    return reason

@@ -18,22 +18,15 @@ from .common import network_options
     "--level", type=click.Choice(["scalar", "matrix"]), default="scalar", show_default=True,
     help="entry by entry with the chain made explicit, or the four matrix equations",
 )
-@click.option("--body-only", is_flag=True, help="LaTeX: the sections without the document preamble")
+@click.option("--body-only", is_flag=True,
+              help="LaTeX: the sections alone, for a document that loads amsmath and amssymb")
 def command(network, wrt, fmt, level, body_only):
     """Print the step-by-step derivation of dL/dθ (all parameters, or --wrt)."""
     derivation = network.derive()
-    sections = derivation.sections(wrt, level)
     if fmt == "latex":
-        from ..printing import LatexWriter
-
-        writer = LatexWriter()
-        out = writer.document_body(derivation, sections) if body_only else writer.document(derivation, sections)
+        out = derivation.latex(wrt, level, standalone=not body_only)
     elif fmt == "markdown":
-        from ..printing import MarkdownWriter
-
-        out = MarkdownWriter().document_body(derivation, sections)
+        out = derivation.markdown(wrt, level)
     else:
-        from ..printing import TextWriter
-
-        out = TextWriter().document_body(derivation, sections)
+        out = derivation.text(wrt, level)
     click.echo(out, nl=False)

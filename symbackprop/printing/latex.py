@@ -22,6 +22,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 
 from ..symbols import latex_name
+from .preamble import preamble
 
 _LETTER_INDEX = re.compile(r"^(w|b|z|a|delta)(\d+)_([a-z]{1,2})$")
 _STEMS = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
@@ -174,10 +175,7 @@ class LatexWriter:
         """A standalone document that pdflatex compiles."""
         title = title or f"Backpropagation for the {derivation.network.describe()} network"
         return (
-            "\\documentclass[11pt]{article}\n"
-            "\\usepackage[T1]{fontenc}\n"
-            "\\usepackage[margin=2cm,landscape]{geometry}\n"
-            "\\usepackage{amsmath,amssymb}\n"
+            preamble(geometry="margin=2cm,landscape") + "\n"
             "\\allowdisplaybreaks\n"
             f"\\title{{{_escape(title)}}}\n\\date{{}}\n"
             "\\begin{document}\n\\maketitle\n"

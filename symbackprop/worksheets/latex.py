@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from ..printing import LatexWriter
 from ..printing.latex import text_to_latex
+from ..printing.preamble import preamble
 from ..symbols import real_symbol
 from .drawing import tikz
 from .model import Worksheet
 from .page import Equations, Heading, NewPage, Paragraph, Picture, Table, Title, blocks, step_lines
 
-PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
-\usepackage[T1]{fontenc}
-\usepackage{lmodern}
-\usepackage[margin=2cm]{geometry}
-\usepackage{amsmath,amssymb}
-\usepackage{graphicx}
-\usepackage{xcolor}
-\usepackage{tikz}
-\usetikzlibrary{positioning}
+PREAMBLE = preamble(
+    class_options="11pt,a4paper", packages=("graphicx", "xcolor", "tikz"), tikz_libraries=("positioning",)
+) + r"""
 \definecolor{sbpred}{HTML}{C0392B}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5ex}
