@@ -29,7 +29,7 @@ from functools import cache
 import sympy
 
 from .errors import ExpressionError, SpecError
-from .expressions import parse_scalar, sigmoid
+from .expressions import MAX_LENGTH, label_problem, parse_scalar, parse_tree, shown, sigmoid
 
 T = sympy.Symbol("t", real=True)  # generic pre-activation
 S = sympy.Symbol("s", real=True)  # generic activation output
@@ -138,16 +138,13 @@ _LEAKY = re.compile(r"^leaky_relu\(\s*([0-9.eE+-]+)\s*\)$")
 _EXPRESSION_CHARS = set("()*+-/ ")
 
 
-def _variables(text: str) -> list[str] | None:
-    """Names used as values (not called) in ``text``, or None when it does not parse.
+def _variables(text: str) -> list[str]:
+    """Names used as values (not called) in ``text``; an ExpressionError when it does not parse.
 
     Read from the syntax tree, so ``1e-3`` is a number and ``x.attr`` names
     only ``x`` (the parser then refuses the attribute).
     """
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        return None
+    tree = parse_tree(text)  # checks length and characters before parsing
     called = {
         id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
     }
@@ -160,14 +157,15 @@ def _variables(text: str) -> list[str] | None:
 def custom_activation(text: str, name: str | None = None) -> Activation:
     """An activation from a SymPy expression in one symbol, e.g. ``x*sigmoid(x)``."""
     variables = _variables(text)
-    if variables is None:  # not Python syntax: let the parser say why
-        parse_scalar(text, {})
     if len(variables) != 1:
         raise ExpressionError(
-            f"a custom activation must use exactly one variable, {text!r} uses "
+            f"a custom activation must use exactly one variable, {shown(text)} uses "
             f"{', '.join(variables) or 'none'}"
         )
     expr = parse_scalar(text, {variables[0]: T})
+    problem = None if name is None else label_problem(name, "the name of a custom activation")
+    if problem:
+        raise ExpressionError(problem)
     label = name or text
     return Activation(
         label, expr, sympy.diff(expr, T), r"f", "f", None,
@@ -197,15 +195,15 @@ def activation(spec: str | dict | Activation) -> Activation:
         return spec
     if isinstance(spec, dict):
         if "custom" in spec:
-            return custom_activation(str(spec["custom"]), spec.get("name"))
+            return _custom(spec["custom"], spec.get("name"))
         name = spec.get("name")
         if name == "leaky_relu":
             return _builtin("leaky_relu", _slope(spec.get("slope", DEFAULT_LEAKY_SLOPE)))
         if name in NAMES:
             return _builtin(name)
-        raise SpecError(f"unknown activation {spec!r}; expected one of {', '.join(NAMES)}")
+        raise SpecError(f"unknown activation {spec!r:.60}; expected one of {', '.join(NAMES)}")
     if not isinstance(spec, str):
-        raise SpecError(f"an activation must be a name or an expression, got {spec!r}")
+        raise SpecError(f"an activation must be a name or an expression, got {spec!r:.60}")
     text = spec.strip()
     if text in NAMES:
         return _builtin(text)
@@ -213,14 +211,18 @@ def activation(spec: str | dict | Activation) -> Activation:
     if m or text.startswith("leaky_relu("):
         inside = m.group(1) if m else text[len("leaky_relu(") :].rstrip(")").strip()
         return _builtin("leaky_relu", _slope(inside))
-    if _EXPRESSION_CHARS & set(text):
-        try:
-            return custom_activation(text)
-        except ExpressionError as exc:
-            raise SpecError(f"custom activation: {exc}") from None
+    if _EXPRESSION_CHARS & set(text) or len(text) > MAX_LENGTH:
+        return _custom(text)
     close = difflib.get_close_matches(text, NAMES, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise SpecError(
-        f"unknown activation {text!r}{hint}; expected one of {', '.join(NAMES)}, "
+        f"unknown activation {shown(text)}{hint}; expected one of {', '.join(NAMES)}, "
         "leaky_relu(slope) or an expression in one variable such as 'x*sigmoid(x)'"
     )
+
+
+def _custom(text: object, name: object = None) -> Activation:
+    try:
+        return custom_activation(text, name)  # type: ignore[arg-type]
+    except ExpressionError as exc:
+        raise SpecError(f"custom activation: {exc}") from None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from .errors import ExpressionError, SpecError
-from .expressions import parse_scalar
+from .expressions import MAX_LENGTH, label_problem, parse_scalar, shown
 
 A = sympy.Symbol("A", real=True)  # generic output activation a_j
 Y = sympy.Symbol("Y", real=True)  # generic target y_j
@@ -80,7 +80,10 @@ def custom_loss(text: str, name: str | None = None) -> Loss:
     except ExpressionError as exc:
         raise SpecError(f"custom loss: {exc}") from None
     if A not in term.free_symbols:
-        raise SpecError(f"custom loss {text!r} does not depend on a, so it has no gradient")
+        raise SpecError(f"custom loss {shown(text)} does not depend on a, so it has no gradient")
+    problem = None if name is None else label_problem(name, "the name of a custom loss")
+    if problem:
+        raise SpecError(problem)
     return Loss(name or text, term, r"\sum_{j} " + sympy.latex(term.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j")})), source=text)
 
 
@@ -89,18 +92,18 @@ def loss(spec: str | dict | Loss) -> Loss:
     if isinstance(spec, Loss):
         return spec
     if isinstance(spec, dict) and "custom" in spec:
-        return custom_loss(str(spec["custom"]), spec.get("name"))
+        return custom_loss(spec["custom"], spec.get("name"))
     if not isinstance(spec, str):
-        raise SpecError(f"a loss must be a name or an expression in a and y, got {spec!r}")
+        raise SpecError(f"a loss must be a name or an expression in a and y, got {spec!r:.60}")
     text = spec.strip()
     if text in _TERMS:
         term, latex_form = _TERMS[text]
         return Loss(text, term, latex_form)
-    if set("()*+-/ ") & set(text):
+    if set("()*+-/ ") & set(text) or len(text) > MAX_LENGTH:
         return custom_loss(text)
     close = difflib.get_close_matches(text, NAMES, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise SpecError(
-        f"unknown loss {text!r}{hint}; expected one of {', '.join(NAMES)} "
+        f"unknown loss {shown(text)}{hint}; expected one of {', '.join(NAMES)} "
         "or an expression in a and y such as '(a - y)**4'"
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import ExpressionError
+from ..expressions import literal_problem
 
 # Operators a tree may hold: + - elementwise * and /, matrix @, the ambiguous
 # product of juxtaposition, the elementwise (Hadamard) product and power.
@@ -171,6 +172,9 @@ def check_size(node: Node, text: str) -> Node:
 
 def number(text: str, source: str) -> Num:
     """A decimal literal read exactly; refuses infinities and absurd magnitudes."""
+    problem = literal_problem(text)  # judged before Fraction builds 10**999999999
+    if problem:
+        raise ExpressionError(f"cannot read {quoted(source)}: {problem}")
     try:
         value = Fraction(text)
     except (ValueError, ZeroDivisionError):
