@@ -3,7 +3,7 @@
 For each network this measures, side by side in one run:
 
 * the δ form (every scalar ∂L/∂θ = δ a, plus the δ recursion with the δ's of
-  the layer above kept as symbols), built by :mod:`symbackprop.bulk` with
+  the layer above kept as symbols), built by :mod:`symbackprop.symbolic` with
   SymEngine and with SymPy;
 * its size in operations, and the size the same gradients would have with
   every δ inlined (counted layer by layer, never built);
@@ -32,14 +32,13 @@ import sympy  # noqa: E402
 from sympy.core.cache import clear_cache  # noqa: E402
 
 from symbackprop import Network  # noqa: E402
-from symbackprop.bulk import (  # noqa: E402
+from symbackprop.opcount import (  # noqa: E402
     count_entries,
-    has_symengine,
     inlined_operation_count,
     operation_count,
-    scalar_gradients,
     tree_operation_count,
 )
+from symbackprop.symbolic import has_symengine, scalar_gradients  # noqa: E402
 
 NETWORKS = (
     (2, 4, 1),

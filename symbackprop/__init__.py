@@ -12,7 +12,7 @@ import importlib
 from typing import Any
 
 from .activations import Activation, activation
-from .derive import Derivation, Section, Step
+from .derive import Derivation
 from .errors import (
     DataError,
     ExpressionError,
@@ -23,6 +23,7 @@ from .errors import (
 )
 from .losses import Loss, loss
 from .spec import Dense, Network
+from .steps import Section, Step
 
 __version__ = "0.1.0"
 

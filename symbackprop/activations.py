@@ -35,6 +35,9 @@ T = sympy.Symbol("t", real=True)  # generic pre-activation
 S = sympy.Symbol("s", real=True)  # generic activation output
 
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity", "softmax")
+CUSTOM = "custom"  # the kind of an activation given as an expression
+KINDS = (*NAMES, CUSTOM)
+KINKED = ("relu", "leaky_relu")  # kinds whose derivative jumps at 0
 DEFAULT_LEAKY_SLOPE = 0.01
 
 
@@ -45,7 +48,9 @@ class Activation:
     ``expr`` is the forward rule in ``T``; ``derivative`` its derivative in
     ``T``; ``derivative_of_output`` the same derivative in ``S`` = σ(t) when it
     exists.  ``latex_symbol`` is how σ is written (``\\sigma``, ``\\tanh``…);
-    ``identity`` is the identity a person would show, in LaTeX.
+    ``identity`` is the identity a person would show, in LaTeX.  ``kind`` is
+    one of :data:`KINDS`: the built-in name (``leaky_relu`` for every slope),
+    or ``custom``.
     """
 
     name: str
@@ -55,18 +60,23 @@ class Activation:
     text_symbol: str
     derivative_of_output: sympy.Expr | None = None
     identity: str = ""
-    elementwise: bool = True
+    kind: str = CUSTOM
     slope: float | None = None
     source: str = field(default="", compare=False)
 
     @property
+    def elementwise(self) -> bool:
+        """False for softmax, whose every output depends on every input."""
+        return self.kind != "softmax"
+
+    @property
     def is_custom(self) -> bool:
-        return self.name not in NAMES and not self.name.startswith("leaky_relu")
+        return self.kind == CUSTOM
 
     @property
     def has_kink(self) -> bool:
         """True for piecewise-linear activations (finite differences can straddle 0)."""
-        return self.name in ("relu",) or self.name.startswith("leaky_relu")
+        return self.kind in KINKED
 
     def __call__(self, t: sympy.Expr) -> sympy.Expr:
         """Apply the forward rule to a SymPy expression (elementwise activations)."""
@@ -91,12 +101,14 @@ def _builtin(name: str, slope: float | None = None) -> Activation:
         return Activation(
             name, expr, sympy.diff(expr, T), r"\sigma", "σ", S * (1 - S),
             r"\sigma'(t) = \frac{e^{-t}}{\left(1 + e^{-t}\right)^{2}} = \sigma(t)\left(1 - \sigma(t)\right)",
+            kind=name,
         )
     if name == "tanh":
         expr = sympy.tanh(T)
         return Activation(
             name, expr, sympy.diff(expr, T), r"\tanh", "tanh", 1 - S**2,
             r"\tanh'(t) = 1 - \tanh^{2}(t)",
+            kind=name,
         )
     if name == "relu":
         return Activation(
@@ -104,6 +116,7 @@ def _builtin(name: str, slope: float | None = None) -> Activation:
             sympy.Heaviside(S, 0),
             r"\operatorname{ReLU}'(t) = \begin{cases} 1 & t > 0 \\ 0 & t \le 0 \end{cases}"
             r"\quad\text{(the derivative at } t = 0 \text{ is taken as } 0\text{)}",
+            kind=name,
         )
     if name == "leaky_relu":
         alpha = sympy.Float(slope) if slope is not None else sympy.Float(DEFAULT_LEAKY_SLOPE)
@@ -114,6 +127,7 @@ def _builtin(name: str, slope: float | None = None) -> Activation:
             expr, deriv, r"\operatorname{LReLU}", "LReLU", None,
             r"\operatorname{LReLU}'(t) = \begin{cases} 1 & t > 0 \\ "
             + sympy.latex(alpha) + r" & t \le 0 \end{cases}",
+            kind=name,
             slope=float(alpha),
         )
     if name == "softplus":
@@ -121,15 +135,18 @@ def _builtin(name: str, slope: float | None = None) -> Activation:
         return Activation(
             name, expr, sympy.diff(expr, T), r"\operatorname{softplus}", "softplus", None,
             r"\operatorname{softplus}'(t) = \frac{e^{t}}{1 + e^{t}} = \sigma(t)",
+            kind=name,
         )
     if name == "identity":
-        return Activation(name, T, sympy.Integer(1), "", "", sympy.Integer(1), r"\frac{d}{dt}\,t = 1")
+        return Activation(
+            name, T, sympy.Integer(1), "", "", sympy.Integer(1), r"\frac{d}{dt}\,t = 1", kind=name
+        )
     if name == "softmax":
         # Vector-valued: the engine uses the Jacobian a_i (δ_ij − a_j); expr is unused.
         return Activation(
             name, T, sympy.Integer(1), r"\operatorname{softmax}", "softmax", None,
             r"\frac{\partial a_i}{\partial z_j} = a_i\left(\delta_{ij} - a_j\right)",
-            elementwise=False,
+            kind=name,
         )
     raise AssertionError(name)
 

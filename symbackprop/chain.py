@@ -17,10 +17,11 @@ from .activations import S, T
 from .display import Applied, Chain, Elementwise, Named, Partial, Product, Terms, product, value
 from .losses import A, N, Y
 from .printing import latex, text
+from .steps import Section, Step
 from .symbols import unicode_name
 
 if TYPE_CHECKING:
-    from .derive import Derivation, Section, Step
+    from .derive import Derivation
 
 LOSS = sympy.Symbol("L")
 _I, _J = sympy.symbols("i j", integer=True, positive=True)
@@ -28,16 +29,7 @@ _I, _J = sympy.symbols("i j", integer=True, positive=True)
 SHOW_INTERMEDIATE_UP_TO = 60
 
 
-def _step(*args, **kwargs) -> Step:
-    from .derive import Step
-
-    return Step(*args, **kwargs)
-
-
-def _section(*args, **kwargs) -> Section:
-    from .derive import Section
-
-    return Section(*args, **kwargs)
+_step, _section = Step, Section
 
 
 # -- pieces shared by both levels ---------------------------------------------

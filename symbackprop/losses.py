@@ -28,6 +28,12 @@ Y = sympy.Symbol("Y", real=True)  # generic target y_j
 N = sympy.Symbol("n_L", positive=True, integer=True)  # number of output units
 
 NAMES = ("half_sse", "sse", "mse", "cross_entropy", "binary_cross_entropy")
+CUSTOM = "custom"  # the kind of a loss given as an expression
+
+# What the targets y of a loss are: any real numbers, numbers in (0, 1), or
+# probability vectors (non-negative, summing to 1 over the output units).
+REAL, UNIT_INTERVAL, PROBABILITY = "real", "unit_interval", "probability"
+_TARGETS = {"cross_entropy": PROBABILITY, "binary_cross_entropy": UNIT_INTERVAL}
 
 _TERMS = {
     "half_sse": (sympy.Rational(1, 2) * (A - Y) ** 2, r"\frac{1}{2}\sum_{j} \left(a_j - y_j\right)^{2}"),
@@ -43,12 +49,18 @@ _TERMS = {
 
 @dataclass(frozen=True)
 class Loss:
-    """A per-sample loss L = Σⱼ ℓ(aⱼ, yⱼ); ``term`` is ℓ in the symbols A, Y (and n_L)."""
+    """A per-sample loss L = Σⱼ ℓ(aⱼ, yⱼ); ``term`` is ℓ in the symbols A, Y (and n_L).
+
+    ``kind`` is the built-in name or ``custom``; ``targets`` says what y may
+    be: :data:`REAL`, :data:`UNIT_INTERVAL` or :data:`PROBABILITY` vectors.
+    """
 
     name: str
     term: sympy.Expr
     latex_form: str
     source: str = field(default="", compare=False)
+    kind: str = CUSTOM
+    targets: str = REAL
 
     @property
     def term_derivative(self) -> sympy.Expr:
@@ -57,7 +69,7 @@ class Loss:
 
     @property
     def is_custom(self) -> bool:
-        return self.name not in NAMES
+        return self.kind == CUSTOM
 
     def per_unit(self, a: sympy.Expr, y: sympy.Expr, n_outputs: int) -> sympy.Expr:
         """ℓ(a, y) for one output unit."""
@@ -98,7 +110,7 @@ def loss(spec: str | dict | Loss) -> Loss:
     text = spec.strip()
     if text in _TERMS:
         term, latex_form = _TERMS[text]
-        return Loss(text, term, latex_form)
+        return Loss(text, term, latex_form, kind=text, targets=_TARGETS.get(text, REAL))
     if set("()*+-/ ") & set(text) or len(text) > MAX_LENGTH:
         return custom_loss(text)
     close = difflib.get_close_matches(text, NAMES, n=1)

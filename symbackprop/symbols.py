@@ -1,10 +1,16 @@
-"""The one naming convention: Python names and LaTeX forms of every quantity.
+"""The one naming convention: every generated name and its LaTeX and text forms.
 
 Layers are numbered 1..L and layer 0 is the input, so a0 is x.  Indices in
 names and printed math are 1-based, as in the textbooks.  A scalar name joins
 its indices without a separator while every index has one digit (``w2_12``)
 and with underscores otherwise (``w2_1_12``), so names stay short for the
-small networks people read and unambiguous for large ones.
+small networks people read and unambiguous for large ones.  A letter stands
+for a generic index (``delta2_j``, printed δ⁽²⁾_j).
+
+A quantity of a layer is a :class:`Name` (``W2``, ``delta1``, ``x``); it
+knows its Python name, its printed forms, its scalar entries and the name of
+its batch array in generated code.  A parameter or one entry of it, as a
+person types it (``W2``, ``W2[1,2]``), is read once into a :class:`Wrt`.
 
 >>> scalar_name("w", 2, 1, 2)
 'w2_12'
@@ -12,19 +18,24 @@ small networks people read and unambiguous for large ones.
 'w1_3_10'
 >>> latex_name("w2_12"), latex_name("delta3_1"), latex_name("x2")
 ('w^{(2)}_{12}', '\\\\delta^{(3)}_{1}', 'x_{2}')
->>> latex_name("W2"), latex_name("delta1")
-('W^{(2)}', '\\\\delta^{(1)}')
+>>> latex_name("W2"), latex_name("delta1"), latex_name("delta2_j")
+('W^{(2)}', '\\\\delta^{(1)}', '\\\\delta^{(2)}_{j}')
 >>> parse_name("w1_3_10")
 ('w', 1, (3, 10))
+>>> weight(2).entry(1, 2), error(3).array, activation(0), str(Wrt.parse("W2[1,2]"))
+('w2_12', 'D3', Name(stem='x', layer=None), 'W2[1,2]')
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
 import sympy
+
+from .errors import UnknownParameterError
 
 # Families of per-layer quantities: Python stem -> (LaTeX stem, Unicode stem).
 LAYER_STEMS = {
@@ -42,18 +53,22 @@ MATRIX_STEMS = {
     "delta": (r"\delta", "δ"),
 }
 SAMPLE_STEMS = {"x": "x", "y": "y"}
+# Batch arrays in generated code: rows are samples, so a column a⁽ˡ⁾ becomes A<l>.
+ARRAY_STEMS = {"x": "X", "y": "Y", "z": "Z", "a": "A", "delta": "D", "W": "W", "b": "b"}
 
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 _LAYER_SCALAR = re.compile(r"^(w|b|z|a|delta)(\d+)_(\d+(?:_\d+)*)$")
+_LETTER_INDEX = re.compile(r"^(w|b|z|a|delta)(\d+)_([a-z]{1,2})$")
 _MATRIX = re.compile(r"^(W|b|z|a|delta)(\d+)$")
 _SAMPLE = re.compile(r"^(x|y)(\d+)$")
+_WRT = re.compile(r"^\s*([Wb])(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")
 
 
-def scalar_name(stem: str, layer: int | None, *indices: int) -> str:
-    """Python name of one scalar entry (1-based indices)."""
-    if all(i < 10 for i in indices):
+def scalar_name(stem: str, layer: int | None, *indices: int | str) -> str:
+    """Python name of one scalar entry (1-based indices, or one letter index)."""
+    if all(isinstance(i, int) and i < 10 for i in indices):
         joined = "".join(str(i) for i in indices)
     else:
         joined = "_".join(str(i) for i in indices)
@@ -94,17 +109,31 @@ def parse_name(name: str) -> tuple[str, int | None, tuple[int, ...]]:
     raise ValueError(f"{name!r} is not a symbackprop scalar name")
 
 
+def _superscript_layer(layer: int | str) -> str:
+    return "⁽" + str(layer).translate(_SUPERSCRIPT_DIGITS) + "⁾"
+
+
 @cache
 def latex_name(name: str) -> str:
     """LaTeX form of a scalar or matrix-level name; other names unchanged."""
+    return latex_form(name) or name
+
+
+@cache
+def latex_form(name: str) -> str | None:
+    """LaTeX form of one of our names, or None for a name that is not ours."""
     m = _MATRIX.match(name)
     if m:
         stem, layer = m.groups()
         return f"{MATRIX_STEMS[stem][0]}^{{({layer})}}"
+    m = _LETTER_INDEX.match(name)
+    if m:
+        stem, layer, index = m.groups()
+        return f"{LAYER_STEMS[stem][0]}^{{({layer})}}_{{{index}}}"
     try:
         stem, layer, indices = parse_name(name)
     except ValueError:
-        return name
+        return None
     if layer is None:
         return f"{stem}_{{{indices[0]}}}"
     sep = "" if all(i < 10 for i in indices) else ","
@@ -118,9 +147,11 @@ def unicode_name(name: str) -> str:
     m = _MATRIX.match(name)
     if m:
         stem, layer = m.groups()
-        return MATRIX_STEMS[stem][1] + f"({layer})".translate(_SUPERSCRIPT_DIGITS).replace(
-            "(", "⁽"
-        ).replace(")", "⁾")
+        return MATRIX_STEMS[stem][1] + _superscript_layer(layer)
+    m = _LETTER_INDEX.match(name)
+    if m:
+        stem, layer, index = m.groups()
+        return f"{LAYER_STEMS[stem][1]}{_superscript_layer(layer)}_{index}"
     try:
         stem, layer, indices = parse_name(name)
     except ValueError:
@@ -129,13 +160,229 @@ def unicode_name(name: str) -> str:
     sub = sep.join(str(i) for i in indices).translate(_SUBSCRIPT_DIGITS)
     if layer is None:
         return stem + sub
-    sup = "⁽" + str(layer).translate(_SUPERSCRIPT_DIGITS) + "⁾"
-    return LAYER_STEMS[stem][1] + sup + sub
+    return LAYER_STEMS[stem][1] + _superscript_layer(layer) + sub
 
 
 def real_symbol(name: str) -> sympy.Symbol:
     """The SymPy symbol for a name; every quantity here is real."""
     return sympy.Symbol(name, real=True)
+
+
+# -- typed names of the quantities of a network -------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Name:
+    """A quantity of the network at matrix level: ``W2``, ``b1``, ``z1``, ``a1``, ``delta1``, ``x``, ``y``.
+
+    ``layer`` is None for the sample's ``x`` and ``y``; a⁽⁰⁾ is ``x`` (see :func:`activation`).
+    """
+
+    stem: str
+    layer: int | None = None
+
+    def __str__(self) -> str:
+        return self.stem if self.layer is None else matrix_name(self.stem, self.layer)
+
+    @classmethod
+    def parse(cls, text: str) -> Name:
+        """``"W2"`` -> Name("W", 2), ``"delta1"``, ``"x"``; raises ValueError for other text."""
+        if text in SAMPLE_STEMS:
+            return cls(text)
+        m = _MATRIX.match(text)
+        if not m:
+            raise ValueError(f"{text!r} is not the name of a quantity such as W2, a1 or delta3")
+        return cls(m.group(1), int(m.group(2)))
+
+    @property
+    def latex(self) -> str:
+        return latex_name(str(self))
+
+    @property
+    def text(self) -> str:
+        return unicode_name(str(self))
+
+    @property
+    def is_parameter(self) -> bool:
+        return self.stem in ("W", "b")
+
+    @property
+    def array(self) -> str:
+        """The batch array in generated code: ``X``, ``Z2``, ``A2``, ``D2``, ``W2``, ``b2``."""
+        stem = ARRAY_STEMS[self.stem]
+        return stem if self.layer is None else f"{stem}{self.layer}"
+
+    @property
+    def gradient_array(self) -> str:
+        """The array that holds ∂L/∂(this parameter) in generated code: ``gW2``."""
+        return f"g{self.array}"
+
+    def entry(self, *indices: int | str) -> str:
+        """The Python name of one entry (1-based): ``w2_12``, ``a1_3``, ``x4``, ``delta2_j``."""
+        stem = "w" if self.stem == "W" else self.stem
+        if self.layer is None and isinstance(indices[0], str):
+            return f"{stem}_{indices[0]}"
+        return scalar_name(stem, self.layer, *indices)
+
+    def symbol(self, *indices: int | str) -> sympy.Symbol:
+        """The real SymPy symbol of one entry."""
+        return real_symbol(self.entry(*indices))
+
+    def cell(self, row: int, col: int = 1) -> str:
+        """The Python name of the entry at (row, col), 1-based; a column's entries have one index."""
+        return self.entry(row, col) if self.stem == "W" else self.entry(row)
+
+
+INPUT = Name("x")
+TARGET = Name("y")
+
+
+def weight(layer: int) -> Name:
+    """W⁽ˡ⁾."""
+    return Name("W", layer)
+
+
+def bias(layer: int) -> Name:
+    """b⁽ˡ⁾."""
+    return Name("b", layer)
+
+
+def pre_activation(layer: int) -> Name:
+    """z⁽ˡ⁾."""
+    return Name("z", layer)
+
+
+def activation(layer: int) -> Name:
+    """a⁽ˡ⁾; a⁽⁰⁾ is the input x."""
+    return INPUT if layer == 0 else Name("a", layer)
+
+
+def error(layer: int) -> Name:
+    """δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾."""
+    return Name("delta", layer)
+
+
+def parameter(text: str) -> Name:
+    """``"W2"`` -> weight(2); raises ValueError for anything that is not a parameter name."""
+    m = _MATRIX.match(text)
+    if not m or m.group(1) not in ("W", "b"):
+        raise ValueError(f"{text!r} is not a parameter name such as W2 or b1")
+    return Name(m.group(1), int(m.group(2)))
+
+
+@dataclass(frozen=True)
+class Wrt:
+    """What a gradient is taken with respect to: a parameter, or one entry of it.
+
+    ``entry`` is 1-based as a person writes it (``W2[1,2]`` -> (1, 2)); a bias
+    entry has one index.  Read from text once with :meth:`parse`, then checked
+    against a network's parameter shapes with :meth:`within`.
+
+    >>> Wrt.parse(" W2 [ 1 , 2 ] ").entry, Wrt.parse("b1").entry, str(Wrt.parse("b1[3]"))
+    ((1, 2), None, 'b1[3]')
+    >>> Wrt.parse("W2[1,2]").cell
+    (0, 1)
+    """
+
+    parameter: Name
+    entry: tuple[int, ...] | None = None
+
+    def __str__(self) -> str:
+        if self.entry is None:
+            return str(self.parameter)
+        return f"{self.parameter}[{','.join(map(str, self.entry))}]"
+
+    @property
+    def name(self) -> str:
+        """The parameter's name: ``W2``."""
+        return str(self.parameter)
+
+    @property
+    def kind(self) -> str:
+        """``"W"`` or ``"b"``."""
+        return self.parameter.stem
+
+    @property
+    def layer(self) -> int:
+        return int(self.parameter.layer)  # type: ignore[arg-type]
+
+    @property
+    def cell(self) -> tuple[int, int] | None:
+        """The entry as a 0-based (row, col) of the gradient matrix (a bias is a column)."""
+        if self.entry is None:
+            return None
+        return (self.entry[0] - 1, self.entry[1] - 1 if len(self.entry) == 2 else 0)
+
+    @classmethod
+    def parse(cls, text: str) -> Wrt:
+        """Read ``W2``, ``b1``, ``W2[1,2]`` or ``b1[3]``; raises ValueError for anything else."""
+        m = _WRT.match(text) if isinstance(text, str) else None
+        if not m:
+            raise ValueError(
+                f"cannot read the parameter {text!r}; expected a name such as W2 or b1, "
+                "optionally with a 1-based entry such as W2[1,2] or b1[3]"
+            )
+        kind, layer, row, col = m.groups()
+        name = Name(kind, int(layer))
+        if row is None:
+            return cls(name)
+        return cls(name, (int(row),) if col is None else (int(row), int(col)))
+
+    @classmethod
+    def read(cls, text: str, shapes: Mapping[str, tuple[int, ...]]) -> Wrt:
+        """Parse ``text`` and check it against a network's parameter shapes.
+
+        Raises UnknownParameterError naming the parameters the network has, or
+        the entries a parameter has.
+        """
+        try:
+            wrt = cls.parse(text)
+        except ValueError:
+            wrt = None
+        if wrt is None or wrt.name not in shapes:
+            raise UnknownParameterError(
+                f"unknown parameter {text!r}; this network has {', '.join(shapes)} "
+                "(one entry: W1[2,1] or b1[2], 1-based)"
+            )
+        return wrt.within(shapes, text)
+
+    def within(self, shapes: Mapping[str, tuple[int, ...]], text: str | None = None) -> Wrt:
+        """This Wrt, after checking that its entry lies inside the parameter's shape."""
+        if self.name not in shapes:
+            raise UnknownParameterError(
+                f"unknown parameter {self.name!r}; this network has {', '.join(shapes)}"
+            )
+        if self.entry is None:
+            return self
+        shape = shapes[self.name]
+        shown = str(self) if text is None else text
+        example = f"{self.name}[{','.join('1' * len(shape))}]"
+        if len(self.entry) != len(shape):
+            raise UnknownParameterError(
+                f"{shown!r} is not an entry of {self.name}, which has shape {shape}; "
+                f"give {len(shape)} 1-based {'indices' if len(shape) > 1 else 'index'}, e.g. {example}"
+            )
+        if not all(1 <= i <= n for i, n in zip(self.entry, shape, strict=True)):
+            raise UnknownParameterError(
+                f"{shown!r} is not an entry of {self.name}: it lies outside its shape {shape}; "
+                f"entries are numbered from 1, e.g. {example}"
+            )
+        return self
+
+
+def parse_wrt(text: str) -> tuple[str, tuple[int, ...] | None]:
+    """Split ``W2[1,2]`` into ``("W2", (1, 2))``; ``b1[3]`` and plain ``W2`` work too.
+
+    Indices are 1-based as printed.  Raises ValueError for anything else.
+
+    >>> parse_wrt("W2[1,2]"), parse_wrt("b1"), parse_wrt("b1[3]")
+    (('W2', (1, 2)), ('b1', None), ('b1', (3,)))
+    """
+    wrt = Wrt.parse(text)
+    return wrt.name, wrt.entry
+
+
+# -- the scalar symbols of a network --------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -164,20 +411,33 @@ class NetworkSymbols:
 
     def parameter(self, name: str) -> sympy.ImmutableMatrix:
         """The symbol matrix of a parameter such as ``W2`` or ``b1``."""
-        m = _MATRIX.match(name)
-        if m and m.group(1) in ("W", "b"):
-            layer = int(m.group(2))
-            if 1 <= layer <= len(self.layers):
-                value = getattr(self.layers[layer - 1], m.group(1))
-                if value is not None:
-                    return value
-        raise KeyError(name)
+        try:
+            which = parameter(name)
+        except ValueError:
+            raise KeyError(name) from None
+        return self.matrix(which)
+
+    def matrix(self, name: Name) -> sympy.ImmutableMatrix:
+        """The symbol matrix of any quantity: x, y, W2, b1, z1, a1 (a0 is x), delta1."""
+        if name.layer is None or (name.stem == "a" and name.layer == 0):
+            return self.x if name.stem in ("x", "a") else self.y
+        if not 1 <= name.layer <= len(self.layers):
+            raise KeyError(str(name))
+        value = getattr(self.layers[name.layer - 1], name.stem)
+        if value is None:
+            raise KeyError(str(name))
+        return value
 
 
-def column(stem: str, layer: int | None, size: int) -> sympy.ImmutableMatrix:
+def column(name: Name, size: int) -> sympy.ImmutableMatrix:
     """A column of scalar symbols, e.g. a⁽¹⁾ = (a1_1, …, a1_n)ᵀ."""
+    return sympy.ImmutableMatrix(size, 1, [name.symbol(j) for j in range(1, size + 1)])
+
+
+def grid(name: Name, rows: int, cols: int) -> sympy.ImmutableMatrix:
+    """A matrix of scalar symbols, e.g. W⁽²⁾ = (w2_jk)."""
     return sympy.ImmutableMatrix(
-        size, 1, [real_symbol(scalar_name(stem, layer, j)) for j in range(1, size + 1)]
+        rows, cols, [name.symbol(j, k) for j in range(1, rows + 1) for k in range(1, cols + 1)]
     )
 
 
@@ -186,49 +446,16 @@ def network_symbols(sizes: tuple[int, ...], bias: bool) -> NetworkSymbols:
     layers = []
     for layer in range(1, len(sizes)):
         rows, cols = sizes[layer], sizes[layer - 1]
-        W = sympy.ImmutableMatrix(
-            rows,
-            cols,
-            [
-                real_symbol(scalar_name("w", layer, j, k))
-                for j in range(1, rows + 1)
-                for k in range(1, cols + 1)
-            ],
-        )
         layers.append(
             LayerSymbols(
                 index=layer,
-                W=W,
-                b=column("b", layer, rows) if bias else None,
-                z=column("z", layer, rows),
-                a=column("a", layer, rows),
-                delta=column("delta", layer, rows),
+                W=grid(weight(layer), rows, cols),
+                b=column(Name("b", layer), rows) if bias else None,
+                z=column(pre_activation(layer), rows),
+                a=column(activation(layer), rows),
+                delta=column(error(layer), rows),
             )
         )
     return NetworkSymbols(
-        x=column("x", None, sizes[0]), y=column("y", None, sizes[-1]), layers=tuple(layers)
+        x=column(INPUT, sizes[0]), y=column(TARGET, sizes[-1]), layers=tuple(layers)
     )
-
-
-_WRT = re.compile(r"^\s*([Wb])(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")
-
-
-def parse_wrt(text: str) -> tuple[str, tuple[int, ...] | None]:
-    """Split ``W2[1,2]`` into ``("W2", (1, 2))``; ``b1[3]`` and plain ``W2`` work too.
-
-    Indices are 1-based as printed.  Raises ValueError for anything else.
-
-    >>> parse_wrt("W2[1,2]"), parse_wrt("b1"), parse_wrt("b1[3]")
-    (('W2', (1, 2)), ('b1', None), ('b1', (3,)))
-    """
-    m = _WRT.match(text)
-    if not m:
-        raise ValueError(
-            f"cannot read the parameter {text!r}; expected a name such as W2 or b1, "
-            "optionally with a 1-based entry such as W2[1,2] or b1[3]"
-        )
-    kind, layer, row, col = m.groups()
-    name = f"{kind}{layer}"
-    if row is None:
-        return name, None
-    return name, (int(row),) if col is None else (int(row), int(col))

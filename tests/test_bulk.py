@@ -8,15 +8,17 @@ import pytest
 import sympy
 
 from symbackprop import Network, models
-from symbackprop.bulk import (
+from symbackprop.opcount import (
     count_entries,
-    has_symengine,
     inlined_operation_count,
     operation_count,
+    tree_operation_count,
+)
+from symbackprop.symbolic import (
+    has_symengine,
     resolve_backend,
     scalar_gradients,
     to_sympy,
-    tree_operation_count,
     without_heaviside,
 )
 
@@ -157,17 +159,17 @@ def test_tree_count_counts_shared_parts_once_per_use():
 
 @pytest.mark.skipif(not has_symengine(), reason="SymEngine is not installed: pip install symengine")
 def test_auto_falls_back_to_sympy_when_symengine_cannot_read_an_expression(monkeypatch):
-    import symbackprop.bulk as bulk
+    import symbackprop.symbolic as bulk
 
     def refuse(expr):
         raise RuntimeError("not readable")
 
-    real_kit = bulk._symengine_kit
+    real_kit = bulk.symengine_kit
 
     def broken_kit():
         return dataclasses.replace(real_kit(), convert=refuse)
 
-    monkeypatch.setattr(bulk, "_symengine_kit", broken_kit)
+    monkeypatch.setattr(bulk, "symengine_kit", broken_kit)
     net = models.two_two_two()
     assert scalar_gradients(net, "auto") == scalar_gradients(net, "sympy")
     with pytest.raises(RuntimeError, match="not readable"):

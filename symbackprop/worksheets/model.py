@@ -24,11 +24,12 @@ import sympy
 from sympy import ImmutableMatrix, MatMul, MatrixSymbol
 
 from ..chain import LOSS, forward_section, identity_steps
-from ..derive import Derivation, Section, Step
+from ..derive import Derivation
 from ..display import Chain, Named, Partial, Terms
 from ..errors import DataError
 from ..printing import latex
 from ..spec import Network
+from ..steps import Section, Step
 from ..symbols import real_symbol, scalar_name
 from .check import Check, check_gradients
 from .display import Minus

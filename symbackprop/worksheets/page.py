@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..derive import Step
 from ..printing import LatexWriter, latex
 from ..printing.latex import text_to_latex
+from ..steps import Step
 from .drawing import Layout
 from .model import Worksheet
 

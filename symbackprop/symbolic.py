@@ -1,0 +1,460 @@
+"""The symbolic engine: the plan's rules evaluated entry by entry, by SymPy or SymEngine.
+
+z, a and δ stay symbols and each δ⁽ˡ⁾ is written in the δ's of the layer
+above, so the work is linear in the number of parameters:
+
+* forward:  z⁽ˡ⁾ⱼ = Σₖ w⁽ˡ⁾ⱼₖ a⁽ˡ⁻¹⁾ₖ + b⁽ˡ⁾ⱼ,  a⁽ˡ⁾ⱼ = σ(z⁽ˡ⁾ⱼ)
+* output:   δ⁽ᴸ⁾ⱼ = ∂L/∂a⁽ᴸ⁾ⱼ · σ'(z⁽ᴸ⁾ⱼ)   (softmax: Σᵢ ∂L/∂aᵢ · aᵢ(δᵢⱼ − aⱼ))
+* hidden:   δ⁽ˡ⁾ⱼ = (Σᵢ w⁽ˡ⁺¹⁾ᵢⱼ δ⁽ˡ⁺¹⁾ᵢ) · σ'(z⁽ˡ⁾ⱼ)
+* weights:  ∂L/∂w⁽ˡ⁾ⱼₖ = δ⁽ˡ⁾ⱼ a⁽ˡ⁻¹⁾ₖ,  ∂L/∂b⁽ˡ⁾ⱼ = δ⁽ˡ⁾ⱼ
+
+Those rules are the plan's (:mod:`symbackprop.backprop`); this module only
+evaluates them.  Only what is nonlinear was differentiated by SymPy — the
+activation and the loss term, once each on a generic symbol; z = W a + b has
+known derivatives.  Two back ends share one :class:`Evaluator`:
+
+* SymPy, for :class:`Symbolic` — the readable engine behind a Derivation,
+  whose matrices the printers and the verifier read;
+* SymEngine (a C++ core, when installed), for :func:`scalar_gradients`, which
+  builds all 235,146 gradients of 784-256-128-10 in about a second.
+
+>>> from symbackprop import Network
+>>> net = Network.from_spec({"layers": [2, 2, 1], "activation": "sigmoid"})
+>>> grads = scalar_gradients(net, backend="sympy")
+>>> grads["W2"], grads["b2"]
+([[a1_1*delta2_1, a1_2*delta2_1]], [[delta2_1]])
+>>> grads["delta2"]
+[[a2_1*(1 - a2_1)*(a2_1 - y1)]]
+>>> grads["delta1"][0]
+[a1_1*delta2_1*w2_11*(1 - a1_1)]
+>>> Symbolic(Network.from_spec({"layers": [1, 1], "activation": "sigmoid"})).gradient("W1")
+Matrix([[a1_1*x1*(1 - a1_1)*(a1_1 - y1)]])
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import sympy
+
+from .activations import S, T
+from .backprop import Plan, plan
+from .errors import UnknownParameterError
+from .losses import A, N, Y
+from .spec import Network
+from .symbols import Name, NetworkSymbols, Wrt, network_symbols, real_symbol
+from .tensor import (
+    Activate,
+    Add,
+    Hadamard,
+    LossGradient,
+    LossValue,
+    MatMul,
+    Quantity,
+    Slope,
+    SoftmaxVJP,
+    Sub,
+    Tensor,
+    Transpose,
+    Visitor,
+)
+
+FORMS = ("delta", "intermediate", "expanded")
+BACKENDS = ("auto", "symengine", "sympy")
+
+Entries = list[list[Any]]
+
+
+# -- the two back ends ----------------------------------------------------------
+
+
+def has_symengine() -> bool:
+    """True when the SymEngine package can be imported."""
+    return importlib.util.find_spec("symengine") is not None
+
+
+def resolve_backend(backend: str) -> str:
+    """``"auto"`` becomes ``"symengine"`` when it is installed, else ``"sympy"``."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "symengine" if has_symengine() else "sympy"
+    if backend == "symengine" and not has_symengine():
+        raise ValueError("backend 'symengine' was asked for but SymEngine is not installed")
+    return backend
+
+
+def without_heaviside(expr: sympy.Expr) -> sympy.Expr:
+    """Rewrite Heaviside(t, h) as a Piecewise, which SymEngine understands.
+
+    SymEngine has no Heaviside; the value at 0 (``h``, 0 for ReLU) is kept.
+    """
+
+    def piecewise(arg, h0=None):
+        at_zero = sympy.Rational(1, 2) if h0 is None else h0
+        return sympy.Piecewise((1, arg > 0), (at_zero, sympy.Eq(arg, 0)), (0, True))
+
+    if not expr.has(sympy.Heaviside):
+        return expr
+    return expr.replace(sympy.Heaviside, piecewise)
+
+
+@dataclass(frozen=True)
+class Kit:
+    """How one back end makes symbols, sums and expressions from SymPy's generic ones."""
+
+    name: str
+    symbol: Callable[[str], Any]
+    add: Callable[[Sequence[Any]], Any]
+    convert: Callable[[sympy.Expr], Any]
+    substitute: Callable[[Any, dict], Any]
+
+
+SYMPY = Kit(
+    "sympy",
+    real_symbol,
+    lambda terms: sympy.Add(*terms),
+    lambda expr: expr,
+    lambda expr, mapping: expr.xreplace(mapping),
+)
+
+
+def symengine_kit() -> Kit:
+    import symengine
+
+    def convert(expr: sympy.Expr):
+        # Generic symbols (t, s, A, Y) carry SymPy assumptions; by name is enough here.
+        return symengine.sympify(without_heaviside(expr))
+
+    return Kit(
+        "symengine",
+        symengine.Symbol,
+        lambda terms: symengine.Add(*terms),
+        convert,
+        lambda expr, mapping: expr.xreplace(mapping) if mapping else expr,
+    )
+
+
+# -- evaluating tensor expressions entry by entry ---------------------------------
+
+
+class Evaluator(Visitor):
+    """The entries (rows of scalars) of tensor expressions, in one back end's expressions.
+
+    Quantities are symbols (``w2_12``, ``delta1_3``) made on first use, unless
+    ``known`` gives their entries — which is how the forward pass is expanded.
+    """
+
+    def __init__(self, kit: Kit, known: dict[Name, Entries] | None = None):
+        self.kit = kit
+        self.known: dict[Name, Entries] = dict(known or {})
+        self._generic: dict[Any, Any] = {}
+
+    def generic(self, expr: sympy.Expr) -> Any:
+        """A generic SymPy expression converted to the back end once."""
+        if expr not in self._generic:
+            self._generic[expr] = self.kit.convert(expr)
+        return self._generic[expr]
+
+    def apply(self, expr: sympy.Expr, mapping: dict[sympy.Symbol, Any]) -> Any:
+        """``expr`` with each generic symbol replaced, in the back end's expressions."""
+        converted = self.generic(expr)
+        used = {self.generic(symbol): value for symbol, value in mapping.items() if expr.has(symbol)}
+        return self.kit.substitute(converted, used) if used else converted
+
+    def _visit_Quantity(self, node: Quantity) -> Entries:
+        if node.name not in self.known:
+            symbol = self.kit.symbol
+            self.known[node.name] = [
+                [symbol(node.name.cell(i, j)) for j in range(1, node.cols + 1)]
+                for i in range(1, node.rows + 1)
+            ]
+        return self.known[node.name]
+
+    def _visit_Transpose(self, node: Transpose) -> Entries:
+        return [list(column) for column in zip(*self(node.arg), strict=True)]
+
+    def _visit_MatMul(self, node: MatMul) -> Entries:
+        left, right = self(node.left), self(node.right)
+        if len(right) == 1:  # an outer product: one term per entry
+            return [[row[0] * r for r in right[0]] for row in left]
+        columns = list(zip(*right, strict=True))
+        add = self.kit.add
+        return [
+            [add([u * v for u, v in zip(row, column, strict=True)]) for column in columns]
+            for row in left
+        ]
+
+    def _entrywise(self, node: Any, op: Callable[[Any, Any], Any]) -> Entries:
+        left, right = self(node.left), self(node.right)
+        return [
+            [op(u, v) for u, v in zip(left_row, right_row, strict=True)]
+            for left_row, right_row in zip(left, right, strict=True)
+        ]
+
+    def _visit_Add(self, node: Add) -> Entries:
+        return self._entrywise(node, operator.add)
+
+    def _visit_Sub(self, node: Sub) -> Entries:
+        return self._entrywise(node, operator.sub)
+
+    def _visit_Hadamard(self, node: Hadamard) -> Entries:
+        return self._entrywise(node, operator.mul)
+
+    def _visit_Activate(self, node: Activate) -> Entries:
+        z = [row[0] for row in self(node.arg)]
+        if node.activation.elementwise:
+            return [[self.apply(node.activation.expr, {T: z_j})] for z_j in z]
+        exps = [self.apply(sympy.exp(T), {T: z_j}) for z_j in z]
+        total = self.kit.add(exps)
+        return [[e / total] for e in exps]
+
+    def _visit_Slope(self, node: Slope) -> Entries:
+        act = node.activation
+        if act.derivative_of_output is not None:  # σ' written in a = σ(z), as textbooks do
+            generic, symbol, values = act.derivative_of_output, S, self(node.a)
+        else:
+            generic, symbol, values = act.derivative, T, self(node.z)
+        return [[self.apply(generic, {symbol: row[0]})] for row in values]
+
+    def _loss_term(self, term: sympy.Expr, node: LossValue | LossGradient) -> list[Any]:
+        a, y = self(node.a), self(node.y)
+        term = term.xreplace({N: sympy.Integer(len(a))})
+        return [self.apply(term, {A: a_j[0], Y: y_j[0]}) for a_j, y_j in zip(a, y, strict=True)]
+
+    def _visit_LossValue(self, node: LossValue) -> Entries:
+        return [[self.kit.add(self._loss_term(node.loss.term, node))]]
+
+    def _visit_LossGradient(self, node: LossGradient) -> Entries:
+        return [[g] for g in self._loss_term(node.loss.term_derivative, node)]
+
+    def _visit_SoftmaxVJP(self, node: SoftmaxVJP) -> Entries:
+        a = [row[0] for row in self(node.a)]
+        g = [row[0] for row in self(node.upstream)]
+        n = len(a)
+        # Σᵢ gᵢ ∂aᵢ/∂zⱼ with the softmax Jacobian ∂aᵢ/∂zⱼ = aᵢ(δᵢⱼ − aⱼ).
+        return [
+            [self.kit.add([g[i] * a[i] * ((1 if i == j else 0) - a[j]) for i in range(n)])]
+            for j in range(n)
+        ]
+
+
+def _matrix(entries: Entries) -> sympy.ImmutableMatrix:
+    return sympy.ImmutableMatrix(entries)
+
+
+# -- the SymPy engine of a Derivation ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Symbolic:
+    """Every gradient of a network's loss, derived by the plan's chain rule in SymPy.
+
+    Immutable: properties are computed on first use and cached, and nothing
+    they return is changed afterwards.  Scalar symbols are created only when a
+    scalar quantity is asked for, so the matrix level of a large network costs
+    next to nothing.
+    """
+
+    network: Network
+
+    @cached_property
+    def plan(self) -> Plan:
+        return plan(self.network)
+
+    @cached_property
+    def symbols(self) -> NetworkSymbols:
+        """Scalar symbols x, y and per-layer W, b, z, a, δ."""
+        return network_symbols(self.network.sizes, self.network.bias)
+
+    @cached_property
+    def _evaluator(self) -> Evaluator:
+        syms = self.symbols
+        known = {}
+        for name, matrix in [("x", syms.x), ("y", syms.y)]:
+            known[Name(name)] = matrix.tolist()
+        for entry, layer in zip(self.plan.layers, syms.layers, strict=True):
+            for quantity in (entry.W, entry.b, entry.z, entry.a, entry.delta):
+                if quantity is not None:
+                    known[quantity.name] = getattr(layer, quantity.name.stem).tolist()
+        return Evaluator(SYMPY, known)
+
+    def evaluate(self, rule: Tensor) -> sympy.ImmutableMatrix:
+        """A tensor expression of the plan as a SymPy matrix in this network's symbols."""
+        return _matrix(self._evaluator(rule))
+
+    # -- forward pass ---------------------------------------------------------
+
+    @cached_property
+    def pre_activations(self) -> tuple[sympy.ImmutableMatrix, ...]:
+        """z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ entry by entry, in the symbols of a⁽ˡ⁻¹⁾."""
+        return tuple(self.evaluate(entry.forward[0].rule) for entry in self.plan.layers)
+
+    @cached_property
+    def loss(self) -> sympy.Expr:
+        """The per-sample loss in the output activations a⁽ᴸ⁾ and targets y."""
+        return self.evaluate(self.plan.loss)[0, 0]
+
+    @cached_property
+    def loss_gradient(self) -> sympy.ImmutableMatrix:
+        """∇_a L = (∂L/∂a⁽ᴸ⁾ⱼ)ⱼ, from the loss term SymPy differentiated."""
+        return self.evaluate(self.plan.loss_gradient)
+
+    def activation_derivative(self, layer: int, unit: int) -> sympy.Expr:
+        """σ'(z⁽ˡ⁾ⱼ) of an elementwise layer, in terms of a⁽ˡ⁾ⱼ where that form exists."""
+        entry = self.plan.layers[layer - 1]
+        return self.evaluate(Slope(entry.activation, entry.z, entry.a))[unit, 0]
+
+    @cached_property
+    def forward_values(self) -> dict[sympy.Symbol, sympy.Expr]:
+        """z⁽ˡ⁾ⱼ and a⁽ˡ⁾ⱼ fully expanded in x and the parameters (grows with depth)."""
+        syms = self.symbols
+        known = {Name("x"): syms.x.tolist()}
+        for entry in self.plan.layers:
+            for quantity in (entry.W, entry.b):
+                if quantity is not None:
+                    known[quantity.name] = self._evaluator(quantity)
+        expand = Evaluator(SYMPY, known)
+        values: dict[sympy.Symbol, sympy.Expr] = {}
+        for entry in self.plan.layers:
+            for assignment in entry.forward:
+                expanded = expand(assignment.rule)
+                expand.known[assignment.target.name] = expanded
+                symbols = self._evaluator(assignment.target)
+                values.update(
+                    (s[0], v[0]) for s, v in zip(symbols, expanded, strict=True)
+                )
+        return values
+
+    def expanded_loss(self) -> sympy.Expr:
+        """The loss fully expanded in x, y and the parameters (exponential in depth)."""
+        return self.loss.xreplace(self.forward_values)
+
+    # -- the δ recursion ------------------------------------------------------
+
+    @property
+    def softmax_cross_entropy(self) -> bool:
+        """True when δ⁽ᴸ⁾ simplifies to a − y (softmax output with cross_entropy)."""
+        return self.plan.output_error.shortcut is not None
+
+    @cached_property
+    def deltas(self) -> tuple[sympy.ImmutableMatrix, ...]:
+        """δ⁽ˡ⁾ for l = 1..L, each in terms of the δ⁽ˡ⁺¹⁾ symbols (shared, never inlined)."""
+        return tuple(self.evaluate(self.plan.error_rule(layer)) for layer in range(1, self.network.depth + 1))
+
+    @cached_property
+    def deltas_intermediate(self) -> tuple[sympy.ImmutableMatrix, ...]:
+        """δ⁽ˡ⁾ with the δ's above substituted: in terms of a, z, y and the weights."""
+        L = self.network.depth
+        out: list[sympy.ImmutableMatrix] = [None] * L  # type: ignore[list-item]
+        out[L - 1] = self.deltas[L - 1]
+        for layer in range(L - 1, 0, -1):
+            above = dict(zip(self.symbols.layers[layer].delta, out[layer], strict=True))
+            out[layer - 1] = self.deltas[layer - 1].xreplace(above)
+        return tuple(out)
+
+    # -- gradients --------------------------------------------------------------
+
+    def parameters(self) -> tuple[str, ...]:
+        return self.network.parameter_names()
+
+    def wrt(self, text: str) -> Wrt:
+        """``W2`` or ``W2[1,2]`` read and checked against this network's parameters."""
+        return Wrt.read(text, self.network.parameter_shapes())
+
+    def gradient(self, name: str, form: str = "intermediate") -> sympy.Matrix:
+        """∂L/∂θ as a SymPy Matrix with the shape of θ (b is a column).
+
+        ``form`` is ``"delta"`` (δ⁽ˡ⁾ⱼ a⁽ˡ⁻¹⁾ₖ with δ as symbols),
+        ``"intermediate"`` (δ's substituted; in a, z, y and the weights) or
+        ``"expanded"`` (in x, y and the parameters only).
+        """
+        if form not in FORMS:
+            raise ValueError(f"unknown form {form!r}; expected one of {', '.join(FORMS)}")
+        wrt = self.wrt(name)
+        if wrt.entry is not None:
+            raise UnknownParameterError(f"unknown parameter {name!r}; this network has {', '.join(self.parameters())}")
+        grad = self.evaluate(self.plan.gradient_rule(wrt.parameter))
+        if form != "delta":
+            delta = self.symbols.layers[wrt.layer - 1].delta
+            inlined = dict(zip(delta, self.deltas_intermediate[wrt.layer - 1], strict=True))
+            grad = grad.xreplace(inlined)
+        if form == "expanded":
+            grad = grad.xreplace(self.forward_values)
+        return sympy.Matrix(grad)
+
+    def gradients(self, form: str = "intermediate") -> dict[str, sympy.Matrix]:
+        """Every gradient, keyed by parameter name."""
+        return {name: self.gradient(name, form) for name in self.parameters()}
+
+    def scalar_gradients(
+        self, backend: str = "auto", as_sympy: bool = False
+    ) -> dict[str, list[list[Any]]]:
+        """Every scalar ∂L/∂θ in δ form, with the δ recursion (see :func:`scalar_gradients`)."""
+        return scalar_gradients(self.network, backend, as_sympy=as_sympy)
+
+
+# -- every scalar gradient of a large network, in bulk ------------------------------
+
+
+def scalar_gradients(
+    network: Network, backend: str = "auto", as_sympy: bool = False
+) -> dict[str, list[list[Any]]]:
+    """Every scalar ∂L/∂θ in δ form, and the δ definitions, as nested lists.
+
+    The result maps each parameter name (``W1``, ``b1``, …) to its rows
+    (W⁽ˡ⁾ is nₗ rows of nₗ₋₁ entries; b⁽ˡ⁾ is a column: nₗ rows of one entry)
+    and ``"delta<l>"`` to the column of δ⁽ˡ⁾ⱼ definitions, each written in the
+    symbols δ⁽ˡ⁺¹⁾, w⁽ˡ⁺¹⁾, a⁽ˡ⁾, z⁽ˡ⁾ and y.  Nothing is inlined, so the work
+    and the output are linear in the number of parameters (inlining reaches
+    billions of operations at 784-256-128-10).  With the SymEngine backend the
+    entries are SymEngine objects (``sympy.sympify`` reads them);
+    ``as_sympy=True`` converts them to SymPy with the real symbols that
+    ``Derivation`` uses.
+    """
+    chosen = resolve_backend(backend)
+    if chosen == "symengine":
+        try:
+            result = _build(network, symengine_kit())
+        except Exception:
+            # A custom expression SymEngine cannot read: with "auto", SymPy does the job.
+            if backend != "auto":
+                raise
+            chosen, result = "sympy", _build(network, SYMPY)
+    else:
+        result = _build(network, SYMPY)
+    if as_sympy and chosen != "sympy":
+        result = to_sympy(result)
+    return result
+
+
+def _build(network: Network, kit: Kit) -> dict[str, list[list[Any]]]:
+    the_plan = plan(network)
+    evaluate = Evaluator(kit)
+    result: dict[str, list[list[Any]]] = {}
+    for entry in the_plan.layers:
+        for assignment in entry.gradients:
+            result[str(assignment.target.name)] = evaluate(assignment.rule)
+    # δ⁽ᴸ⁾ first: the recursion needs W⁽²⁾…W⁽ᴸ⁾ only, so W⁽¹⁾, the largest, is never made.
+    for layer in range(1, the_plan.depth + 1):
+        result[str(the_plan.layers[layer - 1].delta.name)] = evaluate(the_plan.error_rule(layer))
+    return result
+
+
+def to_sympy(result: dict[str, list[list[Any]]]) -> dict[str, list[list[Any]]]:
+    """Convert every entry to SymPy, with real symbols as ``Derivation`` makes them."""
+    realise: dict[sympy.Symbol, sympy.Symbol] = {}
+
+    def convert(entry: Any) -> sympy.Expr:
+        expr = sympy.sympify(entry)
+        for symbol in expr.free_symbols:
+            if symbol not in realise:
+                realise[symbol] = real_symbol(symbol.name)
+        return expr.xreplace(realise)
+
+    return {key: [[convert(entry) for entry in row] for row in rows] for key, rows in result.items()}
