@@ -19,7 +19,8 @@ from .common import network_options, print_json
 @click.option("--wrt", required=True, help="the parameter (W1, b2) or one entry (W2[1,2], 1-based)")
 @click.option(
     "--formula", required=True,
-    help="your formula for dL/d(wrt), e.g. \"delta2 @ a1.T\"; '-' reads it from stdin",
+    help="your formula for dL/d(wrt), e.g. \"delta2 @ a1.T\", or a derivation of several lines; "
+    "'-' reads it from stdin",
 )
 @click.option(
     "--syntax", type=click.Choice(["python", "latex"]), default="python", show_default=True,
@@ -32,12 +33,19 @@ def command(network, wrt, formula, syntax, seed, points, as_json):
     """Judge a hand-derived formula for dL/d(wrt): exit 0 correct, 1 incorrect, 2 unreadable.
 
     \b
-    Python syntax: x, y, W1, b1, z1, a1 (a0 is x), delta1 (the true δ), yhat;
-      @ matrix product, * elementwise, .T, + - / **, sigmoid, sigmoid_prime,
-      tanh, tanh_prime, relu, relu_prime, exp, log, sqrt, sum, softmax.
+    Python syntax: x, y, W1, b1, z1, a1 (a0 is x), delta1 (the true δ), dA1, yhat;
+      Ng's X, Y, A1, Z1, dZ1; @ matrix product, * elementwise, .T, + - / **,
+      (z1 > 0) masks; sigmoid, sigmoid_prime, tanh, tanh_prime, relu,
+      relu_prime, leaky_relu_prime, exp, log, sqrt, sech, sum, softmax, diag;
+      np.outer, np.dot, np.matmul, np.multiply, np.transpose, np.diag, np.exp,
+      np.log, np.tanh, np.where, np.sum(..., axis=, keepdims=True).
       One entry (--wrt W2[1,2]): w2_12, b1_2, a1_2, delta2_1, x1.
-    LaTeX: W^{(2)}, a^{(1)}, \\delta^{(2)}, ^T, ^{\\top}, \\odot, \\sigma,
-      \\sigma', \\frac, \\cdot, \\left( \\right), juxtaposition; w^{(2)}_{12}.
+    LaTeX: W^{(2)}, W^{[2]}, W^2, a^{l-1}, z^L, \\delta^{(2)}, ^T, ^{\\top},
+      \\odot, \\sigma', \\frac, \\nabla_a C, \\frac{\\partial L}{\\partial z^{(2)}},
+      index letters w^2_{jk} with \\sum_j, \\mathbb{1}[z > 0], \\mathrm{diag}.
+    A derivation: several lines (or ;), each name = expression; the last
+      line is the answer and every line naming δ, dA, dW, db is checked.
+    Every notation: docs/verify.md.
 
     \b
     Example:

@@ -1,10 +1,13 @@
 """Verify a hand-derived gradient formula: correct, or wrong with a counterexample and a diagnosis.
 
-The formula is parsed (never evaluated as code), shape-checked, and compared
-with the derivation engine's gradient at seeded random points in 40-digit
-arithmetic; a symbolic proof is attempted where it is cheap.  A wrong formula
-comes with the point where it fails and, when it matches one, the name of the
-classic mistake.
+The formula — one expression or a whole derivation of several lines — is
+parsed (never evaluated as code), shape-checked, and compared with the
+derivation engine's gradient at seeded random points in 40-digit arithmetic;
+a symbolic proof is attempted where it is cheap.  Every entry is judged, so a
+matrix answer gets partial credit; every line that names a quantity (δ⁽ˡ⁾,
+∂L/∂W⁽ˡ⁾, …) is checked, so a wrong derivation points at its first wrong
+line.  A wrong formula comes with the point where it fails and, when it
+matches one, the name of the classic mistake.
 
 >>> from symbackprop import models
 >>> net = models.two_two_two()
@@ -18,6 +21,12 @@ True
 >>> import symbackprop as sbp
 >>> sbp.verify(net, "b2", "delta2").correct
 True
+>>> v = verify(net, "W2", "dZ2 = (A2 - Y) * A2; dW2 = dZ2 @ A1.T")
+>>> v.correct, v.first_wrong_line, v.score
+(False, 1, 0.0)
+>>> v = verify(net, "W1", "x @ delta1.T")
+>>> v.score, v.entries.summary, v.diagnosis.name
+(0.5, 'right in 2 of 4 entries: W1[1,2] and W1[2,1] are wrong', 'transposed')
 """
 
 from __future__ import annotations
@@ -25,24 +34,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import mpmath
-import numpy as np
-
 from ..errors import ExpressionError, ShapeError, UnknownParameterError
 from ..spec import Network
 from . import reference
-from .context import NameTable, names_for
+from .checking import CheckedLine, check_lines, pick, run, value_lookup
+from .comparison import Comparison, compare, digits_apart
+from .context import NameTable, describe_quantity, names_for, split
 from .diagnosis import Diagnosis, catalogue
-from .equivalence import close, flat, prove, worst_entry
+from .equivalence import SYMBOLIC_MAX_NODES, prove
 from .evaluate import Undefined, evaluate
 from .latex_syntax import parse_latex
-from .nodes import Node
-from .points import Point, sample
+from .nodes import Entry, Name, Node, Statement, children, substitute
+from .points import Point, quantity_value, sample
 from .python_syntax import parse_python
 from .shapes import check, describe
-from .verdict import Counterexample, Verdict
+from .verdict import Counterexample, Entries, LineVerdict, Verdict, describe_entries, entry_label
 
-__all__ = ["Counterexample", "Diagnosis", "Verdict", "parse", "verify"]
+__all__ = ["Counterexample", "Diagnosis", "Entries", "LineVerdict", "Verdict", "parse", "verify"]
 
 SYNTAXES = ("python", "latex")
 _WRT = re.compile(r"^\s*([Wb])(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")
@@ -74,14 +82,24 @@ def parse_wrt(network: Network, wrt: str) -> tuple[str, tuple[int, int] | None]:
     return name, (row - 1, col - 1)
 
 
-def parse(network: Network, formula: str, syntax: str = "python") -> Node:
-    """The formula as a tree over this network's names (raises ExpressionError)."""
+def parse_statements(
+    network: Network, formula: str, syntax: str = "python", layer: int | None = None
+) -> tuple[Statement, ...]:
+    """The lines of a formula over this network's names (raises ExpressionError).
+
+    ``layer`` is what the LaTeX ``l`` stands for: the layer of the parameter asked about.
+    """
     table = names_for(network)
     if syntax == "python":
-        return parse_python(formula, table.resolve, table.known)
+        return parse_python(formula, table)
     if syntax == "latex":
-        return parse_latex(formula, table.resolve, table.known)
+        return parse_latex(formula, table, layer)
     raise ExpressionError(f"unknown syntax {syntax!r}; expected python or latex")
+
+
+def parse(network: Network, formula: str, syntax: str = "python") -> Node:
+    """The formula's answer (its last line) as a tree over this network's names."""
+    return parse_statements(network, formula, syntax)[-1].expr
 
 
 def verify(
@@ -97,49 +115,193 @@ def verify(
     """Judge ``formula`` as ∂L/∂(wrt) for one sample of ``net``.
 
     ``wrt`` names a parameter (``W1``) or one entry (``W2[1,2]``, 1-based),
-    which takes a scalar formula.  Unreadable formulas raise ExpressionError,
-    shape mistakes ShapeError (the command line exits 2 on both).
+    which takes a scalar formula.  ``formula`` is one expression or a
+    derivation whose last line is the answer.  Unreadable formulas raise
+    ExpressionError, shape mistakes ShapeError (the command line exits 2 on both).
     """
     if not isinstance(net, Network):
         net = Network.from_spec(net)
     name, entry = parse_wrt(net, wrt)
     table = names_for(net)
-    tree = parse(net, formula, syntax)
-    resolved, shape = check(tree, dict(table.shapes), syntax)
-    _check_result_shape(net, wrt, name, entry, shape, syntax)
+    statements = parse_statements(net, formula, syntax, layer=split(name)[1])
+    _check_answer_names(statements[-1], name, wrt)
+    lines = check_lines(statements, table, syntax)
+    answer = lines[-1]
+    _check_result_shape(net, wrt, name, entry, answer.shape, syntax)
     derivation = net.derive()
     sample_points = sample(derivation, name, count=points, seed=seed)
-    label = _entry_label(name, entry) if entry is not None else name
+    label = entry_label(name, entry) if entry is not None else name
 
-    truths = [_pick(p.gradient, entry) for p in sample_points]
-    values: list[Any] = []
-    failed_at: int | None = None
-    largest = 0.0
-    for k, point in enumerate(sample_points):
-        try:
-            value = evaluate(resolved, _value_of(point, table))
-        except Undefined:
-            value = None
-        values.append(value)
-        if value is None or not close(_flat_like(value, truths[k]), flat(truths[k])):
-            failed_at = k if failed_at is None else failed_at
-        else:
-            largest = max(largest, _relative(value, truths[k]))
-    if failed_at is None:
-        proved = symbolic and prove(resolved, derivation, name, entry, budget)
+    values = [run(lines, point, table) for point in sample_points]
+    comparisons = _compare_lines(lines, sample_points, values, entry)
+    result = comparisons[-1]
+    line_verdicts, first_wrong = _line_verdicts(net, lines, comparisons, name, entry, sample_points, values, table)
+    entries = _entries(result, name, entry)
+    if result.correct:
+        inlined = _inline(lines) if symbolic and _provable(lines) else None
+        proved = inlined is not None and prove(inlined, derivation, name, entry, budget)
         return Verdict(
             True, label, formula, syntax, seed, len(sample_points),
-            "symbolic" if proved else "numeric", largest, None, None,
+            "symbolic" if proved else "numeric", result.largest, None, None,
+            1.0, entries, line_verdicts, first_wrong,
         )
+    wrong_index = next(k for k, c in enumerate(comparisons) if c is not None and not c.correct)
+    wrong = comparisons[wrong_index]
+    wrong_name = _quantity_label(lines[wrong_index], name, entry)
+    failed_at = wrong.failed_point
     counter = _counterexample(
-        net, name, entry, failed_at, sample_points[failed_at], values[failed_at], truths[failed_at]
+        net, wrong_name, label if wrong_index == len(lines) - 1 else wrong_name, wrong, failed_at,
+        sample_points[failed_at], lines[wrong_index].statement.line,
     )
-    diagnosis = None
-    if all(v is not None for v in values):
-        diagnosis = diagnose(net, name, entry, sample_points, values, table)
+    diagnosis = line_verdicts[wrong_index].diagnosis if line_verdicts else None
+    if not line_verdicts:
+        diagnosis = _diagnose_line(net, lines[-1], name, entry, sample_points, [v[-1] for v in values], table)
     return Verdict(
-        False, label, formula, syntax, seed, len(sample_points), "numeric", largest, counter, diagnosis
+        False, label, formula, syntax, seed, len(sample_points), "numeric", result.largest, counter,
+        diagnosis, result.score, entries, line_verdicts, first_wrong,
     )
+
+
+# -- the lines of a derivation ------------------------------------------------------------
+
+
+def _check_answer_names(answer: Statement, name: str, wrt: str) -> None:
+    """The last line must be the quantity asked about when its left-hand side names one."""
+    if answer.quantity is None:
+        return
+    kind, layer = name[0], split(name)[1]
+    wanted = {f"d{kind}{layer}"} | ({f"delta{layer}"} if kind == "b" else set())
+    if answer.quantity not in wanted:
+        raise ExpressionError(
+            f"the last line is {describe_quantity(answer.quantity)}, but the question asks for "
+            f"∂L/∂{wrt}; the answer comes last"
+        )
+
+
+def _compare_lines(
+    lines: list[CheckedLine], points: list[Point], values: list[list[Any]], entry: tuple[int, int] | None
+) -> list[Comparison | None]:
+    """Each checked line against its truth (None for lines that are not checked)."""
+    out: list[Comparison | None] = []
+    last = len(lines) - 1
+    for k, line in enumerate(lines):
+        if k == last:
+            truths = [pick(p.gradient, entry) for p in points]
+            out.append(compare([pick(v[k], entry) for v in values], truths))
+        elif line.statement.quantity is not None:
+            truths = [quantity_value(p, line.statement.quantity) for p in points]
+            out.append(compare([v[k] for v in values], truths))
+        else:
+            out.append(None)
+    return out
+
+
+def _line_verdicts(
+    net: Network,
+    lines: list[CheckedLine],
+    comparisons: list[Comparison | None],
+    name: str,
+    entry: tuple[int, int] | None,
+    points: list[Point],
+    values: list[list[Any]],
+    table: NameTable,
+) -> tuple[tuple[LineVerdict, ...], int | None]:
+    """One verdict per line of a derivation (none for a one-line formula) and the first wrong line."""
+    if len(lines) == 1:
+        wrong = comparisons[0] is not None and not comparisons[0].correct
+        return (), (lines[0].statement.line if wrong else None)
+    out = []
+    first_wrong = None
+    for k, (line, comparison) in enumerate(zip(lines, comparisons, strict=True)):
+        statement = line.statement
+        if comparison is None:
+            out.append(LineVerdict(statement.line, statement.text, None, None))
+            continue
+        label = _quantity_label(line, name, entry)
+        diagnosis = None
+        if not comparison.correct and first_wrong is None:
+            first_wrong = statement.line
+            diagnosis = _diagnose_line(net, line, name if k == len(lines) - 1 else None, entry, points,
+                                       [v[k] for v in values], table)
+        checks = describe_quantity(statement.quantity) if statement.quantity else f"∂L/∂{name}"
+        out.append(
+            LineVerdict(statement.line, statement.text, checks, comparison.correct,
+                        _entries(comparison, label, None), diagnosis)
+        )
+    return tuple(out), first_wrong
+
+
+def _quantity_label(line: CheckedLine, name: str, entry: tuple[int, int] | None) -> str:
+    """The name entries of a line's value are labelled with: W1 for the answer, delta2 for δ⁽²⁾…"""
+    quantity = line.statement.quantity
+    if quantity is None or quantity.startswith(("dW", "db")):
+        return name
+    return line.statement.written or quantity
+
+
+def _entries(comparison: Comparison, name: str, entry: tuple[int, int] | None) -> Entries:
+    wrong = comparison.wrong_entries()
+    if entry is not None:
+        return Entries(comparison.score == 1, 1, () if not wrong else (entry_label(name, entry),),
+                       "right" if not wrong else "wrong")
+    labels = tuple(entry_label(name, where) for where in wrong)
+    shape = (comparison.rows, comparison.cols)
+    return Entries(len(comparison.right) - len(wrong), len(comparison.right), labels,
+                   describe_entries(shape, wrong, name))
+
+
+def _inline(lines: list[CheckedLine]) -> Node | None:
+    """The answer with the derivation's own names replaced by what their lines say; None when
+    that would be too large to prove (each line may double the size of the next)."""
+    defined: dict[str, Node] = {}
+    sizes: dict[str, int] = {}
+    for line in lines:
+        size, stack = 0, [line.tree]
+        while stack:
+            node = stack.pop()
+            size += sizes.get(node.id, 1) if isinstance(node, Name) else 1
+            stack.extend(children(node))
+        if size > SYMBOLIC_MAX_NODES:
+            return None
+        tree = substitute(line.tree, defined)
+        if line.statement.target is not None:
+            defined[line.statement.target], sizes[line.statement.target] = tree, size
+    return tree
+
+
+def _provable(lines: list[CheckedLine]) -> bool:
+    """Index notation over a line's own result cannot be inlined: the proof is left to the numbers."""
+    targets = {line.statement.target for line in lines[:-1]} - {None}
+    stack: list[Node] = [line.tree for line in lines]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Entry) and node.name in targets:
+            return False
+        stack.extend(children(node))
+    return True
+
+
+# -- diagnosis -----------------------------------------------------------------------
+
+
+def _diagnose_line(
+    net: Network,
+    line: CheckedLine,
+    name: str | None,
+    entry: tuple[int, int] | None,
+    points: list[Point],
+    values: list[Any],
+    table: NameTable,
+) -> Diagnosis | None:
+    """The classic mistake of a wrong line: the answer (``name``) or a δ, ∂L/∂W, ∂L/∂b line."""
+    if any(v is None for v in values):
+        return None
+    if name is None:
+        stem, layer = split(line.statement.quantity or "")
+        if stem not in ("delta", "db", "dW"):
+            return None
+        name, entry = (f"W{layer}" if stem == "dW" else f"b{layer}"), None
+    return diagnose(net, name, entry, points, [pick(v, entry) if entry else v for v in values], table)
 
 
 def diagnose(
@@ -167,11 +329,11 @@ def diagnose(
         matched = True
         for point, value in zip(points, values, strict=True):
             try:
-                mutated = _pick(evaluate(tree, _value_of(point, table), extra), entry)
+                mutated = pick(evaluate(tree, value_lookup(point, table), extra), entry)
             except Undefined:
                 matched = False
                 break
-            if not close(_flat_like(value, mutated), flat(mutated)):
+            if not compare([value], [mutated]).correct:
                 matched = False
                 break
         if matched:
@@ -183,27 +345,27 @@ def diagnose(
 
 
 def _counterexample(
-    net: Network,
-    name: str,
-    entry: tuple[int, int] | None,
-    index: int,
-    point: Point,
-    value: Any,
-    truth: Any,
+    net: Network, name: str, label: str, comparison: Comparison, index: int, point: Point, line: int
 ) -> Counterexample:
-    """The failing point, with the entry that differs most (or the one asked about)."""
-    if value is None:
-        where, got, expected = (0, 0), None, flat(truth)[0]
-    else:
-        where, got, expected = worst_entry(value, truth)
+    """The failing point, with the entry that differs most (``label`` names a one-number value)."""
+    where, got, expected = comparison.worst(index)
+    value = comparison.values[index]
+    differences = comparison.differences[index]
+    got_text, true_text = ("", str(expected)) if got is None else digits_apart(got, expected)
+    if got is None:
+        true_text = digits_apart(expected, expected)[1]
     return Counterexample(
         point=index + 1,
         inputs=point.inputs(net.parameter_names()),
-        entry=_entry_label(name, entry if entry is not None else where),
+        entry=entry_label(name, where) if comparison.rows * comparison.cols > 1 else label,
         formula_value=None if got is None else float(got),
         true_value=float(expected),
         formula_matrix=None if value is None else _to_lists(value),
-        true_matrix=_to_lists(truth),
+        true_matrix=_to_lists(comparison.truths[index]),
+        formula_text=got_text,
+        true_text=true_text,
+        relative_difference=float("inf") if differences is None else float(max(differences)),
+        line=line,
     )
 
 
@@ -229,7 +391,7 @@ def _check_result_shape(
     if shape in ((), (1, 1)):
         raise ShapeError(
             f"the formula gives one number but ∂L/∂{name} is a {expected} matrix; "
-            f"for one entry use --wrt {_entry_label(name, (0, 0))} with scalar names"
+            f"for one entry use --wrt {entry_label(name, (0, 0))} with scalar names"
         )
     hint = ""
     if shape == expected[::-1]:
@@ -239,43 +401,7 @@ def _check_result_shape(
     raise ShapeError(f"the formula gives a {shape} matrix but ∂L/∂{name} is a {expected}{hint}")
 
 
-def _entry_label(name: str, where: tuple[int, int]) -> str:
-    if name[0] == "b":
-        return f"{name}[{where[0] + 1}]"
-    return f"{name}[{where[0] + 1},{where[1] + 1}]"
-
-
-def _value_of(point: Point, table: NameTable):
-    def value_of(name: str) -> Any:
-        if name in table.lookup:
-            matrix, i, j = table.lookup[name]
-            return point.values[matrix][i, j]
-        return point.values[name]
-
-    return value_of
-
-
-def _pick(value: Any, entry: tuple[int, int] | None) -> Any:
-    if entry is None:
-        return value
-    return np.asarray(value, dtype=object)[entry]
-
-
-def _flat_like(value: Any, truth: Any) -> list[Any]:
-    """The formula's entries in the truth's layout (a number stands for a 1x1)."""
-    values = flat(value)
-    n = len(flat(truth))
-    return values if len(values) == n else values[:1] * n
-
-
-def _relative(value: Any, truth: Any) -> float:
-    t = flat(truth)
-    scale = max([abs(v) for v in t] + [mpmath.mpf(10) ** -6])
-    return float(max(abs(v - w) for v, w in zip(_flat_like(value, truth), t, strict=True)) / scale)
-
-
 def _to_lists(value: Any) -> Any:
-    array = np.asarray(value, dtype=object)
-    if array.ndim == 0:
-        return float(array)
-    return [[float(v) for v in row] for row in array]
+    if not hasattr(value, "rows_as_lists"):
+        return float(value)
+    return [[float(v) for v in row] for row in value]

@@ -23,13 +23,29 @@ from collections.abc import Sequence
 from typing import Any
 
 import mpmath
-import numpy as np
 import sympy
 
 from ..activations import T
 from ..derive import Derivation
+from .context import names_for, split
 from .functions import FUNCTIONS
-from .nodes import BinOp, Call, Name, Neg, Node, Num, Transpose, children, count_nodes
+from .grid import entries
+from .nodes import (
+    BinOp,
+    Call,
+    Compare,
+    Entry,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Sum,
+    Table,
+    Transpose,
+    children,
+    count_nodes,
+)
+from .points import as_written
 
 RELATIVE = mpmath.mpf(10) ** -25
 SYMBOLIC_MAX_PARAMETERS = 40
@@ -39,24 +55,17 @@ SYMBOLIC_MAX_PRODUCTS = 12
 
 def close(values: Sequence[Any], truth: Sequence[Any]) -> bool:
     """Entrywise agreement, relative to the largest entry of the truth."""
+    return all(d <= RELATIVE for d in relative_differences(values, truth))
+
+
+def relative_differences(values: Sequence[Any], truth: Sequence[Any]) -> list[Any]:
+    """|value − truth| of each entry over the largest entry of the truth (at least 1e-6)."""
     scale = max([abs(t) for t in truth] + [mpmath.mpf(1) / 10**6])
-    return all(abs(v - t) <= RELATIVE * scale for v, t in zip(values, truth, strict=True))
+    return [abs(v - t) / scale for v, t in zip(values, truth, strict=True)]
 
 
 def flat(value: Any) -> list[Any]:
-    return list(np.asarray(value, dtype=object).flat)
-
-
-def worst_entry(value: Any, truth: Any) -> tuple[tuple[int, int], Any, Any]:
-    """(row, col) 0-based of the largest difference, the formula's and the true value there."""
-    t = np.asarray(truth, dtype=object)
-    t = t.reshape(t.shape or (1, 1))
-    v = np.asarray(value, dtype=object)
-    # A number typed for a matrix stands for every entry (the shape check allows it only for 1x1).
-    v = v.reshape(t.shape) if v.size == t.size else np.full(t.shape, v.flat[0], dtype=object)
-    gaps = {index: abs(v[index] - t[index]) for index in np.ndindex(t.shape)}
-    where = max(gaps, key=gaps.__getitem__)
-    return (int(where[0]), int(where[1])), v[where], t[where]
+    return list(entries(value))
 
 
 # -- symbolic proof ------------------------------------------------------------
@@ -122,11 +131,11 @@ def _prove(
 ) -> bool:
     start = time.perf_counter()
     try:
-        built = _Builder(derivation).visit(tree)
+        built = _Builder(derivation).visit(tree, {})
         formula = built if isinstance(built, sympy.MatrixBase) else sympy.Matrix([[built]])
-    except (TypeError, ValueError, sympy.SympifyError, ZeroDivisionError):
+    except (TypeError, ValueError, KeyError, IndexError, sympy.SympifyError, ZeroDivisionError):
         return False
-    truth = derivation.gradient(wrt, form="intermediate")
+    truth = as_written(derivation.gradient(wrt, form="intermediate"))
     if entry is not None:
         truth = sympy.Matrix([[truth[entry]]])
     if formula.shape != truth.shape:
@@ -170,20 +179,22 @@ class _Builder:
 
     def __init__(self, derivation: Derivation):
         self.d = derivation
-        from .context import names_for
-
         self.table = names_for(derivation.network)
 
     def matrix(self, name: str) -> sympy.Matrix:
         syms = self.d.symbols
         if name in ("x", "y"):
             return sympy.Matrix(getattr(syms, name))
-        stem, layer = name.rstrip("0123456789"), int(name[len(name.rstrip("0123456789")) :])
+        stem, layer = split(name)
         if stem == "delta":
             return sympy.Matrix(self.d.deltas_intermediate[layer - 1])
+        if stem == "dA":
+            if layer == self.d.network.depth:
+                return sympy.Matrix(as_written(self.d.loss_gradient))
+            return self.matrix(f"W{layer + 1}").T * self.matrix(f"delta{layer + 1}")
         return sympy.Matrix(getattr(syms.layers[layer - 1], stem))
 
-    def visit(self, node: Node) -> Any:
+    def visit(self, node: Node, bound: dict[str, int]) -> Any:
         if isinstance(node, Num):
             return sympy.Rational(node.value.numerator, node.value.denominator)
         if isinstance(node, Name):
@@ -191,43 +202,69 @@ class _Builder:
                 matrix, i, j = self.table.lookup[node.id]
                 return self.matrix(matrix)[i, j]
             return self.matrix(node.id)
+        if isinstance(node, Entry):
+            where = [bound[i] if isinstance(i, str) else i for i in node.indices]
+            return self.matrix(node.name)[where[0], where[1] if len(where) > 1 else 0]
+        if isinstance(node, Sum):
+            return sympy.Add(*[self.visit(node.body, {**bound, node.index: k}) for k in range(node.size or 0)])
+        if isinstance(node, Table):
+            rows, cols = node.sizes[0], node.sizes[1] if len(node.sizes) > 1 else 1
+            return sympy.Matrix(
+                rows, cols,
+                lambda i, j: _scalar(self.visit(node.body, {**bound, **dict(zip(node.indices, (i, j), strict=False))}), None),
+            )
         if isinstance(node, Neg):
-            return -self.visit(node.operand)
+            return -self.visit(node.operand, bound)
         if isinstance(node, Transpose):
-            value = self.visit(node.operand)
+            value = self.visit(node.operand, bound)
             return value.T if isinstance(value, sympy.MatrixBase) else value
+        if isinstance(node, Compare):
+            relation = {">": sympy.Gt, "<": sympy.Lt, ">=": sympy.Ge, "<=": sympy.Le}[node.op]
+            return _zip(
+                lambda u, v: sympy.Piecewise((1, relation(u, v)), (0, True)),
+                self.visit(node.left, bound), self.visit(node.right, bound),
+            )
         if isinstance(node, Call):
-            arg = self.visit(node.args[0])
-            spec = FUNCTIONS[node.func]
-            if spec.kind == "sum":
-                return sum(arg) if isinstance(arg, sympy.MatrixBase) else arg
-            if spec.kind == "softmax":
-                exps = arg.applyfunc(sympy.exp)
-                return exps / sum(exps)
-            return arg.applyfunc(spec.symbolic) if isinstance(arg, sympy.MatrixBase) else spec.symbolic(arg)
-        return self.binary(node)
+            return self.call(node, bound)
+        return self.binary(node, bound)
 
-    def binary(self, node: BinOp) -> Any:
-        left, right = self.visit(node.left), self.visit(node.right)
+    def call(self, node: Call, bound: dict[str, int]) -> Any:
+        args = [self.visit(a, bound) for a in node.args]
+        arg = args[0]
+        spec = FUNCTIONS[node.func]
+        if spec.kind == "sum":
+            return sum(arg) if isinstance(arg, sympy.MatrixBase) else arg
+        if spec.kind == "rowsum":
+            return sympy.Matrix([sum(arg.row(i)) for i in range(arg.rows)])
+        if spec.kind == "colsum":
+            return sympy.Matrix([[sum(arg.col(j)) for j in range(arg.cols)]])
+        if spec.kind == "softmax":
+            exps = arg.applyfunc(sympy.exp)
+            return exps / sum(exps)
+        if spec.kind == "diag":
+            if arg.cols == 1:
+                return sympy.diag(*arg)
+            return sympy.Matrix([arg[i, i] for i in range(arg.rows)])
+        if spec.kind == "outer":
+            u, v = (list(a) if isinstance(a, sympy.MatrixBase) else [a] for a in args)
+            return sympy.Matrix(len(u), len(v), lambda i, j: u[i] * v[j])
+        return _zip(spec.symbolic, *args)
+
+    def binary(self, node: BinOp, bound: dict[str, int]) -> Any:
+        left, right = self.visit(node.left, bound), self.visit(node.right, bound)
         if node.op == "@":
             return left * right
-        left, right = _scalar(left, right), _scalar(right, left)
-        lm, rm = isinstance(left, sympy.MatrixBase), isinstance(right, sympy.MatrixBase)
         if node.op == "**":
-            return left.applyfunc(lambda v: v**right) if lm else left**right
-        if lm and rm:
-            if node.op == "+":
-                return left + right
-            if node.op == "-":
-                return left - right
-            if node.op == "*":
-                return left.multiply_elementwise(right)
-            return sympy.Matrix(left.rows, left.cols, lambda i, j: left[i, j] / right[i, j])
-        if lm:
-            return left.applyfunc(lambda v: _apply(node.op, v, right))
-        if rm:
-            return right.applyfunc(lambda v: _apply(node.op, left, v))
-        return _apply(node.op, left, right)
+            return _zip(lambda v: v**right, left)
+        return _zip(_OPERATIONS[node.op], left, right)
+
+
+_OPERATIONS = {
+    "+": lambda u, v: u + v,
+    "-": lambda u, v: u - v,
+    "*": lambda u, v: u * v,
+    "/": lambda u, v: u / v,
+}
 
 
 def _scalar(value: Any, other: Any) -> Any:
@@ -240,11 +277,19 @@ def _scalar(value: Any, other: Any) -> Any:
     return value
 
 
-def _apply(op: str, left: Any, right: Any) -> Any:
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    return left / right
+def _zip(func: Any, *args: Any) -> Any:
+    """``func`` entry by entry over SymPy matrices; numbers and 1×1 matrices broadcast."""
+    matrices = [a for a in args if isinstance(a, sympy.MatrixBase) and a.shape != (1, 1)]
+    if not matrices:
+        matrices = [a for a in args if isinstance(a, sympy.MatrixBase)]
+        if not matrices:
+            return func(*args)
+    rows, cols = matrices[0].shape
+    spread = [
+        a if isinstance(a, sympy.MatrixBase) and a.shape == (rows, cols) else _scalar(a, matrices[0])
+        for a in args
+    ]
+    return sympy.Matrix(
+        rows, cols,
+        lambda i, j: func(*[a[i, j] if isinstance(a, sympy.MatrixBase) else a for a in spread]),
+    )

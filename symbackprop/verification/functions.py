@@ -1,15 +1,23 @@
 """The functions a formula may call, with their numeric and symbolic forms.
 
 One table serves both syntaxes and every stage: the parsers check names
-against it, the shape checker reads ``kind``, the evaluator uses ``numeric``
-(mpmath, high precision) and the symbolic proof ``symbolic`` (SymPy).
-ReLU's derivative at 0 is 0, as everywhere in symbackprop.
+against it, the shape checker reads ``kind`` and ``arity``, the evaluator
+uses ``numeric`` (mpmath, high precision) and the symbolic proof ``symbolic``
+(SymPy).  ReLU's derivative at 0 is 0, as everywhere in symbackprop; a leaky
+ReLU takes its slope as a second argument (the parsers fill in the network's).
+
+Kinds: ``elementwise`` (entry by entry, numbers broadcast), ``sum`` (all
+entries to one number), ``rowsum`` / ``colsum`` (NumPy's axis=1 / axis=0
+with keepdims), ``softmax``, ``diag`` (a column to a diagonal matrix, or a
+square matrix to its diagonal) and ``outer`` (u vᵀ of two vectors).
 
 >>> import mpmath
 >>> FUNCTIONS["sigmoid_prime"].numeric(mpmath.mpf(0))
 mpf('0.25')
+>>> FUNCTIONS["leaky_relu_prime"].numeric(mpmath.mpf(-3), mpmath.mpf(0.5))
+mpf('0.5')
 >>> sorted(name for name, f in FUNCTIONS.items() if f.kind == "elementwise")[:4]
-['exp', 'log', 'relu', 'relu_prime']
+['cosh', 'exp', 'leaky_relu', 'leaky_relu_prime']
 """
 
 from __future__ import annotations
@@ -32,6 +40,10 @@ def _exp(t: Any) -> Any:
     return mpmath.exp(t)
 
 
+def _cosh(t: Any) -> Any:
+    return (_exp(t) + _exp(-t)) / 2
+
+
 def _sigmoid(t: Any) -> Any:
     return 1 / (1 + _exp(-t))
 
@@ -48,15 +60,20 @@ def _sym_sigmoid(t: Any) -> Any:
     return 1 / (1 + sympy.exp(-t))
 
 
+def _identity(t: Any) -> Any:
+    return t
+
+
 @dataclass(frozen=True)
 class Function:
-    """``kind`` is ``elementwise``, ``sum`` (all entries to one number) or ``softmax``."""
+    """One callable name; ``arity`` is (fewest, most) arguments."""
 
     name: str
     kind: str
-    numeric: Callable[[Any], Any]
-    symbolic: Callable[[Any], Any]
+    numeric: Callable[..., Any]
+    symbolic: Callable[..., Any]
     latex: str
+    arity: tuple[int, int] = (1, 1)
 
 
 FUNCTIONS: dict[str, Function] = {
@@ -77,14 +94,40 @@ FUNCTIONS: dict[str, Function] = {
             "relu_prime", "elementwise", _step, lambda t: sympy.Heaviside(t, 0),
             r"\operatorname{ReLU}'",
         ),
+        Function(
+            "leaky_relu", "elementwise", lambda t, s: t if t > 0 else s * t,
+            lambda t, s: sympy.Piecewise((t, t > 0), (s * t, True)), r"\operatorname{LReLU}", (2, 2),
+        ),
+        Function(
+            "leaky_relu_prime", "elementwise", lambda t, s: mpmath.mpf(1) if t > 0 else s,
+            lambda t, s: sympy.Piecewise((1, t > 0), (s, True)), r"\operatorname{LReLU}'", (2, 2),
+        ),
         Function("exp", "elementwise", _exp, sympy.exp, r"\exp"),
         Function("log", "elementwise", mpmath.log, sympy.log, r"\log"),
         Function("sqrt", "elementwise", mpmath.sqrt, sympy.sqrt, r"\sqrt"),
-        Function("sum", "sum", lambda t: t, lambda t: t, r"\sum"),
-        Function("softmax", "softmax", lambda t: t, lambda t: t, r"\operatorname{softmax}"),
+        Function("cosh", "elementwise", _cosh, sympy.cosh, r"\cosh"),
+        Function("sech", "elementwise", lambda t: 1 / _cosh(t), sympy.sech, r"\operatorname{sech}"),
+        Function(
+            "maximum", "elementwise", lambda u, v: u if u >= v else v, sympy.Max,
+            r"\max", (2, 2),
+        ),
+        Function(
+            "where", "elementwise", lambda c, u, v: u if c != 0 else v,
+            lambda c, u, v: sympy.Piecewise((u, sympy.Ne(c, 0)), (v, True)), r"\operatorname{where}",
+            (3, 3),
+        ),
+        Function("sum", "sum", _identity, _identity, r"\sum"),
+        Function("rowsum", "rowsum", _identity, _identity, r"\sum_k"),
+        Function("colsum", "colsum", _identity, _identity, r"\sum_j"),
+        Function("softmax", "softmax", _identity, _identity, r"\operatorname{softmax}"),
+        Function("diag", "diag", _identity, _identity, r"\operatorname{diag}"),
+        Function("outer", "outer", _identity, _identity, r"\otimes", (2, 2)),
     )
 }
 
+# Functions a formula names directly (the others are what np.sum(..., axis=) reads as).
+CALLABLE = tuple(name for name in FUNCTIONS if name not in ("rowsum", "colsum", "where", "maximum", "outer"))
+
 
 def known_functions() -> str:
-    return ", ".join(sorted(FUNCTIONS))
+    return ", ".join(sorted(CALLABLE))

@@ -1,49 +1,69 @@
-r"""The LaTeX syntax: ``\delta^{(2)} \left(a^{(1)}\right)^{\top}`` and friends.
+r"""The LaTeX syntax: the notations of the textbooks, parsed into the formula tree.
 
-A hand-written tokenizer and recursive-descent parser for the notation of
-DESIGN.md, producing the same :mod:`~symbackprop.verification.nodes` tree as the
-Python-like syntax.  Off-the-shelf LaTeX readers silently misread ``\odot``,
-transposes and ``\partial``; here every command is either known or refused.
+A hand-written recursive-descent parser producing the same
+:mod:`~symbackprop.verification.nodes` statements as the Python-like syntax.
+Off-the-shelf LaTeX readers silently misread ``\odot``, transposes and
+``\partial``; here every command is either known or refused.  Every notation
+is listed, with an example, in docs/verify.md.
 
 * names: ``x``, ``y``, ``W^{(l)}``, ``b^{(l)}``, ``z^{(l)}``, ``a^{(l)}``,
-  ``\delta^{(l)}``, ``\hat{y}`` (the output a⁽ᴸ⁾); ``W_2`` also means W⁽²⁾;
-  entries ``w^{(2)}_{12}``, ``a^{(1)}_{2}``, ``x_1``;
+  ``\delta^{(l)}``, ``\hat{y}``; the layer also as ``W^{[2]}`` (Ng), ``W^2``,
+  ``a^l``, ``a^{l-1}``, ``z^L`` (Nielsen; ``l`` is the layer of the
+  parameter asked about, ``L`` the last) or ``W_2``.  A superscript on a name
+  that takes a layer is its layer, never a power: write ``(a^{(1)})^2``;
+* entries ``w^{(2)}_{12}``, ``a^{(1)}_{2}``, ``x_1``; index letters ``w^2_{jk}``,
+  ``\delta^2_j``, with ``\sum_j``, ``\sum_{j=1}^{n}`` — a formula with free
+  indices is the matrix of its entries;
+* derivatives as factors: ``\frac{\partial L}{\partial z^{(l)}}`` (δ⁽ˡ⁾),
+  ``\frac{\partial C}{\partial a^{(l)}}``, ``\nabla_a C`` (∂L/∂a⁽ᴸ⁾); Ng's
+  ``dZ^{[2]}``, ``dA^{[1]}``;
 * transpose ``^T``, ``^{\top}``, ``^{\intercal}``, ``^{\mathsf{T}}``, also
-  together with the layer: ``W^{(2)T}``;
-* products: juxtaposition, ``\cdot``, ``\times`` (matrix product, or scaling
-  by a number), ``\odot`` / ``\circ`` (elementwise), ``/`` and ``\frac``;
-* functions: ``\sigma`` (the logistic function), ``\sigma'``, ``\tanh``,
-  ``\tanh'``, ``\exp``, ``\log``, ``\ln``, ``\sqrt``, ``e^{…}``,
-  ``\operatorname{ReLU}`` (also ``\mathrm``/``\text``), ``\operatorname{softmax}``;
-* ``\left( … \right)``, braces, spacing commands; a left-hand side before
-  ``=`` is ignored; pasted Unicode (δ, σ, ⊙, ·, ᵀ, −) reads as its LaTeX.
+  with the layer: ``W^{(2)T}``, ``W^{[2]T}``;
+* products: juxtaposition, ``\cdot``, ``\times``, ``\odot`` / ``\circ``, ``/``, ``\frac``;
+* functions: ``\sigma``, ``\sigma'``, ``\tanh``, ``\tanh'``, ``\exp``, ``\log``,
+  ``\ln``, ``\sqrt``, ``\cosh``, ``e^{…}``, ``\operatorname{ReLU}``,
+  ``\operatorname{LReLU}'``, ``\operatorname{sech}^2``, ``\mathrm{diag}``,
+  ``\operatorname{softmax}``; indicators ``\mathbb{1}[z > 0]``, ``[z^{(l)} > 0]``;
+* several lines (new line, ``\\`` or ``;``), each ``left = right``: a
+  left-hand side that names δ⁽ˡ⁾, ∂L/∂W⁽ˡ⁾, ∂L/∂b⁽ˡ⁾, ∂L/∂a⁽ˡ⁾, z⁽ˡ⁾ or a⁽ˡ⁾
+  is checked, and later lines use what it defines.
 
+>>> from symbackprop import models
+>>> from symbackprop.verification.context import names_for
 >>> from symbackprop.verification.nodes import show
->>> show(parse_latex(r"\delta^{(2)} \left(a^{(1)}\right)^{\top}", lambda n: n))
-'delta2 a1.T'
->>> show(parse_latex(r"(W^{(2)T} \delta^{(2)}) \odot \sigma'(z^{(1)})", lambda n: n))
-'W2.T delta2 ⊙ sigmoid_prime(z1)'
->>> show(parse_latex(r"w^{(2)}_{12}", lambda n: n))
-'w2_12'
+>>> table = names_for(models.two_two_two())
+>>> def latex(text, layer=None):
+...     return [show(s.expr) for s in parse_latex(text, table, layer)]
+>>> latex(r"\delta^{(2)} \left(a^{(1)}\right)^{\top}")
+['delta2 a1.T']
+>>> latex(r"(W^{[2]T} \delta^{2}) \odot \sigma'(z^l)", layer=1)
+['W2.T delta2 ⊙ sigmoid_prime(z1)']
+>>> latex(r"\frac{\partial C}{\partial w^2_{jk}} = a^{1}_k \delta^2_j")
+['[a1[k] delta2[j] for j, k]']
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import ExpressionError
+from .context import NameTable
+from .latex_tokens import Token, lines, normalize, tokenize
 from .nodes import (
     BinOp,
     Call,
+    Compare,
+    Entry,
     Name,
     Neg,
     Node,
     Num,
+    Statement,
+    Sum,
+    Table,
     Transpose,
     check_size,
+    free_indices,
     number,
     power,
     quoted,
@@ -51,116 +71,136 @@ from .nodes import (
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
+MAX_STATEMENTS = 30
 
-# Commands that only change how something looks.
-_IGNORED = {
-    "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
-    "biggl", "biggr", "Biggl", "Biggr", ",", ";", ":", "!", " ", "quad", "qquad",
-    "displaystyle", "textstyle", "limits",
-}
 # Commands whose braced argument is the thing itself (\mathbf{W} is W).
 _WRAPPERS = {"mathbf", "boldsymbol", "bm", "vec", "mathit", "mathbfit", "pmb"}
-_WORD_COMMANDS = {"operatorname", "mathrm", "text", "textrm", "mathsf", "mathop"}
-_FUNCTION_COMMANDS = {"sigma": "sigmoid", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log"}
+_INDICATORS = {"mathbb", "mathbf", "mathds", "boldsymbol", "bm"}  # \mathbb{1}[z > 0]
+_FUNCTION_COMMANDS = {
+    "sigma": "sigmoid", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log", "cosh": "cosh",
+}
 _FUNCTION_WORDS = {
-    "relu": "relu", "softmax": "softmax", "sigmoid": "sigmoid", "sum": "sum",
-    "exp": "exp", "log": "log", "tanh": "tanh",
+    "relu": "relu", "softmax": "softmax", "sigmoid": "sigmoid", "sum": "sum", "exp": "exp",
+    "log": "log", "tanh": "tanh", "sech": "sech", "cosh": "cosh", "diag": "diag",
+    "lrelu": "leaky_relu", "leakyrelu": "leaky_relu",
 }
-_DERIVATIVES = {"sigmoid": "sigmoid_prime", "tanh": "tanh_prime", "relu": "relu_prime"}
+_DERIVATIVES = {
+    "sigmoid": "sigmoid_prime", "tanh": "tanh_prime", "relu": "relu_prime",
+    "leaky_relu": "leaky_relu_prime",
+}
+_LEAKY = ("leaky_relu", "leaky_relu_prime")
 _PRODUCTS = {"cdot": "product", "times": "product", "odot": "odot", "circ": "odot"}
-_TRANSPOSE = {"top", "intercal", "mathsf{T}", "mathrm{T}", "T"}
-_STEMS = {"W", "w", "b", "z", "a", "x", "y", "delta"}
+_TRANSPOSE = {"top", "intercal", "T"}
+_COMPARISONS = {
+    ">": ">", "<": "<", "gt": ">", "lt": "<", "geq": ">=", "ge": ">=", "geqslant": ">=",
+    "leq": "<=", "le": "<=", "leqslant": "<=",
+}
+_LAYERED = {"W", "w", "b", "z", "a", "delta", "dW", "dw", "db", "dZ", "dz", "dA", "da"}
+_STEMS = _LAYERED | {"x", "y"}
+_D_STEMS = set("WwbZzAa")
+_COSTS = {"L", "C"}
+# What ∂L/∂(stem) is: the quantity a derivation's line may name.
+_DERIVATIVE_OF = {"z": "delta", "a": "dA", "W": "dW", "w": "dW", "b": "db"}
+_QUANTITY_OF = {
+    "delta": "delta", "dZ": "delta", "dz": "delta", "dA": "dA", "da": "dA", "dW": "dW",
+    "dw": "dW", "db": "db", "z": "z", "a": "a",
+}
 _EXPLAIN = {
-    "partial": "write only the right-hand side of ∂L/∂θ = …",
-    "sum": r"index sums are not supported; write the matrix form or \operatorname{sum}(…)",
-    "nabla": r"write ∇ₐL out, e.g. a^{(L)} - y",
-}
-
-_TOKEN = re.compile(
-    r"(?P<space>\s+)|(?P<command>\\(?:[A-Za-z]+|.))|(?P<digit>[0-9])|(?P<letter>[A-Za-z])"
-    r"|(?P<symbol>[-+*/^_(){}\[\]',.=|])"
-)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # command, digit, letter, symbol, word (\operatorname{…}), end
-    text: str
-    space_before: bool = False
-
-
-# Unicode that people paste from rendered math, read as the LaTeX it stands for.
-_UNICODE = {
-    "δ": r"\delta ", "σ": r"\sigma ", "⊙": r"\odot ", "∘": r"\circ ", "·": r"\cdot ",
-    "⋅": r"\cdot ", "×": r"\times ", "ᵀ": "^T", "⊤": r"\top ", "−": "-", "′": "'",
+    "partial": r"write ∂L/∂z^{(l)} as \frac{\partial L}{\partial z^{(l)}}, or only the right-hand side",
+    "nabla": r"write \nabla_a C (or \nabla_{a^{(L)}} L) for ∂L/∂a^{(L)}",
 }
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split LaTeX into tokens, dropping spacing and sizing commands."""
-    text = "".join(_UNICODE.get(ch, ch) for ch in text)
-    tokens: list[Token] = []
-    pos, space = 0, False
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise ExpressionError(f"cannot read {quoted(text)}: unexpected character {text[pos]!r}")
-        pos = m.end()
-        kind = m.lastgroup
-        value = m.group()
-        if kind == "space":
-            space = True
-            continue
-        if kind == "command":
-            name = value[1:]
-            if name in _IGNORED:
-                space = True
-                continue
-            if name in _WORD_COMMANDS:
-                word, pos = _braced_word(text, pos)
-                tokens.append(Token("word", word, space))
-                space = False
-                continue
-        tokens.append(Token(kind, value[1:] if kind == "command" else value, space))
-        space = False
-    tokens.append(Token("end", ""))
-    return tokens
-
-
-def _braced_word(text: str, pos: int) -> tuple[str, int]:
-    m = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}").match(text, pos)
-    if m is None:
-        raise ExpressionError(
-            f"cannot read {quoted(text)}: \\operatorname, \\mathrm and \\text take a word in braces"
-        )
-    return m.group(1), m.end()
-
-
-def parse_latex(text: str, resolve: Callable[[str], str | None | bool], known: str = "") -> Node:
-    """Parse LaTeX ``text``; ``resolve(name)`` gives the canonical name or a false value."""
+def parse_latex(text: str, table: NameTable, layer: int | None = None) -> tuple[Statement, ...]:
+    """Parse LaTeX ``text`` into statements; ``layer`` is what ``l`` means (the parameter's layer)."""
     if not isinstance(text, str):
         raise ExpressionError(f"expected a formula as text, got {text!r}")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(
             f"the formula has {len(text)} characters; at most {MAX_LENGTH} are accepted"
         )
-    tokens = tokenize(text)
-    # A left-hand side such as \frac{\partial L}{\partial W^{(1)}} = … is dropped.
-    equals = [i for i, t in enumerate(tokens) if t.kind == "symbol" and t.text == "="]
-    if equals:
-        tokens = tokens[equals[-1] + 1 :]
-    if len(tokens) == 1:
+    groups = lines(tokenize(text))
+    if not groups:
         raise ExpressionError("the formula is empty")
-    parser = _Parser(text, tokens, resolve, known)
-    tree = parser.expression(0)
-    if parser.peek().kind != "end":
-        raise parser.fail(f"unexpected {parser.describe(parser.peek())}")
-    return check_size(tree, text)
+    if len(groups) > MAX_STATEMENTS:
+        raise ExpressionError(
+            f"the derivation has {len(groups)} lines; at most {MAX_STATEMENTS} are accepted"
+        )
+    normalized = normalize(text)
+    assigned: set[str] = set()
+    out: list[Statement] = []
+    for number_, group in enumerate(groups, start=1):
+        line = normalized[group[0].column : group[-1].column].strip()
+        segments = _split_at_equals(group)
+
+        def parser(tokens: list[Token]) -> _Parser:
+            return _Parser(text, tokens, table, layer, assigned)
+
+        if len(segments) == 1:
+            expr = parser(segments[0]).formula()
+            out.append(Statement(number_, line, None, None, _indexed(expr, None, (), text)))
+            continue
+        key, indices = parser(segments[0]).target()
+        for segment in segments[1:]:
+            expr = parser(segment).formula()
+            if key is not None and not indices and free_indices(expr):
+                raise ExpressionError(
+                    f"cannot read {quoted(text)}: the right-hand side has the free indices "
+                    f"{', '.join(free_indices(expr))} but the left-hand side has none; name the entry "
+                    r"on the left, as in \frac{\partial C}{\partial w^{l}_{jk}} ="
+                )
+            sizes = table.quantity_shape(key)[: len(indices)] if key is not None else ()
+            out.append(Statement(number_, line, key, key, _indexed(expr, indices, sizes, text)))
+        if key is not None:
+            assigned.add(key)
+    return tuple(out)
+
+
+def _split_at_equals(tokens: list[Token]) -> list[list[Token]]:
+    """The parts of a line between the = signs outside braces, each closed by an end token."""
+    parts: list[list[Token]] = [[]]
+    depth = 0
+    for token in tokens:
+        if token.kind == "symbol" and token.text in "{}":
+            depth += 1 if token.text == "{" else -1
+        if token.kind == "symbol" and token.text == "=" and depth == 0:
+            parts[-1].append(Token("end", "", False, token.column))
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return parts
+
+
+def _indexed(expr: Node, indices: tuple[str, ...] | None, sizes: tuple[int, ...], text: str) -> Node:
+    """A formula with free index letters as the matrix of its entries.
+
+    With a left-hand side such as ∂C/∂w_{jk}, its letters name the rows and
+    columns; a letter on the right that is not on the left is an error (one
+    missing on the right means every row, or column, is the same).  Without
+    one, the letters in alphabetical order (j before k) are rows and columns.
+    """
+    free = free_indices(expr)
+    if indices:
+        stray = [letter for letter in free if letter not in indices]
+        if stray:
+            raise ExpressionError(
+                f"cannot read {quoted(text)}: the right-hand side has the free index {', '.join(stray)}, "
+                f"but the left-hand side has the indices {', '.join(indices)}; an index that is summed needs a \\sum"
+            )
+        return Table(expr, indices, sizes)
+    if not free:
+        return expr
+    if len(free) > 2:
+        raise ExpressionError(f"cannot read {quoted(text)}: more than two free indices ({', '.join(free)})")
+    return Table(expr, tuple(sorted(free)))
 
 
 class _Parser:
-    def __init__(self, text: str, tokens: list[Token], resolve: Callable, known: str):
-        self.text, self.tokens, self.resolve, self.known = text, tokens, resolve, known
+    def __init__(
+        self, text: str, tokens: list[Token], table: NameTable, layer: int | None, assigned: set[str]
+    ):
+        self.text, self.tokens, self.table, self.layer = text, tokens, table, layer
+        self.assigned = assigned
         self.pos = 0
 
     # -- helpers ---------------------------------------------------------------
@@ -180,6 +220,10 @@ class _Parser:
         token = self.peek(ahead)
         return token.kind == "symbol" and token.text == text
 
+    def is_command(self, name: str, ahead: int = 0) -> bool:
+        token = self.peek(ahead)
+        return token.kind == "command" and token.text == name
+
     def expect(self, text: str) -> None:
         if not self.is_symbol(text):
             raise self.fail(f"expected {text!r} but found {self.describe(self.peek())}")
@@ -197,6 +241,50 @@ class _Parser:
         if depth > MAX_DEPTH:
             raise self.fail(f"it nests deeper than {MAX_DEPTH} levels")
 
+    # -- a line --------------------------------------------------------------------
+
+    def formula(self) -> Node:
+        if self.peek().kind == "end":
+            raise self.fail("a side of an = is empty")
+        tree = self.expression(0)
+        if self.peek().kind != "end":
+            if self.comparison() is not None:
+                raise self.fail("a comparison is written in brackets, as in [z^{(1)} > 0]")
+            raise self.fail(f"unexpected {self.describe(self.peek())}")
+        return check_size(tree, self.text)
+
+    def target(self) -> tuple[str | None, tuple[str, ...]]:
+        """What a left-hand side names (a quantity key and index letters); (None, ()) for anything else."""
+        try:
+            found = self.named_quantity()
+        except ExpressionError:
+            return None, ()
+        if found is None or self.peek().kind != "end":
+            return None, ()
+        return found
+
+    def named_quantity(self) -> tuple[str, tuple[str, ...]] | None:
+        if self.is_command("frac") or self.is_command("nabla"):
+            return self.derivative()
+        stem = self.stem()
+        if stem is None or stem not in _QUANTITY_OF:
+            return None
+        layer, sub, _ = self.variable_parts(stem)
+        if layer is None:
+            return None
+        return self.quantity_with_indices(_QUANTITY_OF[stem], layer, sub)
+
+    def quantity_with_indices(self, kind: str, layer: int, sub: str | None) -> tuple[str, tuple[str, ...]] | None:
+        quantity = self.table.quantity(f"{kind}{layer}")
+        if quantity is None:
+            return None
+        parts = _index_parts(sub) if sub is not None else ()
+        if any(not isinstance(p, str) for p in parts):
+            return None  # one numbered entry: not a whole quantity
+        if parts and len(parts) != (2 if kind == "dW" else 1):
+            return None
+        return quantity, tuple(parts)
+
     # -- grammar ---------------------------------------------------------------
 
     def expression(self, depth: int) -> Node:
@@ -209,9 +297,16 @@ class _Parser:
         return node
 
     def term(self, depth: int) -> Node:
-        """term := factor ((\\cdot | \\odot | * | / | juxtaposition) factor)*"""
-        node = self.factor(depth + 1)
+        """term := factor ((\\cdot | \\odot | * | / | juxtaposition) factor)* ; a \\sum takes the rest"""
+        self.check_depth(depth)
+        node: Node | None = None
         while True:
+            if self.is_command("sum") and self.is_symbol("_", 1):
+                total = self.index_sum(depth + 1)
+                return total if node is None else BinOp("product", node, total)
+            if node is None:
+                node = self.factor(depth + 1)
+                continue
             token = self.peek()
             if token.kind == "symbol" and token.text in "*/":
                 self.take()
@@ -224,6 +319,66 @@ class _Parser:
                 node = BinOp("product", node, self.factor(depth + 1))
             else:
                 return node
+
+    def index_sum(self, depth: int) -> Node:
+        r"""\sum_j, \sum_{j}, \sum_{j=1}^{n}, \sum_{k=1}^{2}: the rest of the term is summed."""
+        self.take()
+        self.expect("_")
+        braced = self.is_symbol("{")
+        if braced:
+            self.take()
+        letter = self.index_letter()
+        if braced and self.is_symbol("="):
+            self.take()
+            lower = self.digits()
+            if lower != 1:
+                raise self.fail(f"the sum over {letter} starts at {lower}; indices count from 1 here")
+        if braced:
+            self.expect("}")
+        upper = self.sum_limit() if self.is_symbol("^") else None
+        if self.peek().kind == "end" or self.is_symbol("+") or self.is_symbol("-"):
+            raise self.fail(f"the sum over {letter} has nothing to sum")
+        return Sum(letter, self.term(depth + 1), upper)
+
+    def index_letter(self) -> str:
+        token = self.peek()
+        if token.kind != "letter" or token.text in _COSTS:
+            raise self.fail(f"a sum needs an index letter, as in \\sum_j; found {self.describe(token)}")
+        return self.take().text
+
+    def digits(self) -> int:
+        text = ""
+        while self.peek().kind == "digit":
+            text += self.take().text
+        if not text:
+            raise self.fail(f"expected a number but found {self.describe(self.peek())}")
+        return int(text)
+
+    def sum_limit(self) -> int | None:
+        """The upper limit: a number is checked against the index's range; n, n_l, N… mean all of it."""
+        self.take()
+        if not self.is_symbol("{"):
+            token = self.take()
+            return int(token.text) if token.kind == "digit" else None
+        self.take()
+        inner: list[Token] = []
+        depth = 1
+        while True:
+            token = self.take()
+            if token.kind == "end":
+                raise self.fail("the upper limit of the sum is not closed")
+            if token.kind == "symbol" and token.text in "{}":
+                depth += 1 if token.text == "{" else -1
+                if depth == 0:
+                    break
+            if token.kind not in ("digit", "letter") and not (token.kind == "symbol" and token.text in "_{}+-()[]"):
+                raise self.fail(
+                    f"the upper limit of a sum is a number or a size such as n or n_{{l}}, not {self.describe(token)}"
+                )
+            inner.append(token)
+        if inner and all(t.kind == "digit" for t in inner):
+            return int("".join(t.text for t in inner))
+        return None
 
     def factor(self, depth: int) -> Node:
         self.check_depth(depth)
@@ -240,7 +395,7 @@ class _Parser:
             return True
         if token.kind == "symbol":
             return token.text in "({[."
-        return token.kind == "command" and token.text not in _PRODUCTS
+        return token.kind == "command" and token.text not in _PRODUCTS and token.text not in _COMPARISONS
 
     def postfix(self, node: Node, depth: int) -> Node:
         """Superscripts after a group: ^T (transpose) or ^{number} (power)."""
@@ -295,11 +450,7 @@ class _Parser:
         if token.kind == "digit" or self.is_symbol("."):
             return self.number()
         if token.kind == "symbol" and token.text in "({[":
-            closing = {"(": ")", "{": "}", "[": "]"}[token.text]
-            self.take()
-            node = self.expression(depth + 1)
-            self.expect(closing)
-            return node
+            return self.group(depth)
         if token.kind == "letter":
             return self.letter(depth)
         if token.kind == "word":
@@ -307,6 +458,30 @@ class _Parser:
         if token.kind == "command":
             return self.command(depth)
         raise self.fail(f"unexpected {self.describe(token)}")
+
+    def group(self, depth: int) -> Node:
+        """( … ), [ … ] or { … }; with a comparison inside, the 0/1 indicator (Iverson bracket)."""
+        closing = {"(": ")", "{": "}", "[": "]"}[self.take().text]
+        node = self.expression(depth + 1)
+        op = self.comparison()
+        if op is not None:
+            node = Compare(op, node, self.expression(depth + 1))
+        self.expect(closing)
+        return node
+
+    def comparison(self) -> str | None:
+        """Consume >, <, \\geq, \\le … if one follows; its operator."""
+        token = self.peek()
+        if token.kind == "symbol" and token.text in "<>":
+            self.take()
+            if self.is_symbol("="):
+                self.take()
+                return token.text + "="
+            return token.text
+        if token.kind == "command" and token.text in _COMPARISONS:
+            self.take()
+            return _COMPARISONS[token.text]
+        return None
 
     def number(self) -> Node:
         digits = []
@@ -324,13 +499,19 @@ class _Parser:
         return number(literal, self.text)
 
     def command(self, depth: int) -> Node:
-        token = self.take()
+        token = self.peek()
         name = token.text
+        if name in ("frac", "nabla") and (name == "nabla" or self.derivative_follows()):
+            return self.derivative_factor()
+        self.take()
         if name in ("frac", "dfrac", "tfrac"):
             top = self.argument(depth + 1)
             return BinOp("/", top, self.argument(depth + 1))
         if name == "sqrt":
             return Call("sqrt", (self.argument(depth + 1),))
+        if name in _INDICATORS and self.is_symbol("{") and self.peek(1).text in ("1", "I") and self.is_symbol("}", 2):
+            self.pos += 3
+            return self.indicator(depth)
         if name in _WRAPPERS:
             # \mathbf{W}^{(2)}: the wrapped letter keeps its superscripts and subscripts.
             inner = self.peek(1)
@@ -343,16 +524,42 @@ class _Parser:
             return self.argument(depth + 1)
         if name == "hat":
             inner = self.argument(depth + 1)
-            if inner != Name(self.resolve("y") or "y"):
+            if inner != Name("y"):
                 raise self.fail(r"\hat is only understood on y, as \hat{y} = a^{(L)}")
-            return self.name_node("yhat")
+            if self.is_symbol("_"):
+                self.take()
+                return self.compose("a", self.table.depth, self.index_mark())
+            return self.name_node(f"a{self.table.depth}")
         if name == "delta":
             return self.variable("delta")
         if name in _FUNCTION_COMMANDS:
             return self.function(_FUNCTION_COMMANDS[name], depth)
+        if name == "sum":
+            raise self.fail(r"\sum needs its index, as in \sum_j or \sum_{j=1}^{n}; \operatorname{sum}(…) adds every entry")
         if name in _EXPLAIN:
             raise self.fail(f"\\{name} is not understood here: {_EXPLAIN[name]}")
+        if name in _TRANSPOSE:
+            raise self.fail(f"\\{name} marks a transpose only as a superscript, as in x^{{\\{name}}}")
         raise self.fail(f"unknown LaTeX command \\{name}")
+
+    def indicator(self, depth: int) -> Node:
+        r"""After \mathbb{1}: [z > 0], (z > 0) or _{z > 0}."""
+        if self.is_symbol("_"):
+            self.take()
+            self.expect("{")
+            left = self.expression(depth + 1)
+            op = self.comparison()
+            if op is None:
+                raise self.fail(r"\mathbb{1} needs a condition, as in \mathbb{1}[z^{(1)} > 0]")
+            node = Compare(op, left, self.expression(depth + 1))
+            self.expect("}")
+            return node
+        if not (self.is_symbol("[") or self.is_symbol("(")):
+            raise self.fail(r"\mathbb{1} needs a condition, as in \mathbb{1}[z^{(1)} > 0]")
+        node = self.group(depth + 1)
+        if not isinstance(node, Compare):
+            raise self.fail(r"\mathbb{1} needs a condition, as in \mathbb{1}[z^{(1)} > 0]")
+        return node
 
     def word(self, depth: int) -> Node:
         token = self.take()
@@ -369,16 +576,16 @@ class _Parser:
         while True:
             if self.is_symbol("'"):
                 self.take()
-                name = self.derivative(name)
+                name = self.derivative_name(name)
             elif self.is_symbol("^"):
                 self.take()
-                if self.peek().kind == "command" and self.peek().text == "prime":
+                if self.is_command("prime"):
                     self.take()
-                    name = self.derivative(name)
-                elif self.is_symbol("{") and self.peek(1).kind == "command" and self.peek(1).text == "prime":
+                    name = self.derivative_name(name)
+                elif self.is_symbol("{") and self.is_command("prime", 1):
                     self.pos += 2
                     self.expect("}")
-                    name = self.derivative(name)
+                    name = self.derivative_name(name)
                 else:
                     exponent = self.argument(depth + 1)
             else:
@@ -390,24 +597,41 @@ class _Parser:
             if not self.starts_atom(self.peek()):
                 raise self.fail(f"the function {name} needs an argument")
             arg = self.postfix(self.atom(depth + 1), depth + 1)
-        node: Node = Call(name, (arg,))
+        node: Node = Call(name, (arg, self.slope(name)) if name in _LEAKY else (arg,))
         if exponent is not None:
             node = power(node, exponent, self.text)
         return node
 
-    def derivative(self, name: str) -> str:
+    def slope(self, name: str) -> Num:
+        slope = self.table.slope()
+        if slope is None:
+            raise self.fail(
+                f"this network's leaky ReLU layers have different slopes; write {name}(z1, slope) in the Python syntax"
+            )
+        return Num(slope)
+
+    def derivative_name(self, name: str) -> str:
         if name not in _DERIVATIVES:
-            raise self.fail(f"the derivative {name}' is not known; known are \\sigma', \\tanh', ReLU'")
+            raise self.fail(
+                f"the derivative {name}' is not known; known are \\sigma', \\tanh', ReLU', LReLU'"
+            )
         return _DERIVATIVES[name]
 
     def letter(self, depth: int) -> Node:
-        token = self.take()
+        token = self.peek()
         if token.text == "e":
+            self.take()
             return self.letter_e(depth)
-        if token.text not in _STEMS:
-            hint = f"; known names are {self.known}" if self.known else ""
-            raise self.fail(f"unknown name {token.text!r}{hint}")
-        return self.variable(token.text)
+        stem = self.stem()
+        if stem is None:
+            self.take()
+            if token.text in _COSTS:
+                raise self.fail(
+                    f"{token.text} (the loss) appears only in ∂{token.text}/∂…, as in "
+                    f"\\frac{{\\partial {token.text}}}{{\\partial z^{{(l)}}}}, or in \\nabla_a {token.text}"
+                )
+            raise self.fail(f"unknown name {token.text!r}; known names are {self.table.known}")
+        return self.variable(stem)
 
     def letter_e(self, depth: int) -> Node:
         if self.is_symbol("^"):
@@ -415,10 +639,39 @@ class _Parser:
             return Call("exp", (self.argument(depth + 1),))
         return Call("exp", (Num(Fraction(1)),))
 
+    # -- names: stems, layers, indices ---------------------------------------------------
+
+    def stem(self) -> str | None:
+        """Consume the stem of a name (W, a, \\delta, Ng's dW …), or None when none starts here."""
+        token = self.peek()
+        if token.kind == "command" and token.text == "delta":
+            self.take()
+            return "delta"
+        if token.kind == "command" and token.text in _WRAPPERS and self.is_symbol("{", 1) and self.is_symbol("}", 3):
+            inner = self.peek(2)
+            if inner.text in _STEMS or inner.text == "delta":
+                self.pos += 4
+                return inner.text
+        if token.kind != "letter":
+            return None
+        following = self.peek(1)
+        if token.text == "d" and following.kind == "letter" and following.text in _D_STEMS and not following.space_before:
+            self.pos += 2
+            return "d" + following.text
+        if token.text in _STEMS:
+            self.take()
+            return token.text
+        return None
+
     def variable(self, stem: str) -> Node:
-        """A name with its layer ^{(l)}, entry _{jk} and transpose marks, in any order."""
-        layer: str | None = None
-        indices: str | None = None
+        """A name with its layer, entry or index letters and transpose marks, in any order."""
+        layer, sub, transposed = self.variable_parts(stem)
+        node = self.compose(stem, layer, sub)
+        return Transpose(node) if transposed else node
+
+    def variable_parts(self, stem: str) -> tuple[int | None, str | None, bool]:
+        layer: int | None = None
+        sub: str | None = None
         transposed = False
         while True:
             if self.is_symbol("^"):
@@ -427,85 +680,201 @@ class _Parser:
                 if self.transpose_mark():
                     transposed = not transposed
                     continue
-                found = self.layer_mark()
+                found = self.layer_mark() if stem in _LAYERED else None
                 if found is None:
                     self.pos = save  # a power: left to the caller's postfix
                     break
                 if layer is not None:
-                    raise self.fail(f"{stem} has two layer superscripts")
+                    raise self.fail(
+                        f"{stem} has two superscripts; a superscript on {stem} is its layer, "
+                        f"so write (…)^{{2}} around it for a power"
+                    )
                 layer, t = found
                 transposed ^= t
             elif self.is_symbol("_"):
                 self.take()
-                if indices is not None:
+                if sub is not None:
                     raise self.fail(f"{stem} has two subscripts")
-                indices = self.index_mark()
+                sub = self.index_mark()
             else:
                 break
-        if layer is None and indices is not None and stem in ("W", "b", "z", "a", "delta"):
+        if layer is None and sub is not None and stem in _LAYERED:
             # W_2, a_1, \delta_2: a subscript without a layer superscript is the layer.
-            if "," in indices:
-                raise self.fail(f"{stem}_{{{indices}}} needs a layer, e.g. {stem}^{{(2)}}_{{{indices}}}")
-            layer, indices = indices, None
-        node = self.name_node(self.compose(stem, layer, indices))
-        return Transpose(node) if transposed else node
+            if not sub.isdigit():
+                raise self.fail(f"{_shown(stem)}_{{{sub}}} needs a layer, e.g. {_shown(stem)}^{{(2)}}_{{{sub}}}")
+            layer, sub = int(sub), None
+        return layer, sub, transposed
 
-    def layer_mark(self) -> tuple[str, bool] | None:
-        """^{(2)}, ^{(2)T}, ^{(2)\\top} or ^(2); None when the superscript is something else."""
+    def layer_mark(self) -> tuple[int, bool] | None:
+        """After ^: (2), [2], {(2)}, {[2]}, {2}, 2, l, L, {l-1}, {(l+1)T}, {[2]T}; None for anything else."""
         start = self.pos
         braced = self.is_symbol("{")
         if braced:
             self.take()
-        if not self.is_symbol("("):
+        closing = {"(": ")", "[": "]"}.get(self.peek().text) if self.peek().kind == "symbol" else None
+        if closing:
+            self.take()
+        layer = self.layer_number(long=braced or closing is not None)
+        if layer is None or (closing and not self.is_symbol(closing)):
             self.pos = start
             return None
-        self.take()
-        digits = ""
-        while self.peek().kind == "digit":
-            digits += self.take().text
-        if not digits or not self.is_symbol(")"):
-            self.pos = start
-            return None
-        self.take()
+        if closing:
+            self.take()
         transposed = False
         if braced:
-            if self.transpose_mark():
-                transposed = True
-            self.expect("}")
-        return digits, transposed
+            transposed = self.transpose_mark()
+            if not self.is_symbol("}"):
+                self.pos = start
+                return None
+            self.take()
+        return layer, transposed
+
+    def layer_number(self, long: bool) -> int | None:
+        """2, 12 (in braces), l, L, l-1, L+1: the layer, or None when this is not one."""
+        token = self.peek()
+        if token.kind == "digit":
+            value = int(self.take().text)
+            while long and self.peek().kind == "digit":
+                value = value * 10 + int(self.take().text)
+            return value
+        if token.kind != "letter" or token.text not in ("l", "L"):
+            return None
+        self.take()
+        if token.text == "L":
+            value = self.table.depth
+        elif self.layer is None:
+            raise self.fail("l stands for the layer of the parameter asked about; here there is none, give a number")
+        else:
+            value = self.layer
+        if long and (self.is_symbol("-") or self.is_symbol("+")) and self.peek(1).kind == "digit":
+            sign = -1 if self.take().text == "-" else 1
+            value += sign * self.digits()
+        return value
 
     def index_mark(self) -> str:
-        """_{12}, _{1,2}, _1: entry indices, 1-based."""
-        if self.peek().kind == "digit":
+        """_{12}, _{1,2}, _1, _j, _{jk}, _{j,k}: numbers (1-based) or index letters."""
+        token = self.peek()
+        if token.kind in ("digit", "letter") and token.text not in _COSTS:
             return self.take().text
         if not self.is_symbol("{"):
-            raise self.fail("a subscript must be numbers such as _{12} or _{1,2}")
+            raise self.fail("a subscript must be numbers or index letters, such as _{12}, _{jk} or _j")
         self.take()
         text = ""
-        while self.peek().kind == "digit" or self.is_symbol(","):
+        while self.peek().kind in ("digit", "letter") or self.is_symbol(","):
             text += self.take().text
         if not text or not self.is_symbol("}"):
-            raise self.fail("a subscript must be numbers such as _{12} or _{1,2}; index letters are not supported")
+            raise self.fail("a subscript must be numbers or index letters, such as _{12}, _{jk} or _j")
         self.take()
         return text
 
-    @staticmethod
-    def compose(stem: str, layer: str | None, indices: str | None) -> str:
-        if stem == "w":
-            stem = "w" if indices is not None else "W"
-        if stem == "W" and indices is not None:
-            stem = "w"
-        if indices is None:
-            return f"{stem}{layer}" if layer is not None else stem
-        parts = indices.split(",") if "," in indices else [indices]
+    def compose(self, stem: str, layer: int | None, sub: str | None) -> Node:
+        matrix = self.matrix_name(stem, layer)
+        if sub is None:
+            return self.name_node(matrix)
+        if any(ch.isalpha() for ch in sub):
+            key = self.name_node(matrix)
+            assert isinstance(key, Name)
+            return Entry(key.id, tuple(_index_parts(sub)))
+        parts = sub.split(",") if "," in sub else [sub]
+        scalar_stem = "w" if stem in ("W", "w") else stem
         joined = "_".join(parts)
+        name = f"{scalar_stem}{joined}" if layer is None else f"{scalar_stem}{layer}_{joined}"
+        return self.name_node(name)
+
+    def matrix_name(self, stem: str, layer: int | None) -> str:
+        if stem in ("x", "y"):
+            return stem
         if layer is None:
-            return f"{stem}{joined}"
-        return f"{stem}{layer}_{joined}"
+            raise self.fail(f"{_shown(stem)} needs a layer, e.g. {_shown(stem)}^{{(1)}}")
+        return f"{'W' if stem == 'w' else stem}{layer}"
 
     def name_node(self, name: str) -> Node:
-        canonical = self.resolve(name)
+        quantity = self.table.quantity(name)
+        if quantity is not None and quantity in self.assigned:
+            return Name(quantity)
+        canonical = self.table.resolve(name)
         if not canonical:
-            hint = f"; known names are {self.known}" if self.known else ""
-            raise self.fail(f"unknown name {name!r}{hint}")
-        return Name(canonical if isinstance(canonical, str) else name)
+            if quantity is not None:
+                raise self.fail(f"{name} is used before a line defines it")
+            raise self.fail(f"unknown name {name!r}; known names are {self.table.known}")
+        return Name(canonical)
+
+    # -- derivatives: ∂L/∂z as a factor or a left-hand side ---------------------------------
+
+    def derivative_follows(self) -> bool:
+        return self.is_symbol("{", 1) and self.is_command("partial", 2)
+
+    def derivative(self) -> tuple[str, tuple[str, ...]] | None:
+        r"""\frac{\partial L}{\partial v} or \nabla_v L: (quantity, index letters), None when not recognised."""
+        if self.is_command("nabla"):
+            self.take()
+            self.expect("_")
+            braced = self.is_symbol("{")
+            if braced:
+                self.take()
+            found = self.derivative_target(allow_bare_a=True)
+            if braced:
+                self.expect("}")
+            self.cost()
+            return found
+        self.take()
+        self.expect("{")
+        if not self.is_command("partial"):
+            return None
+        self.take()
+        self.cost()
+        self.expect("}")
+        self.expect("{")
+        if not self.is_command("partial"):
+            raise self.fail(r"∂L/∂… needs \partial below too, as in \frac{\partial L}{\partial z^{(1)}}")
+        self.take()
+        found = self.derivative_target(allow_bare_a=False)
+        self.expect("}")
+        return found
+
+    def cost(self) -> None:
+        token = self.take()
+        if token.kind != "letter" or token.text not in _COSTS:
+            raise self.fail(f"expected the loss L or C after ∂ or ∇, found {self.describe(token)}")
+
+    def derivative_target(self, allow_bare_a: bool) -> tuple[str, tuple[str, ...]] | None:
+        if self.is_command("hat"):
+            self.take()
+            if self.argument(0) != Name("y"):
+                raise self.fail(r"\hat is only understood on y")
+            return f"dA{self.table.depth}", ()
+        stem = self.stem()
+        if stem not in _DERIVATIVE_OF:
+            raise self.fail("∂L/∂… is understood for z, a, W, w and b, as in \\frac{\\partial L}{\\partial z^{(1)}}")
+        layer, sub, _ = self.variable_parts(stem)
+        if layer is None:
+            if not (allow_bare_a and stem == "a"):
+                raise self.fail(f"∂L/∂{stem} needs the layer, e.g. {stem}^{{(1)}}")
+            layer = self.table.depth
+        return self.quantity_with_indices(_DERIVATIVE_OF[stem], layer, sub)
+
+    def derivative_factor(self) -> Node:
+        found = self.derivative()
+        if found is None:
+            raise self.fail(r"expected ∂L/∂…, as in \frac{\partial L}{\partial z^{(1)}}")
+        quantity, indices = found
+        if quantity.startswith(("dW", "db")) and quantity not in self.assigned:
+            raise self.fail(
+                "∂L/∂W and ∂L/∂b are what a formula derives; they can be used only after a line defines them"
+            )
+        node = self.name_node(quantity)
+        if indices:
+            assert isinstance(node, Name)
+            return Entry(node.id, indices)
+        return node
+
+
+def _index_parts(sub: str) -> list[str | int]:
+    """``jk`` -> [j, k]; ``j,1`` -> [j, 0] (numbers 0-based)."""
+    parts = sub.split(",") if "," in sub else list(sub)
+    return [p if p.isalpha() else int(p) - 1 for p in parts]
+
+
+def _shown(stem: str) -> str:
+    return "\\delta" if stem == "delta" else stem
+

@@ -71,16 +71,60 @@ class Transpose:
     operand: Node
 
 
-Node = Num | Name | Neg | BinOp | Call | Transpose
+@dataclass(frozen=True)
+class Compare:
+    """A mask: 1 where ``left op right`` holds, entry by entry, 0 elsewhere."""
+
+    op: str  # one of COMPARISONS
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a matrix named by index letters: ``w^2_{jk}`` is Entry("W2", ("j", "k")).
+
+    An index is a letter, or a number (0-based) where the formula fixes it.
+    """
+
+    name: str
+    indices: tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Sum:
+    """``\\sum_j body``; ``upper`` is a numeric upper limit as written, ``size`` the range
+    the shape checker found for the index."""
+
+    index: str
+    body: Node
+    upper: int | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A matrix whose entry (j, k) is ``body`` with the free indices bound: index notation."""
+
+    body: Node
+    indices: tuple[str, ...]
+    sizes: tuple[int, ...] = ()
+
+
+Node = Num | Name | Neg | BinOp | Call | Transpose | Compare | Entry | Sum | Table
+
+COMPARISONS = (">", "<", ">=", "<=")
 
 
 def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Neg | Transpose):
         return (node.operand,)
-    if isinstance(node, BinOp):
+    if isinstance(node, BinOp | Compare):
         return (node.left, node.right)
     if isinstance(node, Call):
         return node.args
+    if isinstance(node, Sum | Table):
+        return (node.body,)
     return ()
 
 
@@ -97,10 +141,32 @@ def names(node: Node) -> set[str]:
     out, stack = set(), [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, Name):
-            out.add(item.id)
+        if isinstance(item, Name | Entry):
+            out.add(item.id if isinstance(item, Name) else item.name)
         stack.extend(children(item))
     return out
+
+
+def free_indices(node: Node) -> tuple[str, ...]:
+    """Index letters used and not bound by a sum, in order of first use.
+
+    >>> free_indices(Sum("k", BinOp("*", Entry("W2", ("k", "j")), Entry("delta2", ("k",)))))
+    ('j',)
+    """
+    found: list[str] = []
+
+    def walk(item: Node, bound: frozenset[str]) -> None:
+        if isinstance(item, Entry):
+            found.extend(i for i in item.indices if isinstance(i, str) and i not in bound)
+        if isinstance(item, Sum):
+            bound = bound | {item.index}
+        if isinstance(item, Table):
+            bound = bound | set(item.indices)
+        for child in children(item):
+            walk(child, bound)
+
+    walk(node, frozenset())
+    return tuple(dict.fromkeys(found))
 
 
 def constant_value(node: Node) -> Fraction | None:
@@ -204,6 +270,14 @@ def show(node: Node, parent: int = 0) -> str:
         return show(node.operand, 5) + ".T"
     if isinstance(node, Call):
         return f"{node.func}({', '.join(show(a) for a in node.args)})"
+    if isinstance(node, Compare):
+        return f"({show(node.left, 1)} {node.op} {show(node.right, 1)})"
+    if isinstance(node, Entry):
+        return f"{node.name}[{','.join(str(i if isinstance(i, str) else i + 1) for i in node.indices)}]"
+    if isinstance(node, Sum):
+        return f"sum_{node.index}({show(node.body)})"
+    if isinstance(node, Table):
+        return f"[{show(node.body)} for {', '.join(node.indices)}]"
     prec = _PRECEDENCE[node.op]
     sym = _SYMBOL.get(node.op, f" {node.op} ")
     if node.op == "**":
@@ -211,3 +285,40 @@ def show(node: Node, parent: int = 0) -> str:
     else:
         out = f"{show(node.left, prec)}{sym}{show(node.right, prec + 1)}"
     return f"({out})" if prec < parent or (parent == 5) else out
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One line of a derivation, ``target = expr``; the last line is the answer.
+
+    ``target`` is the key later lines use for the value (None for a bare
+    expression or a left-hand side that names nothing); ``quantity`` what it
+    stands for when that is recognisable (``delta2``, ``dA1``, ``dW2``,
+    ``db2``, ``z1``, ``a1``), so that the line can be checked; ``indices``
+    the index letters of the left-hand side in index notation.
+    """
+
+    line: int
+    text: str
+    target: str | None
+    quantity: str | None
+    expr: Node
+    indices: tuple[str, ...] = ()
+    written: str | None = None  # the name as typed (dZ1 for the key delta1), for messages
+
+
+def substitute(node: Node, values: dict[str, Node]) -> Node:
+    """``node`` with the names in ``values`` replaced by their trees (a derivation inlined)."""
+    if isinstance(node, Name):
+        return values.get(node.id, node)
+    if isinstance(node, Neg | Transpose):
+        return type(node)(substitute(node.operand, values))
+    if isinstance(node, BinOp | Compare):
+        return type(node)(node.op, substitute(node.left, values), substitute(node.right, values))
+    if isinstance(node, Call):
+        return Call(node.func, tuple(substitute(a, values) for a in node.args))
+    if isinstance(node, Sum):
+        return Sum(node.index, substitute(node.body, values), node.upper, node.size)
+    if isinstance(node, Table):
+        return Table(substitute(node.body, values), node.indices, node.sizes)
+    return node

@@ -8,6 +8,12 @@ loss is defined and no kinked activation sits at its kink.  The forward pass
 is plain arithmetic; the δ's and the gradient are the derivation engine's own
 expressions, evaluated in high precision (mpmath).
 
+The network's own constants (a leaky ReLU's slope, the numbers in a custom
+activation or loss) are decimals as written, 0.2 = 1/5, just as a formula's
+numbers are: SymPy holds them as binary floats (0.2000000000000000111…), which
+is fine for float64 code but would make a 40-digit truth differ from an exact
+formula in the 17th digit.  :func:`as_written` turns them back.
+
 >>> from symbackprop import models
 >>> p = sample(models.two_two_two().derive(), "W1", count=2, seed=0)[0]
 >>> sorted(p.values)[:4], p.gradient.shape
@@ -23,12 +29,13 @@ from functools import lru_cache
 from typing import Any
 
 import mpmath
-import numpy as np
 import sympy
 
 from ..activations import T
 from ..derive import Derivation
 from ..errors import DataError
+from .context import split
+from .grid import Grid
 
 DIGITS = 40
 MAX_ATTEMPTS = 500
@@ -37,10 +44,10 @@ KINK_MARGIN = mpmath.mpf("0.001")
 
 @dataclass(frozen=True)
 class Point:
-    """Values (2-D object arrays of mpf) of x, y, W, b, z, a, δ and the true gradient."""
+    """Values (grids of mpf) of x, y, W, b, z, a, δ, ∂L/∂a (``dA1``…) and the true gradient."""
 
-    values: dict[str, np.ndarray]
-    gradient: np.ndarray
+    values: dict[str, Grid]
+    gradient: Grid
     loss: Any
 
     def inputs(self, parameters: tuple[str, ...]) -> dict[str, Any]:
@@ -48,17 +55,24 @@ class Point:
         out: dict[str, Any] = {}
         for name in ("x", "y", *parameters):
             array = self.values[name]
-            out[name] = [float(v) for v in array[:, 0]] if array.shape[1] == 1 and name[0] != "W" else [
+            out[name] = [float(v) for v in array.flat] if array.cols == 1 and name[0] != "W" else [
                 [float(v) for v in row] for row in array
             ]
         return out
 
 
-def matrix(rows: int, cols: int, entries: list[Any]) -> np.ndarray:
-    out = np.empty((rows, cols), dtype=object)
-    for k, value in enumerate(entries):
-        out[k // cols, k % cols] = value
-    return out
+def matrix(rows: int, cols: int, entries: list[Any]) -> Grid:
+    return Grid(rows, cols, tuple(entries))
+
+
+def as_written(expr: Any) -> Any:
+    """``expr`` with every binary float replaced by the decimal it prints as (0.2 -> 1/5).
+
+    >>> as_written(sympy.Float(0.2) * T)
+    t/5
+    """
+    floats = getattr(expr, "atoms", lambda *_: set())(sympy.Float)
+    return expr.xreplace({f: sympy.Rational(str(f)) for f in floats}) if floats else expr
 
 
 def sample(derivation: Derivation, wrt: str, count: int = 6, seed: int = 0) -> list[Point]:
@@ -99,7 +113,7 @@ def _targets(loss: str, n: int, rng: random.Random) -> list[Any]:
 def _try_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int) -> Point | None:
     net = derivation.network
     sizes = net.sizes
-    values: dict[str, np.ndarray] = {}
+    values: dict[str, Grid] = {}
     values["x"] = matrix(sizes[0], 1, [_grid(rng, -200 * scale, 200 * scale) for _ in range(sizes[0])])
     values["y"] = matrix(sizes[-1], 1, _targets(net.loss.name, sizes[-1], rng))
     previous = values["x"]
@@ -111,11 +125,11 @@ def _try_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int)
         if net.bias:
             b = matrix(n, 1, [_grid(rng, -100 * scale, 100 * scale) for _ in range(n)])
             values[f"b{layer}"] = b
-            z = z + b
+            z = matrix(n, 1, [u + v for u, v in zip(z.flat, b.flat, strict=True)])
         if spec.activation.has_kink and any(abs(v) < KINK_MARGIN for v in z.flat):
             return None
         if spec.activation.elementwise:
-            f = _numeric_activation(spec.activation.expr)
+            f = _numeric_activation(as_written(spec.activation.expr))
             a = matrix(n, 1, [f(v) for v in z.flat])
         else:
             exps = [mpmath.exp(v) for v in z.flat]
@@ -134,6 +148,10 @@ def _try_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int)
             return None
         values[f"delta{layer}"] = delta
         env.update(_flat(f"delta{layer}", delta, derivation))
+    # ∂L/∂a⁽ˡ⁾: the loss's gradient at the output, (W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾ below it.
+    values[f"dA{L}"] = _engine_function(derivation, "loss_gradient")(env)
+    for layer in range(1, L):
+        values[f"dA{layer}"] = values[f"W{layer + 1}"].T @ values[f"delta{layer + 1}"]
     gradient = _engine_function(derivation, f"grad{wrt}")(env)
     return Point(values, gradient, loss)
 
@@ -142,14 +160,14 @@ def _finite_real(value: Any) -> bool:
     return isinstance(value, mpmath.mpf) and mpmath.isfinite(value)
 
 
-def _environment(values: dict[str, np.ndarray], derivation: Derivation) -> dict[str, Any]:
+def _environment(values: dict[str, Grid], derivation: Derivation) -> dict[str, Any]:
     env: dict[str, Any] = {}
     for name, array in values.items():
         env.update(_flat(name, array, derivation))
     return env
 
 
-def _flat(name: str, array: np.ndarray, derivation: Derivation) -> dict[str, Any]:
+def _flat(name: str, array: Grid, derivation: Derivation) -> dict[str, Any]:
     symbols = _symbol_matrix(derivation, name)
     return {str(s): v for s, v in zip(symbols, array.flat, strict=True)}
 
@@ -158,8 +176,20 @@ def _symbol_matrix(derivation: Derivation, name: str) -> sympy.ImmutableMatrix:
     syms = derivation.symbols
     if name in ("x", "y"):
         return getattr(syms, name)
-    stem, layer = name.rstrip("0123456789"), int(name[len(name.rstrip("0123456789")) :])
+    stem, layer = split(name)
     return getattr(syms.layers[layer - 1], stem)
+
+
+def quantity_value(point: Point, quantity: str) -> Grid:
+    """The true value at ``point`` of a quantity a derivation may name (δ2, dA1, dW2, db1, z1, a1)."""
+    stem, layer = split(quantity)
+    if stem == "db":
+        return point.values[f"delta{layer}"]
+    if stem == "dW":
+        previous = point.values["x" if layer == 1 else f"a{layer - 1}"]
+        with mpmath.workdps(DIGITS):
+            return point.values[f"delta{layer}"] @ previous.T
+    return point.values[quantity]
 
 
 @lru_cache(maxsize=64)
@@ -180,10 +210,13 @@ def _engine_function(derivation: Derivation, what: str):
     if key not in _ENGINE_CACHE or _ENGINE_CACHE[key][0] is not derivation:
         if what == "loss":
             expr: Any = derivation.loss
+        elif what == "loss_gradient":
+            expr = derivation.loss_gradient
         elif what.startswith("delta"):
             expr = derivation.deltas[int(what[5:]) - 1]
         else:
             expr = derivation.gradient(what[4:], form="delta")
+        expr = as_written(expr)
         free = sorted(expr.free_symbols, key=str)
         func = sympy.lambdify(free, expr, modules="mpmath")
         names = [str(s) for s in free]
@@ -193,7 +226,7 @@ def _engine_function(derivation: Derivation, what: str):
             result = func(*[env[n] for n in names])
             if shape is None:
                 return _to_mpf(result)
-            flat = [_to_mpf(v) for v in np.asarray(result, dtype=object).flat]
+            flat = [_to_mpf(result[i, j]) for i in range(shape[0]) for j in range(shape[1])]
             return matrix(shape[0], shape[1], flat)
 
         if len(_ENGINE_CACHE) > 256:

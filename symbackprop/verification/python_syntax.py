@@ -1,15 +1,24 @@
-"""The Python-like syntax: ``delta2 @ a1.T``, ``(W2.T @ delta2) * a1*(1 - a1)``.
+"""The Python-like syntax: ``delta2 @ a1.T``, NumPy's ``np.outer(dZ2, A1)``, whole derivations.
 
 The text is parsed by :mod:`ast` and walked against a whitelist: known names,
-calls of whitelisted functions by plain name, numbers, ``+ - * / ** @``,
-unary minus and ``.T``.  Anything else (other attributes, subscripts,
-lambdas, comprehensions, strings, keywords) is refused.  Nothing is ever
-evaluated: the result is a :mod:`~symbackprop.verification.nodes` tree.
+calls of whitelisted functions by plain name or as ``np.<name>`` from an
+allow-list (keyword arguments only ``axis`` and ``keepdims`` of ``np.sum``),
+numbers, ``+ - * / ** @``, unary minus, ``.T`` and one comparison as a 0/1
+mask.  A derivation is several statements (lines or ``;``), each
+``name = expression``; the last one (or a bare expression) is the answer.
+Anything else (other attributes, subscripts, lambdas, imports, strings,
+other keywords) is refused.  Nothing is ever evaluated: the result is a tuple
+of :class:`~symbackprop.verification.nodes.Statement`.
 
+>>> from symbackprop import models
+>>> from symbackprop.verification.context import names_for
 >>> from symbackprop.verification.nodes import show
->>> show(parse_python("delta2 @ a1.T", {"delta2", "a1"}.__contains__))
-'delta2 @ a1.T'
->>> parse_python("().__class__", lambda name: True)
+>>> table = names_for(models.two_two_two())
+>>> [show(s.expr) for s in parse_python("delta2 @ a1.T", table)]
+['delta2 @ a1.T']
+>>> [(s.target, s.quantity, show(s.expr)) for s in parse_python("dZ2 = A2 - Y; dW2 = np.outer(dZ2, A1)", table)]
+[('delta2', 'delta2', 'a2 - y'), ('dW2', 'dW2', 'outer(delta2, a1)')]
+>>> parse_python("().__class__", table)
 Traceback (most recent call last):
 ...
 symbackprop.errors.ExpressionError: cannot read '().__class__': the attribute .__class__ is not allowed; only .T (transpose) is
@@ -18,23 +27,46 @@ symbackprop.errors.ExpressionError: cannot read '().__class__': the attribute ._
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 
 from ..errors import ExpressionError
-from .functions import FUNCTIONS, known_functions
-from .nodes import BinOp, Call, Name, Neg, Node, Transpose, check_size, number, power, quoted
+from .context import NameTable
+from .functions import CALLABLE, FUNCTIONS, known_functions
+from .nodes import (
+    BinOp,
+    Call,
+    Compare,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Statement,
+    Transpose,
+    check_size,
+    constant_value,
+    number,
+    power,
+    quoted,
+)
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
+MAX_STATEMENTS = 30
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@"}
+_COMPARISONS = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<="}
+
+# np.<name> -> what it means: a function of the table, or an operator.
+NUMPY = {
+    "outer": "outer", "dot": "@", "matmul": "@", "multiply": "*", "transpose": "T",
+    "sum": "sum", "diag": "diag", "exp": "exp", "log": "log", "tanh": "tanh",
+    "sqrt": "sqrt", "cosh": "cosh", "maximum": "maximum", "where": "where",
+}
+_ARITY = {"@": 2, "*": 2, "T": 1}
+LEAKY = ("leaky_relu", "leaky_relu_prime")
 
 
-def parse_python(text: str, resolve: Callable[[str], str | None | bool], known: str = "") -> Node:
-    """Parse ``text``; ``resolve(name)`` gives the canonical name or a false value.
-
-    ``known`` lists the accepted names for the error message.
-    """
+def parse_python(text: str, table: NameTable) -> tuple[Statement, ...]:
+    """Parse ``text`` into statements over the names of ``table``."""
     if not isinstance(text, str):
         raise ExpressionError(f"expected a formula as text, got {text!r}")
     if len(text) > MAX_LENGTH:
@@ -43,23 +75,89 @@ def parse_python(text: str, resolve: Callable[[str], str | None | bool], known: 
         )
     if not text.strip():
         raise ExpressionError("the formula is empty")
-    source = text.strip()
+    source = _dedent(text)
     try:
-        tree = ast.parse(source, mode="eval")
+        module = ast.parse(source, mode="exec")
     except SyntaxError as exc:
-        raise ExpressionError(f"cannot read {quoted(text)}: {exc.msg}") from None
+        where = f" on line {exc.lineno}" if exc.lineno and "\n" in source.strip() else ""
+        raise ExpressionError(f"cannot read {quoted(text)}: {exc.msg}{where}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"cannot read {quoted(text)}: it nests too deeply") from None
-    walker = _Walker(text, source, resolve, known)
-    return check_size(walker.visit(tree.body, 0), text)
+    if not module.body:
+        raise ExpressionError("the formula is empty")
+    if len(module.body) > MAX_STATEMENTS:
+        raise ExpressionError(
+            f"the derivation has {len(module.body)} statements; at most {MAX_STATEMENTS} are accepted"
+        )
+    walker = _Walker(text, source, table)
+    lines = source.splitlines()
+    out = []
+    for k, stmt in enumerate(module.body):
+        last = k == len(module.body) - 1
+        out.append(walker.statement(stmt, k + 1, last, _segment(source, lines, stmt)))
+    return tuple(out)
+
+
+def _dedent(text: str) -> str:
+    """Lines as typed, without the indentation a pasted block may carry."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    return "\n".join(lines)
+
+
+def _segment(source: str, lines: list[str], stmt: ast.stmt) -> str:
+    return ast.get_source_segment(source, stmt) or lines[stmt.lineno - 1]
 
 
 class _Walker:
-    def __init__(self, text: str, source: str, resolve: Callable, known: str):
-        self.text, self.source, self.resolve, self.known = text, source, resolve, known
+    def __init__(self, text: str, source: str, table: NameTable):
+        self.text, self.source, self.table = text, source, table
+        self.local: dict[str, str] = {}  # name as typed -> key of its value
 
     def fail(self, why: str) -> ExpressionError:
         return ExpressionError(f"cannot read {quoted(self.text)}: {why}")
+
+    # -- statements ----------------------------------------------------------------
+
+    def statement(self, stmt: ast.stmt, number: int, last: bool, segment: str) -> Statement:
+        """Statement ``number`` (lines and ``;`` both start one), 1-based."""
+        if isinstance(stmt, ast.Expr):
+            if not last:
+                raise self.fail(
+                    f"line {number} is an expression without a name; write name = expression "
+                    "(only the last line may be a bare expression)"
+                )
+            expr = self.expression(stmt.value)
+            return Statement(number, segment, None, None, expr)
+        if isinstance(stmt, ast.Assign):
+            if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+                raise self.fail(f"line {number}: assign to one plain name, as in dW2 = …")
+            name = stmt.targets[0].id
+            key = self.target(name, number)
+            expr = self.expression(stmt.value)
+            self.local[name] = key
+            return Statement(number, segment, key, self.table.quantity(name), expr, written=name)
+        kind = "an augmented assignment such as +=" if isinstance(stmt, ast.AugAssign) else type(stmt).__name__
+        raise self.fail(f"line {number}: {kind} is not allowed; each line is name = expression")
+
+    def target(self, name: str, line: int) -> str:
+        if name in FUNCTIONS or name == "np":
+            raise self.fail(f"line {line}: {name} is a function and cannot be assigned")
+        if name.startswith("_"):
+            raise self.fail(f"line {line}: names starting with _ are not allowed")
+        quantity = self.table.quantity(name)
+        if quantity is not None:
+            return quantity
+        if self.table.resolve(name):
+            raise self.fail(
+                f"line {line}: {name} is given (an input, a parameter or a target) and cannot be assigned; "
+                "choose another name"
+            )
+        return name
+
+    def expression(self, node: ast.AST) -> Node:
+        return check_size(self.visit(node, 0), self.text)
+
+    # -- expressions ---------------------------------------------------------------
 
     def visit(self, node: ast.AST, depth: int) -> Node:
         if depth > MAX_DEPTH:
@@ -70,11 +168,7 @@ class _Walker:
             literal = ast.get_source_segment(self.source, node) or repr(node.value)
             return number(literal.replace("_", ""), self.text)
         if isinstance(node, ast.Name):
-            canonical = self.resolve(node.id)
-            if not canonical:
-                hint = f"; known names are {self.known}" if self.known else ""
-                raise self.fail(f"unknown name {node.id!r}{hint}")
-            return Name(canonical if isinstance(canonical, str) else node.id)
+            return self.name(node.id)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             inner = self.visit(node.operand, depth + 1)
             return Neg(inner) if isinstance(node.op, ast.USub) else inner
@@ -85,32 +179,126 @@ class _Walker:
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             left = self.visit(node.left, depth + 1)
             return BinOp(_OPS[type(node.op)], left, self.visit(node.right, depth + 1))
+        if isinstance(node, ast.Compare):
+            return self.compare(node, depth)
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
+                if isinstance(node.value, ast.Name) and node.value.id == "np":
+                    raise self.fail(f"np.{node.attr} is not allowed; the np functions understood are {_numpy_names()}")
+                if node.attr == "astype":
+                    raise self.fail("a comparison such as (z1 > 0) is already 0/1; drop .astype(…)")
                 raise self.fail(f"the attribute .{node.attr} is not allowed; only .T (transpose) is")
             return Transpose(self.visit(node.value, depth + 1))
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         raise self.fail(f"{_describe(node)} is not allowed in a formula")
 
+    def name(self, name: str) -> Node:
+        if name in self.local:
+            return Name(self.local[name])
+        canonical = self.table.resolve(name)
+        if not canonical:
+            if self.table.quantity(name):
+                raise self.fail(f"{name} is used before a line assigns it")
+            raise self.fail(f"unknown name {name!r}; known names are {self.table.known}")
+        return Name(canonical)
+
+    def compare(self, node: ast.Compare, depth: int) -> Node:
+        if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARISONS:
+            raise self.fail("a comparison is one of >, <, >=, <= between two values, such as (z1 > 0)")
+        left = self.visit(node.left, depth + 1)
+        return Compare(_COMPARISONS[type(node.ops[0])], left, self.visit(node.comparators[0], depth + 1))
+
     def call(self, node: ast.Call, depth: int) -> Node:
-        if not isinstance(node.func, ast.Name):
-            raise self.fail("only plain function names may be called")
-        name = node.func.id
-        if name not in FUNCTIONS:
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "np":
+            if func.attr not in NUMPY:
+                raise self.fail(f"np.{func.attr} is not allowed; the np functions understood are {_numpy_names()}")
+            return self.numpy_call(func.attr, node, depth)
+        if not isinstance(func, ast.Name):
+            raise self.fail("only plain function names and np.<function> may be called")
+        name = func.id
+        if name not in CALLABLE:
             raise self.fail(f"unknown function {name!r}; known functions are {known_functions()}")
+        low, high = FUNCTIONS[name].arity
+        if name in LEAKY:
+            low = 1
+        count = "one" if high == 1 else f"{low} to {high}"
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            raise self.fail(f"{name}() takes exactly one plain argument")
-        if len(node.args) != 1:
-            raise self.fail(f"{name}() takes exactly one argument, got {len(node.args)}")
-        return Call(name, (self.visit(node.args[0], depth + 1),))
+            raise self.fail(f"{name}() takes {count} plain argument{'s' if high > 1 else ''}, no keywords")
+        if not low <= len(node.args) <= high:
+            raise self.fail(f"{name}() takes exactly {count} argument{'s' if high > 1 else ''}, got {len(node.args)}")
+        args = [self.visit(a, depth + 1) for a in node.args]
+        if name in LEAKY:
+            return Call(name, (args[0], self.slope(name, args[1:])))
+        return Call(name, tuple(args))
+
+    def slope(self, name: str, given: list[Node]) -> Num:
+        if given:
+            value = constant_value(given[0])
+            if value is None:
+                raise self.fail(f"the slope of {name}() must be a number such as 0.01")
+            return Num(value)
+        slope = self.table.slope()
+        if slope is None:
+            raise self.fail(
+                f"this network's leaky ReLU layers have different slopes; give it: {name}(z1, 0.1)"
+            )
+        return Num(slope)
+
+    def numpy_call(self, attr: str, node: ast.Call, depth: int) -> Node:
+        meaning = NUMPY[attr]
+        keywords = {k.arg: k.value for k in node.keywords}
+        allowed = {"axis", "keepdims"} if attr == "sum" else set()
+        for key in keywords:
+            if key not in allowed:
+                which = "only axis= and keepdims=" if allowed else "no keyword arguments"
+                raise self.fail(f"np.{attr}() takes {which}, not {key}=")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail(f"np.{attr}() takes plain arguments")
+        wanted = _ARITY.get(meaning) or FUNCTIONS[meaning].arity[1]
+        if len(node.args) != wanted:
+            raise self.fail(f"np.{attr}() takes {wanted} argument{'s' if wanted > 1 else ''}, got {len(node.args)}")
+        args = [self.visit(a, depth + 1) for a in node.args]
+        if meaning == "T":
+            return Transpose(args[0])
+        if meaning in ("@", "*"):
+            return BinOp(meaning, args[0], args[1])
+        if attr == "sum":
+            return self.numpy_sum(args[0], keywords)
+        return Call(meaning, tuple(args))
+
+    def numpy_sum(self, arg: Node, keywords: dict[str, ast.AST]) -> Node:
+        axis = keywords.get("axis")
+        keepdims = keywords.get("keepdims")
+        keep = False
+        if keepdims is not None:
+            if not (isinstance(keepdims, ast.Constant) and isinstance(keepdims.value, bool)):
+                raise self.fail("keepdims= takes True or False")
+            keep = keepdims.value
+        if axis is None or (isinstance(axis, ast.Constant) and axis.value is None):
+            return Call("sum", (arg,))
+        value = axis.value if isinstance(axis, ast.Constant) else None
+        if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) and isinstance(axis.operand, ast.Constant):
+            value = -axis.operand.value
+        if isinstance(value, bool) or value not in (0, 1, -1, -2):
+            raise self.fail("axis= takes 0 (down the columns) or 1 (along the rows)")
+        if not keep:
+            raise self.fail(
+                "np.sum(…, axis=…) without keepdims=True gives a 1-D array; every vector here "
+                "is a column, so add keepdims=True"
+            )
+        return Call("rowsum" if value in (1, -1) else "colsum", (arg,))
+
+
+def _numpy_names() -> str:
+    return ", ".join(f"np.{name}" for name in NUMPY)
 
 
 def _describe(node: ast.AST) -> str:
     kinds = {
         ast.Subscript: "indexing with [...]",
         ast.Lambda: "lambda",
-        ast.Compare: "a comparison",
         ast.BoolOp: "and/or",
         ast.IfExp: "if/else",
     }

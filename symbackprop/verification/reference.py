@@ -32,6 +32,7 @@ from ..activations import S, T
 from ..losses import A, N, Y
 from ..spec import Network
 from .nodes import BinOp, Call, Name, Node, Num, Transpose
+from .points import as_written
 
 
 @dataclass(frozen=True)
@@ -114,15 +115,15 @@ def functions(network: Network) -> dict[str, Callable[..., Any]]:
     """Numeric (mpmath) forms of the reference's own functions for this network."""
     out: dict[str, Callable[..., Any]] = {}
     n = network.sizes[-1]
-    out["dloss"] = sympy.lambdify((A, Y), network.loss.term_derivative.subs(N, n), "mpmath")
+    out["dloss"] = sympy.lambdify((A, Y), as_written(network.loss.term_derivative.subs(N, n)), "mpmath")
     for layer, spec in enumerate(network.layers, start=1):
         act = spec.activation
         if not act.elementwise:
             continue
-        out[f"act{layer}"] = sympy.lambdify(T, act.expr, "mpmath")
-        out[f"act{layer}'"] = sympy.lambdify(T, act.derivative, "mpmath")
+        out[f"act{layer}"] = sympy.lambdify(T, as_written(act.expr), "mpmath")
+        out[f"act{layer}'"] = sympy.lambdify(T, as_written(act.derivative), "mpmath")
         if act.derivative_of_output is not None:
-            out[f"act{layer}'s"] = sympy.lambdify(S, act.derivative_of_output, "mpmath")
+            out[f"act{layer}'s"] = sympy.lambdify(S, as_written(act.derivative_of_output), "mpmath")
     return out
 
 

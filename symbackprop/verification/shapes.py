@@ -18,7 +18,21 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from .functions import FUNCTIONS
-from .nodes import BinOp, Call, Name, Neg, Node, Num, Transpose, show
+from .nodes import (
+    BinOp,
+    Call,
+    Compare,
+    Entry,
+    Name,
+    Neg,
+    Node,
+    Num,
+    Sum,
+    Table,
+    Transpose,
+    children,
+    show,
+)
 
 Shape = tuple[int, ...]
 
@@ -41,12 +55,26 @@ def check(tree: Node, shapes: dict[str, Shape], syntax: str = "python") -> tuple
     return _Checker(shapes, _WORDS[syntax]).visit(tree)
 
 
+# Index notation is evaluated term by term: nested sums multiply.  This caps the
+# number of terms a formula may ask for at one point (a 784-wide \sum_i\sum_j\sum_k
+# would otherwise take hours).
+MAX_TERMS = 200_000
+
+
 class _Checker:
     def __init__(self, shapes: dict[str, Shape], words: dict[str, str]):
         self.shapes, self.words = shapes, words
+        self.repeat = 1  # how often the node being visited is evaluated (product of the enclosing ranges)
+        self.terms = 0
 
     def visit(self, node: Node) -> tuple[Node, Shape]:
         # Recursive: the parsers cap a tree's depth at 200, well inside Python's limit.
+        self.terms += self.repeat
+        if self.terms > MAX_TERMS:
+            raise ShapeError(
+                f"the index notation asks for more than {MAX_TERMS:,} terms at one point; "
+                "write it with matrices instead"
+            )
         if isinstance(node, Num):
             return node, ()
         if isinstance(node, Name):
@@ -59,20 +87,135 @@ class _Checker:
             return Transpose(inner), (shape[::-1] if shape else ())
         if isinstance(node, Call):
             return self.call(node)
+        if isinstance(node, Compare):
+            left, a = self.visit(node.left)
+            right, b = self.visit(node.right)
+            self.same_or_number(a, b, f"{_short(node.left, 3)} {node.op} {_short(node.right, 3)}", "compare")
+            return Compare(node.op, left, right), _broadcast(a, b)
+        if isinstance(node, Entry):
+            return self.entry(node), ()
+        if isinstance(node, Sum):
+            return self.sum(node)
+        if isinstance(node, Table):
+            return self.table(node)
         return self.binary(node)
+
+    # -- index notation ------------------------------------------------------------
+
+    def entry(self, node: Entry) -> Entry:
+        shape = self.shapes[node.name]
+        wanted = 2 if shape[1] > 1 else 1
+        if len(node.indices) != wanted:
+            kind = "a matrix: give a row and a column" if wanted == 2 else "a vector: give one index"
+            raise ShapeError(f"{show(node)} has {len(node.indices)} indices, but {node.name} is {kind}")
+        for position, index in enumerate(node.indices):
+            if isinstance(index, int) and not 0 <= index < shape[position]:
+                raise ShapeError(f"{show(node)}: {node.name} has no entry {index + 1} there")
+        return node
+
+    def index_size(self, body: Node, letter: str) -> int | None:
+        """How many values ``letter`` takes in ``body``, from the entries it indexes."""
+        sizes: dict[int, str] = {}
+        stack = [body]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, Sum) and item.index == letter:
+                continue  # an inner sum over the same letter has its own range
+            if isinstance(item, Entry) and item.name in self.shapes:
+                for position, index in enumerate(item.indices):
+                    if index == letter and position < 2:
+                        sizes.setdefault(self.shapes[item.name][position], show(item))
+            stack.extend(children(item))
+        if len(sizes) > 1:
+            where = " but ".join(f"{n} in {text}" for n, text in sorted(sizes.items()))
+            raise ShapeError(f"the index {letter} takes {where}: one index cannot run over both")
+        return next(iter(sizes), None)
+
+    def sum(self, node: Sum) -> tuple[Node, Shape]:
+        size = self.index_size(node.body, node.index)
+        if size is None:
+            raise ShapeError(f"the sum over {node.index} has no term indexed by {node.index}")
+        if node.upper is not None and node.upper != size:
+            raise ShapeError(
+                f"the sum over {node.index} runs to {node.upper}, but {node.index} indexes {size} entries here"
+            )
+        body, shape = self.repeated(node.body, size)
+        self.scalar_body(node.body, shape)
+        return Sum(node.index, body, node.upper, size), ()
+
+    def table(self, node: Table) -> tuple[Node, Shape]:
+        """Index notation: the sizes come from the left-hand side when there is one, else from the entries."""
+        sizes = []
+        for k, letter in enumerate(node.indices):
+            found = self.index_size(node.body, letter)
+            given = node.sizes[k] if node.sizes else None
+            if found is not None and given is not None and found != given:
+                raise ShapeError(
+                    f"the index {letter} runs over {given} entries on the left-hand side but {found} on the right"
+                )
+            size = given or found
+            if size is None:
+                raise ShapeError(f"the index {letter} does not appear in the formula")
+            sizes.append(size)
+        out = (sizes[0], sizes[1] if len(sizes) > 1 else 1)
+        body, shape = self.repeated(node.body, out[0] * out[1])
+        self.scalar_body(node.body, shape)
+        return Table(body, node.indices, tuple(sizes)), out
+
+    def repeated(self, body: Node, times: int) -> tuple[Node, Shape]:
+        """Visit a body that is evaluated ``times`` times for each evaluation of its parent."""
+        outer = self.repeat
+        self.repeat = outer * times
+        try:
+            return self.visit(body)
+        finally:
+            self.repeat = outer
+
+    @staticmethod
+    def scalar_body(node: Node, shape: Shape) -> None:
+        if not is_number(shape):
+            raise ShapeError(
+                f"in index notation every factor is one number, but {_short(node)} is a {describe(shape)}; "
+                "give each vector and matrix its indices, e.g. \\delta^{(2)}_j"
+            )
+
+    # -- functions ------------------------------------------------------------------
 
     def call(self, node: Call) -> tuple[Node, Shape]:
         visited = [self.visit(a) for a in node.args]
         args = tuple(arg for arg, _ in visited)
-        shape = visited[0][1]
+        shapes = [shape for _, shape in visited]
+        shape = shapes[0]
         kind = FUNCTIONS[node.func].kind if node.func in FUNCTIONS else "elementwise"
+        text = _short(node.args[0])
         if kind == "sum":
             return Call(node.func, args), ()
+        if kind in ("rowsum", "colsum"):
+            if shape == ():
+                raise ShapeError(f"a sum along an axis takes a matrix, but {text} is a number")
+            return Call(node.func, args), ((shape[0], 1) if kind == "rowsum" else (1, shape[1]))
         if kind == "softmax" and (len(shape) != 2 or shape[1] != 1):
-            raise ShapeError(
-                f"softmax takes a column, but {show(node.args[0])} is a {describe(shape)}"
-            )
-        return Call(node.func, args), shape
+            raise ShapeError(f"softmax takes a column, but {text} is a {describe(shape)}")
+        if kind == "diag":
+            if len(shape) == 2 and shape[1] == 1:
+                return Call(node.func, args), (shape[0], shape[0])
+            if len(shape) == 2 and shape[0] == shape[1]:
+                return Call(node.func, args), (shape[0], 1)
+            raise ShapeError(f"diag takes a column or a square matrix, but {text} is a {describe(shape)}")
+        if kind == "outer":
+            u, v = (_size(s) for s in shapes)
+            return Call(node.func, args), (u, v)
+        result = shape
+        for other, arg in zip(shapes[1:], node.args[1:], strict=True):
+            self.same_or_number(result, other, f"{node.func}({text}, {_short(arg)})", "combine")
+            result = _broadcast(result, other)
+        return Call(node.func, args), result
+
+    def same_or_number(self, a: Shape, b: Shape, text: str, verb: str) -> None:
+        if a == b or is_number(a) or is_number(b):
+            return
+        hint = f": missing {self.words['T']}?" if a == b[::-1] else ""
+        raise ShapeError(f"{text} cannot {verb} a {describe(a)} and a {describe(b)}{hint}")
 
     def binary(self, node: BinOp) -> tuple[Node, Shape]:
         left, a = self.visit(node.left)
@@ -139,6 +282,10 @@ class _Checker:
 
     def op_text(self, op: str) -> str:
         return {"product": "·", "odot": "⊙"}.get(op, op)
+
+
+def _size(shape: Shape) -> int:
+    return 1 if shape == () else shape[0] * shape[1]
 
 
 def _broadcast(a: Shape, b: Shape) -> Shape:

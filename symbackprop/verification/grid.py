@@ -1,0 +1,106 @@
+"""Small immutable matrices of mpmath numbers: the values a formula is judged on.
+
+Every vector is a column, every number that stands next to a matrix may be a
+plain mpf.  Only what a verdict needs is here (entrywise maps, the matrix
+product, transposes), so judging a formula does not load NumPy.
+
+>>> import mpmath
+>>> g = Grid.of([[1, 2], [3, 4]])
+>>> g.shape, g[1, 0], g.T[0, 1]
+((2, 2), mpf('3.0'), mpf('3.0'))
+>>> (g @ Grid.column([1, 1])).flat
+(mpf('3.0'), mpf('7.0'))
+>>> zip_with(lambda u, v: u * v, g, mpmath.mpf(2)).rows_as_lists()
+[[mpf('2.0'), mpf('4.0')], [mpf('6.0'), mpf('8.0')]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A rows × cols matrix, entries row-major."""
+
+    rows: int
+    cols: int
+    flat: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, rows: Iterable[Iterable[Any]]) -> Grid:
+        table = [[_mpf(v) for v in row] for row in rows]
+        return cls(len(table), len(table[0]), tuple(v for row in table for v in row))
+
+    @classmethod
+    def column(cls, entries: Iterable[Any]) -> Grid:
+        values = tuple(_mpf(v) for v in entries)
+        return cls(len(values), 1, values)
+
+    @classmethod
+    def build(cls, rows: int, cols: int, entry: Callable[[int, int], Any]) -> Grid:
+        return cls(rows, cols, tuple(entry(i, j) for i in range(rows) for j in range(cols)))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.rows, self.cols)
+
+    @property
+    def size(self) -> int:
+        return self.rows * self.cols
+
+    def __getitem__(self, where: tuple[int, int]) -> Any:
+        i, j = where
+        if not (0 <= i < self.rows and 0 <= j < self.cols):
+            raise IndexError(f"entry {where} of a {self.shape} matrix")
+        return self.flat[i * self.cols + j]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        """The rows, as tuples."""
+        for i in range(self.rows):
+            yield self.flat[i * self.cols : (i + 1) * self.cols]
+
+    @property
+    def T(self) -> Grid:
+        return Grid.build(self.cols, self.rows, lambda i, j: self[j, i])
+
+    def __matmul__(self, other: Grid) -> Grid:
+        if self.cols != other.rows:
+            raise ValueError(f"cannot multiply a {self.shape} by a {other.shape}")
+        return Grid.build(
+            self.rows,
+            other.cols,
+            lambda i, j: mpmath.fsum(self[i, k] * other[k, j] for k in range(self.cols)),
+        )
+
+    def rows_as_lists(self) -> list[list[Any]]:
+        return [list(row) for row in self]
+
+
+def _mpf(value: Any) -> Any:
+    return value if isinstance(value, mpmath.mpf) else mpmath.mpf(value)
+
+
+def entries(value: Any) -> tuple[Any, ...]:
+    """The entries of a grid, or a number as a one-entry tuple."""
+    return value.flat if isinstance(value, Grid) else (value,)
+
+
+def zip_with(func: Callable[..., Any], *args: Any) -> Any:
+    """``func`` entry by entry; numbers and 1×1 grids stand for every entry of a larger grid."""
+    grids = [a for a in args if isinstance(a, Grid)]
+    if not grids:
+        return func(*args)
+    shape = max((g.shape for g in grids), key=lambda s: s[0] * s[1])
+    columns = []
+    for a in args:
+        if isinstance(a, Grid) and a.shape == shape:
+            columns.append(a.flat)
+        else:
+            value = a.flat[0] if isinstance(a, Grid) else a
+            columns.append((value,) * (shape[0] * shape[1]))
+    return Grid(shape[0], shape[1], tuple(func(*vs) for vs in zip(*columns, strict=True)))
