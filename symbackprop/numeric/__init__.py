@@ -1,8 +1,8 @@
-"""Compiled gradient functions: Derivation -> fast, readable NumPy code.
+"""Compiled gradient functions: Network -> fast, readable NumPy code.
 
-``compile(derivation)`` generates matrix-level NumPy source from the symbolic
-derivation (see :mod:`symbackprop.numeric.codegen`), executes it once and
-wraps it in a :class:`CompiledGradient`:
+``compile(network)`` generates matrix-level NumPy source from the network's
+backpropagation plan (see :mod:`symbackprop.numeric.codegen`), executes it
+once and wraps it in a :class:`CompiledGradient`:
 
 >>> import numpy as np
 >>> from symbackprop import models
@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError, ShapeError, UnknownParameterError
+from ..symbolic import Symbolic
 from .codegen import generate
 
 if TYPE_CHECKING:
-    from ..derive import Derivation
     from ..spec import Network
 
 __all__ = ["CompiledGradient", "Trace", "compile", "execute_source"]
@@ -213,33 +213,31 @@ class CompiledGradient:
 
 
 def compile(
-    derivation: Derivation | Network,
+    source: Network | Symbolic,
     dtype: Any = np.float64,
     path: str = "matrix",
 ) -> CompiledGradient:
-    """Compile the gradients of a derivation into a :class:`CompiledGradient`.
+    """Compile the gradients of a network (or of its derivation) into a :class:`CompiledGradient`.
 
     ``dtype`` is float64 by default; float32 on request.  ``path`` is
-    ``"matrix"`` (generated NumPy over whole layers: the fast path) or
-    ``"scalar"`` (lambdified per-entry expressions with cse; small networks).
+    ``"matrix"`` (NumPy generated from the backpropagation plan, over whole
+    layers: the fast path) or ``"scalar"`` (lambdified per-entry expressions of
+    the symbolic derivation, with cse; small networks).
     """
-    from ..derive import Derivation
-
-    if not isinstance(derivation, Derivation):
-        derivation = Derivation(derivation)
+    derivation = source if isinstance(source, Symbolic) else None
+    network = source.network if derivation is not None else source
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise DataError(f"dtype must be float64 or float32, got {dtype}")
     if path not in PATHS:
         raise DataError(f"unknown compile path {path!r}; expected one of {', '.join(PATHS)}")
-    network = derivation.network
     if path == "scalar":
         from .scalar import compile_scalar
 
-        source, functions = compile_scalar(derivation)
+        text, functions = compile_scalar(derivation or Symbolic(network))
     else:
         generated = generate(network)
         namespace = execute_source(generated.source, "gradient")
         functions = {name: namespace[name] for name in generated.functions}
-        source = generated.source
-    return CompiledGradient(network, source, dtype, path, functions)
+        text = generated.source
+    return CompiledGradient(network, text, dtype, path, functions)

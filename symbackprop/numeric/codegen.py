@@ -1,12 +1,13 @@
-"""Matrix-level NumPy source generated from the symbolic derivation.
+"""Matrix-level NumPy source generated from the backpropagation plan.
 
-The generated code is the four backpropagation equations in batch form (rows
-are samples, so z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ becomes ``Z = A_prev @ W.T + b``),
-with every nonlinear piece — the activation, its derivative, the loss term and
-its derivative — taken from what SymPy derived on the generic symbols of the
-registries and printed by :class:`~symbackprop.numeric.stable.ArrayPrinter`.
-Nothing is differentiated here by hand; ``z = W a + b`` is linear, so its
-derivatives (``∂z/∂a = W``, ``∂z/∂w_jk = a_k``) are the matrix products.
+The generated code is the plan's rules (:mod:`symbackprop.backprop`) in batch
+form: rows are samples, so the per-sample z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ becomes
+``Z = A_prev @ W.T + b``, (W⁽ˡ⁾)ᵀδ⁽ˡ⁾ becomes ``D @ W`` and the sum over the
+batch of δ⁽ˡ⁾(a⁽ˡ⁻¹⁾)ᵀ becomes ``D.T @ A_prev``.  Every nonlinear piece — the
+activation, its derivative, the loss term and its derivative — is what SymPy
+derived on the generic symbols of the registries, printed by
+:class:`~symbackprop.numeric.stable.ArrayPrinter`.  Nothing is differentiated
+here by hand.
 
 Only generic symbols are ever printed, so generating the code for 784-256-128-10
 costs the same as for 2-2-2: no per-entry SymPy symbol is created.
@@ -21,20 +22,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import sympy
 
-from ..activations import Activation
 from ..activations import S as GENERIC_OUTPUT
 from ..activations import T as GENERIC_INPUT
+from ..backprop import Assignment, DenseRules, Plan, plan
 from ..losses import A as LOSS_A
 from ..losses import N as LOSS_N
 from ..losses import Y as LOSS_Y
+from ..spec import Network
+from ..tensor import (
+    Activate,
+    Add,
+    Hadamard,
+    LossGradient,
+    MatMul,
+    Quantity,
+    Slope,
+    SoftmaxVJP,
+    Tensor,
+    Transpose,
+    Visitor,
+)
 from .stable import HELPERS, ArrayPrinter, Softplus, stabilize
-
-if TYPE_CHECKING:
-    from ..spec import Network
 
 FUNCTIONS = ("forward", "loss", "gradient", "trace")
 
@@ -65,16 +76,17 @@ def _sym(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
-class _Writer:
-    """Prints the pieces of one network's code: per-layer and loss expressions."""
+class _Writer(Visitor):
+    """Prints one plan's rules as batch NumPy: ``_visit_<Node>`` gives an array expression."""
 
-    def __init__(self, network: Network, complex_safe: bool):
-        self.network = network
+    def __init__(self, the_plan: Plan, complex_safe: bool):
+        self.plan = the_plan
+        self.network = the_plan.network
         self.complex_safe = complex_safe
         self.printer = ArrayPrinter({"complex_safe": complex_safe})
         self.notes: list[str] = []
-        self.L = network.depth
-        self.n_out = network.sizes[-1]
+        self.L = the_plan.depth
+        self.n_out = self.network.sizes[-1]
 
     def expr(self, expr: sympy.Expr, names: dict[sympy.Symbol, str]) -> str:
         mapped = expr.xreplace({symbol: _sym(name) for symbol, name in names.items()})
@@ -85,31 +97,82 @@ class _Writer:
             self.notes.append(text)
         return text
 
+    # -- batch array expressions --------------------------------------------------
+
+    def _visit_Quantity(self, node: Quantity) -> str:
+        return node.name.array
+
+    def _visit_MatMul(self, node: MatMul) -> str:
+        # A parameter times a per-sample column, for every row of the batch at once:
+        # W a -> A @ W.T and Wᵀ d -> D @ W.
+        left, right = node.left, node.right
+        if isinstance(left, Transpose) and _is_parameter(left.arg):
+            return f"{self(right)} @ {self(left.arg)}"
+        if _is_parameter(left):
+            return f"{self(right)} @ {self(left)}.T"
+        raise TypeError(f"no batch form for {node}")
+
+    def _visit_Hadamard(self, node: Hadamard) -> str:
+        return f"({self(node.left)}) * {_wrapped(self(node.right))}"
+
+    def _visit_Slope(self, node: Slope) -> str:
+        return self.expr(self.elementwise(node), {})
+
+    def batch_sum(self, rule: Tensor) -> str:
+        """A per-sample parameter gradient summed over the batch: δ aᵀ -> D.T @ A, δ -> D.sum(axis=0)."""
+        if isinstance(rule, MatMul) and isinstance(rule.right, Transpose):
+            return f"{self(rule.left)}.T @ {self(rule.right.arg)}"
+        return f"{self(rule)}.sum(axis=0)"
+
+    def elementwise(self, node: Tensor) -> sympy.Expr:
+        """An elementwise rule as a SymPy expression in array names (A3, Z3, Y), from the registries."""
+        if isinstance(node, Quantity):
+            return _sym(node.name.array)
+        if isinstance(node, Hadamard):
+            return self.elementwise(node.left) * self.elementwise(node.right)
+        if isinstance(node, LossGradient):
+            g = node.loss.term_derivative.subs(LOSS_N, self.n_out)
+            return g.xreplace({LOSS_A: self.elementwise(node.a), LOSS_Y: self.elementwise(node.y)})
+        if isinstance(node, Slope):
+            act = node.activation
+            if act.derivative_of_output is not None:
+                return act.derivative_of_output.subs(GENERIC_OUTPUT, self.elementwise(node.a))
+            return act.derivative.subs(GENERIC_INPUT, self.elementwise(node.z))
+        raise TypeError(f"{node} is not elementwise")
+
     # -- forward ----------------------------------------------------------------
 
     def forward_lines(self, with_log_output: bool) -> list[str]:
         lines = []
-        for i, layer in enumerate(self.network.layers, start=1):
-            prev = "X" if i == 1 else f"A{i - 1}"
-            lines.append(f"Z{i} = {prev} @ W{i}.T")
-            if layer.bias:
-                lines.append(f"Z{i} += b{i}  # in place: one array fewer")
-            lines.extend(self.activation_lines(i, layer.activation, with_log_output))
+        for entry in self.plan.layers:
+            for assignment in entry.forward:
+                lines.extend(self.assign(assignment, with_log_output))
         return lines
 
-    def activation_lines(self, i: int, act: Activation, with_log_output: bool) -> list[str]:
-        if not act.elementwise:
-            real = "numpy.real(Z{i})" if self.complex_safe else "Z{i}"
+    def assign(self, assignment: Assignment, with_log_output: bool) -> list[str]:
+        target, rule = assignment.target.name.array, assignment.rule
+        if isinstance(rule, Activate):
+            return self.activation_lines(target, rule, with_log_output)
+        if isinstance(rule, Add) and _is_parameter(rule.right):
+            # the bias added in place: one array fewer
+            return [f"{target} = {self(rule.left)}", f"{target} += {self(rule.right)}  # in place: one array fewer"]
+        return [f"{target} = {self(rule)}"]
+
+    def activation_lines(self, target: str, rule: Activate, with_log_output: bool) -> list[str]:
+        z = self(rule.arg)
+        if not rule.activation.elementwise:
+            i = target[1:]
+            real = f"numpy.real({z})" if self.complex_safe else z
             lines = [
                 "# "
                 + self.note(
                     "softmax: subtract each row's maximum before exp, so exp never "
                     "overflows (softmax is unchanged by the shift)"
                 ),
-                f"S{i} = Z{i} - {real.format(i=i)}.max(axis=1, keepdims=True)",
+                f"S{i} = {z} - {real}.max(axis=1, keepdims=True)",
                 f"E{i} = numpy.exp(S{i})",
                 f"T{i} = E{i}.sum(axis=1, keepdims=True)",
-                f"A{i} = E{i} / T{i}",
+                f"{target} = E{i} / T{i}",
             ]
             if with_log_output:
                 lines += [
@@ -121,8 +184,8 @@ class _Writer:
                     f"LOGA{i} = S{i} - numpy.log(T{i})",
                 ]
             return lines
-        text = self.expr(act.expr, {GENERIC_INPUT: f"Z{i}"})
-        return self.commented(f"A{i} = {text}")
+        text = self.expr(rule.activation.expr, {GENERIC_INPUT: z})
+        return self.commented(f"{target} = {text}")
 
     def commented(self, line: str) -> list[str]:
         """``line``, preceded by a comment naming the stable forms it uses."""
@@ -137,14 +200,13 @@ class _Writer:
 
     def loss_term(self) -> tuple[sympy.Expr, dict[sympy.Symbol, str]]:
         """The per-unit loss term with log a replaced by its stable form."""
-        L = self.L
+        output = self.plan.output
         term = self.network.loss.term.subs(LOSS_N, self.n_out)
-        out = self.network.output_activation
-        z = _sym(f"Z{L}")
-        names = {LOSS_A: f"A{L}", LOSS_Y: "Y"}
-        if out.name == "softmax" and term.has(sympy.log(LOSS_A)):
-            term = term.xreplace({sympy.log(LOSS_A): _sym(f"LOGA{L}")})
-        elif out.name == "sigmoid" and (
+        z = _sym(output.z.name.array)
+        names = {LOSS_A: output.a.name.array, LOSS_Y: self.plan.y.name.array}
+        if not output.activation.elementwise and term.has(sympy.log(LOSS_A)):
+            term = term.xreplace({sympy.log(LOSS_A): _sym(f"LOGA{self.L}")})
+        elif output.activation.kind == "sigmoid" and (
             term.has(sympy.log(LOSS_A)) or term.has(sympy.log(1 - LOSS_A))
         ):
             # log σ(z) = −softplus(−z) and log(1 − σ(z)) = −softplus(z): finite for any z.
@@ -157,7 +219,7 @@ class _Writer:
         return term, names
 
     def uses_log_output(self) -> bool:
-        return self.network.output_activation.name == "softmax" and self.network.loss.term.has(
+        return not self.plan.output.activation.elementwise and self.network.loss.term.has(
             sympy.log(LOSS_A)
         )
 
@@ -168,63 +230,70 @@ class _Writer:
     # -- backward -------------------------------------------------------------------
 
     def output_delta_lines(self, scale: bool) -> list[str]:
-        """δ⁽ᴸ⁾ = ∂L/∂z⁽ᴸ⁾ for every sample (divided by the batch size when ``scale``)."""
-        L = self.L
-        out = self.network.output_activation
+        """δ⁽ᴸ⁾ = ∂L/∂z⁽ᴸ⁾ for every sample (divided by the batch size when ``scale``).
+
+        Written from the plan's output-error rule as the chain rule gives it
+        (not its a − y shortcut, which needs every target row to sum to 1).
+        """
+        output = self.plan.output
+        rule = self.plan.output_error.rule
+        D, A = output.delta.name.array, output.a.name.array
         loss = self.network.loss
-        g = loss.term_derivative.subs(LOSS_N, self.n_out)
         tail = " / m" if scale else ""
-        names = {LOSS_A: f"A{L}", LOSS_Y: "Y", GENERIC_INPUT: f"Z{L}"}
-        if not out.elementwise:
-            # Softmax Jacobian ∂a_i/∂z_j = a_i(δ_ij − a_j) gives δ = g⊙a − a (gᵀa), with
+        # Simplified in the generic symbols of the loss term (a = A, y = Y), printed with array names.
+        generic = {_sym(A): LOSS_A, _sym(self.plan.y.name.array): LOSS_Y}
+        names = {LOSS_A: A, LOSS_Y: self.plan.y.name.array}
+        if isinstance(rule, SoftmaxVJP):
+            # Jᵀ g = g⊙a − a (gᵀa) for the softmax Jacobian ∂a_i/∂z_j = a_i(δ_ij − a_j), with
             # g = ∂ℓ/∂a from SymPy; g⊙a is simplified first so nothing divides by a.
+            g = self.elementwise(rule.upstream).xreplace(generic)
             ga = sympy.factor(sympy.cancel(g * LOSS_A))
             if sympy.simplify(ga + LOSS_Y) == 0:
                 return [
                     f"# softmax with {loss.name}: g⊙a = −y, so δ = a Σy − y "
                     "(= a − y when each target row sums to 1)",
-                    f"D{L} = (A{L} * Y.sum(axis=1, keepdims=True) - Y){tail}",
+                    f"{D} = ({A} * Y.sum(axis=1, keepdims=True) - Y){tail}",
                 ]
+            G = f"G{self.L}"
             return [
                 "# softmax Jacobian: δ = g⊙a − a (gᵀa) with g⊙a = ∂ℓ/∂a · a from SymPy",
-                f"G{L} = {self.expr(ga, names)}",
-                f"D{L} = (G{L} - A{L} * G{L}.sum(axis=1, keepdims=True)){tail}",
+                f"{G} = {self.expr(ga, names)}",
+                f"{D} = ({G} - {A} * {G}.sum(axis=1, keepdims=True)){tail}",
             ]
-        if out.derivative_of_output is not None:
+        value = self.elementwise(rule)
+        if _sym(output.z.name.array) not in value.free_symbols:
             # σ' in terms of the output, multiplied into ∂ℓ/∂a and simplified by SymPy,
             # so that e.g. binary cross-entropy after a sigmoid becomes a − y (no 1/a).
-            product = g * out.derivative_of_output.subs(GENERIC_OUTPUT, LOSS_A)
-            simple = sympy.factor(sympy.cancel(product))
-            comment = f"# δ = ∂ℓ/∂a ⊙ σ'(z) = {sympy.sstr(simple)}  (a = A{L}, y = Y; SymPy)"
-            return [comment, *self.commented(f"D{L} = ({self.expr(simple, names)}){tail}")]
-        dl = self.expr(g, names)
-        ds = self.expr(out.derivative, names)
-        line = f"D{L} = ({dl}) * ({ds}){tail}" if ds != "1" else f"D{L} = ({dl}){tail}"
+            simple = sympy.factor(sympy.cancel(value.xreplace(generic)))
+            comment = f"# δ = ∂ℓ/∂a ⊙ σ'(z) = {sympy.sstr(simple)}  (a = {A}, y = Y; SymPy)"
+            return [comment, *self.commented(f"{D} = ({self.expr(simple, names)}){tail}")]
+        dl = self.expr(self.elementwise(rule.left), {})
+        ds = self.expr(self.elementwise(rule.right), {})
+        line = f"{D} = ({dl}) * ({ds}){tail}"
         return ["# δ = ∂ℓ/∂a ⊙ σ'(z), both derived by SymPy", *self.commented(line)]
 
-    def hidden_delta_lines(self, i: int) -> list[str]:
-        act = self.network.layers[i - 1].activation
-        if act.derivative_of_output is not None:
-            deriv = act.derivative_of_output.subs(GENERIC_OUTPUT, _sym(f"A{i}"))
-        else:
-            deriv = act.derivative.subs(GENERIC_INPUT, _sym(f"Z{i}"))
-        text = self.expr(deriv, {})
-        back = f"D{i + 1} @ W{i + 1}"
-        if text == "1":
-            return [f"D{i} = {back}"]
-        return self.commented(f"D{i} = ({back}) * {_wrapped(text)}")
+    def hidden_delta_lines(self, layer: int) -> list[str]:
+        D = self.plan.layers[layer - 1].delta.name.array
+        return self.commented(f"{D} = {self(self.plan.error_rule(layer))}")
+
+    def gradient_lines(self, entry: DenseRules, suffix: str) -> list[str]:
+        return [
+            f"{assignment.target.name.gradient_array} = {self.batch_sum(assignment.rule)}{suffix}"
+            for assignment in entry.gradients
+        ]
 
     def backward_lines(self, scale: bool) -> list[str]:
         lines = self.output_delta_lines(scale)
         suffix = "" if scale else " / m"
-        for i in range(self.L, 0, -1):
-            prev = "X" if i == 1 else f"A{i - 1}"
-            lines.append(f"gW{i} = D{i}.T @ {prev}{suffix}")
-            if self.network.layers[i - 1].bias:
-                lines.append(f"gb{i} = D{i}.sum(axis=0){suffix}")
-            if i > 1:
-                lines.extend(self.hidden_delta_lines(i - 1))
+        for entry in reversed(self.plan.layers):
+            lines.extend(self.gradient_lines(entry, suffix))
+            if entry.index > 1:
+                lines.extend(self.hidden_delta_lines(entry.index - 1))
         return lines
+
+
+def _is_parameter(node: Tensor) -> bool:
+    return isinstance(node, Quantity) and node.name.is_parameter
 
 
 def _wrapped(text: str) -> str:
@@ -298,14 +367,16 @@ def generate(network: Network, complex_safe: bool = False) -> Generated:
     differentiation): branches compare real parts and the stable helpers are
     replaced by their plain analytic forms.
     """
-    w = _Writer(network, complex_safe)
-    unpack = [f"{name} = params[{name!r}]" for name in network.parameter_names()]
-    L = network.depth
+    the_plan = plan(network)
+    w = _Writer(the_plan, complex_safe)
+    parameters = [q.name for entry in the_plan.layers for q in (entry.W, entry.b) if q is not None]
+    unpack = [f"{name.array} = params[{str(name)!r}]" for name in parameters]
     log_out = w.uses_log_output()
-    zs = ", ".join(f"Z{i}" for i in range(1, L + 1))
-    as_ = ", ".join(f"A{i}" for i in range(1, L + 1))
-    ds = ", ".join(f"D{i}" for i in range(1, L + 1))
-    grads = ", ".join(f"{name!r}: g{name}" for name in network.parameter_names())
+    zs, as_, ds = (
+        ", ".join(getattr(entry, role).name.array for entry in the_plan.layers)
+        for role in ("z", "a", "delta")
+    )
+    grads = ", ".join(f"{str(name)!r}: {name.gradient_array}" for name in parameters)
     forward_body = unpack + w.forward_lines(False) + [f"return ({zs},), ({as_},)"]
     loss_body = _free_dead(
         unpack + w.forward_lines(log_out) + ["m = X.shape[0]"] + w.loss_lines() + ["return loss"]

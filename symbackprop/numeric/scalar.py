@@ -15,16 +15,14 @@ which holds when each target row sums to 1.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import sympy
 
 from ..errors import DataError
+from ..symbolic import Symbolic
 from .stable import HELPERS, ArrayPrinter, stabilize
-
-if TYPE_CHECKING:
-    from ..derive import Derivation
 
 MAX_PARAMETERS = 200
 
@@ -36,7 +34,7 @@ def _helpers() -> dict[str, Any]:
     return namespace
 
 
-def compile_scalar(derivation: Derivation) -> tuple[str, dict[str, Any]]:
+def compile_scalar(derivation: Symbolic) -> tuple[str, dict[str, Any]]:
     """(source, {"gradient": f, "loss": g}) for the scalar path."""
     network = derivation.network
     if network.parameter_count() > MAX_PARAMETERS:
@@ -77,7 +75,7 @@ def compile_scalar(derivation: Derivation) -> tuple[str, dict[str, Any]]:
     return source, {"gradient": gradient, "loss": loss_only}
 
 
-def scalar_source(derivation: Derivation) -> str:
+def scalar_source(derivation: Symbolic) -> str:
     """Source of ``entries(x1, …, y1, …, w1_11, …)`` -> [loss, ∂L/∂θ for every entry].
 
     The forward pass is one assignment per scalar z and a; the loss and the
