@@ -18,7 +18,13 @@ from .display import Applied, Chain, Elementwise, Named, Partial, Product, Terms
 from .losses import A, N, Y
 from .printing import latex, text
 from .steps import Section, Step
-from .symbols import unicode_name
+from .symbols import Name, error
+from .tensor import Activate, LossGradient, Quantity, Slope, SoftmaxVJP, Tensor, Visitor
+from .tensor import Add as TensorAdd
+from .tensor import Hadamard as TensorHadamard
+from .tensor import MatMul as TensorMatMul
+from .tensor import Sub as TensorSub
+from .tensor import Transpose as TensorTranspose
 
 if TYPE_CHECKING:
     from .derive import Derivation
@@ -37,7 +43,7 @@ _step, _section = Step, Section
 
 def _applied(d: Derivation, layer: int, arg, prime: bool = False):
     act = d.network.layers[layer - 1].activation
-    if act.name == "identity":
+    if act.kind == "identity":
         return sympy.Integer(1) if prime else arg
     return Applied(act.latex_symbol, act.text_symbol, arg, prime)
 
@@ -46,9 +52,9 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
     """σ' for each activation used, and ∂L/∂a for the loss, each worked by SymPy."""
     steps: list[Step] = []
     seen: set[str] = set()
-    for layer_index, layer in enumerate(d.network.layers, start=1):
+    for layer in d.network.layers:
         act = layer.activation
-        if act.name in seen or act.name == "identity":
+        if act.name in seen or act.kind == "identity":
             continue
         seen.add(act.name)
         if not act.elementwise:
@@ -64,7 +70,7 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
         lhs = Applied(act.latex_symbol, act.text_symbol, T, prime=True)
         rhs: list = [act.derivative]
         why = "differentiated by SymPy"
-        if act.derivative_of_output is not None and act.name != "relu":
+        if act.derivative_of_output is not None and act.kind != "relu":
             as_output = product(act.derivative_of_output.subs(S, Applied(act.latex_symbol, act.text_symbol, T)))
             # The identity derivative == derivative_of_output(expr) is proved by the
             # tests of the activation table, not re-proved (slowly) on every print.
@@ -72,12 +78,11 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
             if in_output != act.derivative:  # tanh' is already written in tanh
                 rhs.append(as_output)
             why = "so with $a = " + act.latex_symbol + "(z)$ the factor is written in $a$"
-        if act.name == "relu":
+        if act.kind == "relu":
             why = r"$\operatorname{ReLU}'(0)$ is taken as 0"
         if act.slope is not None:
             why = f"slope {act.slope:g} for $t \\le 0$; the derivative at 0 is taken as the slope"
         steps.append(_step(lhs, tuple(rhs), why))
-        del layer_index
     term = d.network.loss.term_derivative
     a_j, y_j = sympy.symbols("a_j y_j", real=True)
     steps.append(
@@ -91,7 +96,7 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
         a, y, n = sympy.IndexedBase("a"), sympy.IndexedBase("y"), d.network.sizes[-1]
         steps.append(
             _step(
-                sympy.Symbol(f"delta{d.network.depth}_j"),
+                error(d.network.depth).symbol("j"),
                 (
                     sympy.Sum(Chain(-y[_I] / a[_I], Product(a[_I], sympy.KroneckerDelta(_I, _J) - a[_J])), (_I, 1, n)),
                     -y[_J] + a[_J] * sympy.Sum(y[_I], (_I, 1, n)),
@@ -232,7 +237,7 @@ def scalar_sections(
     ``entry`` (1-based row, col) narrows ``wrt`` to one scalar.
     """
     L = d.network.depth
-    lowest = int(wrt[1:]) if wrt else 1
+    lowest = Name.parse(wrt).layer if wrt else 1
     sections = [forward_section(d), _section("Derivatives used", identity_steps(d))]
     for layer in range(L, lowest - 1, -1):
         sections.append(
@@ -243,16 +248,16 @@ def scalar_sections(
             )
         )
     for layer in range(L, lowest - 1, -1):
-        names = [n for n in d.parameters() if int(n[1:]) == layer and (wrt is None or n == wrt)]
+        names = [n for n in map(Name.parse, d.parameters()) if n.layer == layer and wrt in (None, str(n))]
         steps: list[Step] = []
         for name in names:
-            shape = d.network.parameter_shapes()[name]
+            shape = d.network.parameter_shapes()[str(name)]
             if entry is not None:
-                steps.extend(parameter_chain(d, name[0], layer, entry[0] - 1, entry[1] - 1))
+                steps.extend(parameter_chain(d, name.stem, layer, entry[0] - 1, entry[1] - 1))
                 continue
             for row in range(shape[0]):
                 for col in range(shape[1] if len(shape) == 2 else 1):
-                    steps.extend(parameter_chain(d, name[0], layer, row, col))
+                    steps.extend(parameter_chain(d, name.stem, layer, row, col))
         if steps:
             sections.append(_section(f"Gradients of layer {layer}", tuple(steps)))
     return tuple(sections)
@@ -261,91 +266,130 @@ def scalar_sections(
 # -- matrix level -------------------------------------------------------------
 
 
+class MatrixForm(Visitor):
+    """The plan's rules as SymPy matrix expressions, built unevaluated for printing.
+
+    The operators would canonicalise, which costs more than all the rest at
+    large depth, and the factors are already in printing order.
+    """
+
+    def _visit_Quantity(self, node: Quantity) -> MatrixSymbol:
+        return MatrixSymbol(str(node.name), *node.shape)
+
+    def _visit_Transpose(self, node: TensorTranspose) -> Transpose:
+        return Transpose(self(node.arg))
+
+    def _visit_MatMul(self, node: TensorMatMul) -> MatMul:
+        return MatMul(self(node.left), self(node.right))
+
+    def _visit_Add(self, node: TensorAdd) -> MatAdd:
+        return MatAdd(self(node.left), self(node.right))
+
+    def _visit_Sub(self, node: TensorSub):
+        return self(node.left) - self(node.right)
+
+    def _visit_Hadamard(self, node: TensorHadamard) -> HadamardProduct:
+        return HadamardProduct(self(node.left), self(node.right))
+
+    def _visit_Activate(self, node: Activate):
+        act = node.activation
+        if act.kind == "identity":
+            return self(node.arg)
+        return Elementwise(act.latex_symbol, act.text_symbol, self(node.arg))
+
+    def _visit_Slope(self, node: Slope) -> Elementwise:
+        act = node.activation
+        return Elementwise(act.latex_symbol, act.text_symbol, self(node.z), prime=True)
+
+    def _visit_LossGradient(self, node: LossGradient) -> Named:
+        a = node.a.name
+        return Named(rf"\nabla_{{{a.latex}}} L", f"∇_{a.text}L", *node.shape)
+
+    def _visit_SoftmaxVJP(self, node: SoftmaxVJP) -> MatMul:
+        n = node.a.shape[0]
+        jacobian = Named(r"J_{\operatorname{softmax}}", "J_softmax", n, n)
+        return MatMul(Transpose(jacobian), self(node.upstream))
+
+
+def factor_shapes(rule: Tensor) -> tuple[tuple[int, int], ...]:
+    """The shape of each factor of a rule, in printing order, for the shape notes.
+
+    A sum shows the factors of its first term (z = W a + b: W and a).
+    """
+    if isinstance(rule, TensorMatMul | TensorHadamard):
+        return factor_shapes(rule.left) + factor_shapes(rule.right)
+    if isinstance(rule, TensorAdd):
+        return factor_shapes(rule.left)
+    if isinstance(rule, SoftmaxVJP):
+        n = rule.a.shape[0]
+        return ((n, n), *factor_shapes(rule.upstream))
+    return (rule.shape,)
+
+
+def _output_error_step(d: Derivation, form: MatrixForm) -> Step:
+    """BP1, as the chain rule gives it and, with softmax and cross-entropy, its shortcut."""
+    the_plan = d.plan
+    out = the_plan.output
+    rule, shortcut = the_plan.output_error.rule, the_plan.output_error.shortcut
+    rhs = (form(rule),) if shortcut is None else (form(rule), form(shortcut))
+    if isinstance(rule, SoftmaxVJP):
+        why = "BP1 with the softmax Jacobian $J = \\operatorname{diag}(a) - a a^{\\top}$"
+        if shortcut is not None:
+            why += "; with cross-entropy it is a - y"
+    elif rule == the_plan.loss_gradient:
+        # σ' = 1: the Hadamard product with a vector of ones is left out.
+        why = "BP1: output error, the identity's derivative is 1"
+    else:
+        why = "BP1: output error"
+    return _step(form(out.delta), rhs, why, factor_shapes(rule), out.delta.shape)
+
+
 def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     """The four backpropagation equations per layer, with the shape of every factor."""
-    net = d.network
-    L = net.depth
-    sizes = net.sizes
-    lowest = int(wrt[1:]) if wrt else 1
+    the_plan = d.plan
+    form = MatrixForm()
+    lowest = Name.parse(wrt).layer if wrt else 1
     forward: list[Step] = []
-    for layer in range(1, L + 1):
-        m = d.matrix_symbols(layer)
-        n, k = sizes[layer], sizes[layer - 1]
-        # Built unevaluated: the operators canonicalise, which costs more than all
-        # the rest at large depth, and the factors are already in printing order.
-        product = MatMul(m["W"], m["prev"])
-        rhs = MatAdd(product, m["b"]) if net.bias else product
+    for entry in the_plan.layers:
+        weighted, activated = entry.forward
         forward.append(
-            _step(m["z"], (rhs,), f"layer {layer}", ((n, k), (k, 1)), (n, 1))
+            _step(form(entry.z), (form(weighted.rule),), f"layer {entry.index}", factor_shapes(weighted.rule), entry.z.shape)
         )
-        act = net.layers[layer - 1].activation
-        value = Elementwise(act.latex_symbol, act.text_symbol, m["z"]) if act.name != "identity" else m["z"]
-        forward.append(_step(m["a"], (value,), f"{act.name}, entry by entry" if act.elementwise else "softmax", (), (n, 1)))
-    y = MatrixSymbol("y", sizes[-1], 1)
-    backward: list[Step] = []
-    out = d.matrix_symbols(L)
-    n_L = sizes[-1]
-    grad_a = Named(rf"\nabla_{{a^{{({L})}}}} L", f"∇_{unicode_name(f'a{L}')}L", n_L, 1)
-    act = net.output_activation
-    term = net.loss.term_derivative.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: n_L})
-    backward.append(_step(grad_a, (Named(rf"\left[{latex(term)}\right]_{{j}}", f"[{text(term)}]_j", n_L, 1),), "loss derivative per output unit", (), (n_L, 1)))
-    if act.name == "identity":
-        # σ' = 1: the Hadamard product with a vector of ones is left out.
-        backward.append(_step(out["delta"], (grad_a,), "BP1: output error, the identity's derivative is 1", ((n_L, 1),), (n_L, 1)))
-    elif act.elementwise:
+        act = entry.activation
+        why = f"{act.name}, entry by entry" if act.elementwise else "softmax"
+        forward.append(_step(form(entry.a), (form(activated.rule),), why, (), entry.a.shape))
+    output = the_plan.output
+    term = d.network.loss.term_derivative.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: output.a.rows})
+    per_unit = Named(rf"\left[{latex(term)}\right]_{{j}}", f"[{text(term)}]_j", *output.a.shape)
+    backward = [
+        _step(form(the_plan.loss_gradient), (per_unit,), "loss derivative per output unit", (), output.a.shape),
+        _output_error_step(d, form),
+    ]
+    for layer in range(the_plan.depth - 1, lowest - 1, -1):
+        entry, rule = the_plan.layers[layer - 1], the_plan.error_rule(layer)
         backward.append(
             _step(
-                out["delta"],
-                (HadamardProduct(grad_a, Elementwise(act.latex_symbol, act.text_symbol, out["z"], prime=True)),),
-                "BP1: output error",
-                ((n_L, 1), (n_L, 1)),
-                (n_L, 1),
-            )
-        )
-    else:
-        jac = Named(r"J_{\operatorname{softmax}}", "J_softmax", n_L, n_L)
-        rhs: tuple = (MatMul(Transpose(jac), grad_a),)
-        if d.softmax_cross_entropy:
-            rhs = rhs + (out["a"] - y,)
-        backward.append(
-            _step(
-                out["delta"],
-                rhs,
-                "BP1 with the softmax Jacobian $J = \\operatorname{diag}(a) - a a^{\\top}$"
-                + ("; with cross-entropy it is a - y" if d.softmax_cross_entropy else ""),
-                ((n_L, n_L), (n_L, 1)),
-                (n_L, 1),
-            )
-        )
-    for layer in range(L - 1, lowest - 1, -1):
-        m, above = d.matrix_symbols(layer), d.matrix_symbols(layer + 1)
-        n, n_up = sizes[layer], sizes[layer + 1]
-        hidden = net.layers[layer - 1].activation
-        back = MatMul(Transpose(above["W"]), above["delta"])
-        if hidden.name == "identity":
-            rhs, shapes = back, ((n, n_up), (n_up, 1))
-        else:
-            prime = Elementwise(hidden.latex_symbol, hidden.text_symbol, m["z"], prime=True)
-            rhs, shapes = HadamardProduct(back, prime), ((n, n_up), (n_up, 1), (n, 1))
-        backward.append(
-            _step(
-                m["delta"],
-                (rhs,),
+                form(entry.delta),
+                (form(rule),),
                 "BP2: error moves back through the transposed weights",
-                shapes,
-                (n, 1),
+                factor_shapes(rule),
+                entry.delta.shape,
             )
         )
     grads: list[Step] = []
-    for layer in range(L, lowest - 1, -1):
-        m = d.matrix_symbols(layer)
-        n, k = sizes[layer], sizes[layer - 1]
-        if wrt in (None, f"b{layer}") and net.bias:
-            grads.append(_step(Partial(LOSS, m["b"]), (m["delta"],), "BP3", ((n, 1),), (n, 1)))
-        if wrt in (None, f"W{layer}"):
-            grads.append(
-                _step(Partial(LOSS, m["W"]), (MatMul(m["delta"], Transpose(m["prev"])),), "BP4", ((n, 1), (1, k)), (n, k))
-            )
+    for entry in reversed(the_plan.layers[lowest - 1 :]):
+        # BP3 before BP4, in the textbooks' order.
+        for gradient in sorted(entry.gradients, key=lambda g: g.equation):
+            if wrt in (None, str(gradient.target.name)):
+                grads.append(
+                    _step(
+                        Partial(LOSS, form(gradient.target)),
+                        (form(gradient.rule),),
+                        gradient.equation,
+                        factor_shapes(gradient.rule),
+                        gradient.target.shape,
+                    )
+                )
     return (
         _section("Forward pass (matrix form)", tuple(forward)),
         _section(

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sympy import MatrixSymbol
-
 from .errors import UnknownParameterError
 from .steps import Section, Step
 from .symbolic import FORMS, Symbolic
 from .symbols import Wrt, bias
+from .tensor import Quantity
 
 __all__ = ["FORMS", "LEVELS", "Derivation", "Section", "Step"]
 
@@ -117,19 +116,19 @@ class Derivation(Symbolic):
     # -- matrix level ---------------------------------------------------------
 
     def matrix_symbols(self, layer: int) -> dict[str, Any]:
-        """MatrixSymbols W⁽ˡ⁾, b⁽ˡ⁾, z⁽ˡ⁾, a⁽ˡ⁾, δ⁽ˡ⁾ and a⁽ˡ⁻¹⁾ of one layer."""
+        """MatrixSymbols W⁽ˡ⁾, b⁽ˡ⁾, z⁽ˡ⁾, a⁽ˡ⁾, δ⁽ˡ⁾ and a⁽ˡ⁻¹⁾ (``prev``) of one layer."""
         return dict(self._matrix_symbol_table[layer - 1])
 
     @cached_property
     def _matrix_symbol_table(self) -> tuple[dict[str, Any], ...]:
         # Made once: the matrix level asks for each layer's symbols several times.
-        return tuple(self._make_matrix_symbols(layer) for layer in range(1, self.network.depth + 1))
+        from .chain import MatrixForm
 
-    def _make_matrix_symbols(self, layer: int) -> dict[str, Any]:
-        entry = self.plan.layers[layer - 1]
-        quantities = {"W": entry.W, "b": entry.b, "z": entry.z, "a": entry.a, "delta": entry.delta}
-        out = {role: MatrixSymbol(str(q.name), *q.shape) for role, q in quantities.items() if q is not None}
-        if "b" not in out:  # printed only with a bias, but asked for by name
-            out["b"] = MatrixSymbol(str(bias(layer)), *entry.z.shape)
-        out["prev"] = MatrixSymbol(str(entry.prev.name), *entry.prev.shape)
-        return out
+        form = MatrixForm()
+        table = []
+        for entry in self.plan.layers:
+            # b is printed only with a bias, but may be asked for by name.
+            b = entry.b or Quantity(bias(entry.index), *entry.z.shape)
+            roles = {"W": entry.W, "b": b, "z": entry.z, "a": entry.a, "delta": entry.delta, "prev": entry.prev}
+            table.append({role: form(quantity) for role, quantity in roles.items()})
+        return tuple(table)

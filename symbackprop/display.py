@@ -1,9 +1,10 @@
 """Display-only SymPy objects for derivations: partial derivatives, chains, σ(·).
 
 They carry structure that ordinary SymPy would evaluate away (the order of the
-factors in a chain rule, an unevaluated ∂L/∂w) and print themselves through
-whatever printer walks them, so the LaTeX, Markdown and text printers all
-render them with their own symbol names.
+factors in a chain rule, an unevaluated ∂L/∂w).  They are data: how each one
+looks is a ``_print_<Class>`` method of the printers
+(:mod:`symbackprop.printing.rules`), so the LaTeX, Markdown and text printers
+all render them with their own symbol names.
 
 >>> import sympy
 >>> from symbackprop.printing import latex
@@ -44,14 +45,6 @@ class Partial(sympy.Expr):
     def __new__(cls, num, den):
         return sympy.Expr.__new__(cls, sympy.sympify(num), sympy.sympify(den))
 
-    def _latex(self, printer):
-        num, den = (printer._print(arg) for arg in self.args)
-        return rf"\frac{{\partial {num}}}{{\partial {den}}}"
-
-    def _sympystr(self, printer):
-        num, den = (printer._print(arg) for arg in self.args)
-        return f"∂{num}/∂{den}"
-
 
 class Chain(sympy.Expr):
     """A product whose factors print in the order given (the chain rule)."""
@@ -61,36 +54,9 @@ class Chain(sympy.Expr):
     def __new__(cls, *factors):
         return sympy.Expr.__new__(cls, *map(sympy.sympify, factors))
 
-    def _needs_parentheses(self, index: int, arg) -> bool:
-        if isinstance(arg, sympy.Add | Terms):
-            return True
-        return index > 0 and arg.could_extract_minus_sign()
-
-    # How factors are joined; Product writes them side by side instead.
-    latex_joiner = r" \cdot "
-    text_joiner = " · "
-
-    def _join(self, printer, left: str, right: str, joiner: str) -> str:
-        parts = []
-        for index, arg in enumerate(self.args):
-            text = printer._print(arg)
-            if self._needs_parentheses(index, arg):
-                text = f"{left}{text}{right}"
-            parts.append(text)
-        return joiner.join(parts)
-
-    def _latex(self, printer):
-        return self._join(printer, r"\left(", r"\right)", self.latex_joiner)
-
-    def _sympystr(self, printer):
-        return self._join(printer, "(", ")", self.text_joiner)
-
 
 class Product(Chain):
     """Factors in the order given, written side by side: w⁽²⁾₁₁ a⁽¹⁾₁, σ(t)(1 − σ(t))."""
-
-    latex_joiner = " "
-    text_joiner = "·"
 
 
 def product(expr):
@@ -110,45 +76,12 @@ class Terms(sympy.Expr):
     def __new__(cls, *terms):
         return sympy.Expr.__new__(cls, *map(sympy.sympify, terms))
 
-    def _join(self, texts) -> str:
-        out = ""
-        for index, text in enumerate(texts):
-            if index == 0:
-                out = text
-            elif text.startswith("-"):
-                out += " - " + text[1:].lstrip()
-            else:
-                out += " + " + text
-        return out
 
-    def _latex(self, printer):
-        return self._join(printer._print(arg) for arg in self.args)
-
-    def _sympystr(self, printer):
-        return self._join(printer._print(arg) for arg in self.args)
-
-
-class _PrintsAsFunction:
-    """Printing shared by σ(z) on a scalar and σ(z) applied entry by entry to a vector.
+class Applied(sympy.Expr):
+    """An activation applied to an argument, shown by its symbol: σ(z), σ'(z).
 
     The arguments are (LaTeX symbol, text symbol, argument, prime flag).
     """
-
-    args: tuple
-
-    def _latex(self, printer):
-        symbol, _, arg, prime = self.args
-        mark = "'" if prime else ""
-        return rf"{symbol.name}{mark}\left({printer._print(arg)}\right)"
-
-    def _sympystr(self, printer):
-        _, symbol, arg, prime = self.args
-        mark = "'" if prime else ""
-        return f"{symbol.name}{mark}({printer._print(arg)})"
-
-
-class Applied(_PrintsAsFunction, sympy.Expr):
-    """An activation applied to an argument, shown by its symbol: σ(z), σ'(z)."""
 
     is_commutative = True
 
@@ -158,7 +91,7 @@ class Applied(_PrintsAsFunction, sympy.Expr):
         )
 
 
-class Elementwise(_PrintsAsFunction, MatrixExpr):
+class Elementwise(MatrixExpr):
     """An activation (or its derivative) applied entry by entry to a vector."""
 
     def __new__(cls, latex_symbol: str, text_symbol: str, arg, prime: bool = False):
@@ -182,8 +115,11 @@ class Named(MatrixExpr):
     def shape(self):
         return (self.args[2], self.args[3])
 
-    def _latex(self, printer):
-        return self.args[0].name
 
-    def _sympystr(self, printer):
-        return self.args[1].name
+class Minus(sympy.Expr):
+    """``first - second`` in that order (a gradient-descent step, θ − α g)."""
+
+    is_commutative = True
+
+    def __new__(cls, first, second):
+        return sympy.Expr.__new__(cls, sympy.sympify(first), sympy.sympify(second))

@@ -15,41 +15,42 @@ per line with a short justification.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 
-from ..symbols import latex_name
+from ..symbols import latex_form
 from .preamble import preamble
-
-_LETTER_INDEX = re.compile(r"^(w|b|z|a|delta)(\d+)_([a-z]{1,2})$")
-_STEMS = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
+from .rules import DisplayRules
 
 
-def symbol_latex(name: str) -> str | None:
-    """The LaTeX of a project name, or None when the name is not one of ours."""
-    m = _LETTER_INDEX.match(name)
-    if m:
-        stem, layer, index = m.groups()
-        return f"{_STEMS[stem]}^{{({layer})}}_{{{index}}}"
-    text = latex_name(name)
-    return None if text == name else text
-
-
-class LatexPrinter(_SympyLatexPrinter):
+class LatexPrinter(DisplayRules, _SympyLatexPrinter):
     """SymPy's LaTeX printer speaking the project's notation."""
 
-    printmethod = "_latex"
+    open_group, close_group = r"\left(", r"\right)"
+    chain_joiner = r" \cdot "
+    product_joiner = " "
+
+    def partial(self, num: str, den: str) -> str:
+        return rf"\frac{{\partial {num}}}{{\partial {den}}}"
+
+    def function(self, symbol: str, mark: str, arg: str) -> str:
+        return rf"{symbol}{mark}\left({arg}\right)"
+
+    def form(self, expr: Any) -> str:
+        return expr.args[0].name
+
+    def minus_operand(self, expr: Any, text: str) -> str:
+        return self.group(text) if isinstance(expr, sympy.Add | sympy.MatAdd) else text
 
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         if expr in self._settings["symbol_names"]:
             return self._settings["symbol_names"][expr]
-        return symbol_latex(expr.name) or super()._print_Symbol(expr, style)
+        return latex_form(expr.name) or super()._print_Symbol(expr, style)
 
     def _print_MatrixSymbol(self, expr: Any) -> str:
-        return symbol_latex(expr.name) or super()._print_MatrixSymbol(expr)
+        return latex_form(expr.name) or super()._print_MatrixSymbol(expr)
 
     def _print_Transpose(self, expr: Any) -> str:
         inner = self._print(expr.arg)

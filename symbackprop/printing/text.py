@@ -11,27 +11,29 @@ import re
 from typing import Any
 
 import sympy
+from sympy.core.mul import _keep_coeff
+from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
 from ..symbols import unicode_name
+from .rules import DisplayRules
 
-_LETTER_INDEX = re.compile(r"^(w|b|z|a|delta)(\d+)_([a-z]{1,2})$")
 _SUPER = str.maketrans("0123456789()lL", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ")
-_STEMS = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": "δ"}
 
 
-def symbol_text(name: str) -> str:
-    m = _LETTER_INDEX.match(name)
-    if m:
-        stem, layer, index = m.groups()
-        return f"{_STEMS[stem]}{f'({layer})'.translate(_SUPER)}_{index}"
-    return unicode_name(name)
+class TextPrinter(DisplayRules, StrPrinter):
+    """SymPy's string printer with Unicode names, · for products, ^ for powers, − , ⊙ and ᵀ."""
 
+    minus = " − "
 
-class TextPrinter(StrPrinter):
-    """SymPy's string printer with Unicode names, ⊙ and ᵀ."""
+    def partial(self, num: str, den: str) -> str:
+        return f"∂{num}/∂{den}"
 
-    printmethod = "_sympystr"
+    def function(self, symbol: str, mark: str, arg: str) -> str:
+        return f"{symbol}{mark}({arg})"
+
+    def form(self, expr: Any) -> str:
+        return expr.args[1].name
 
     def _print(self, expr: Any, **kwargs: Any) -> str:
         # Indexed and Sum bring their own _sympystr; ours reads better.
@@ -41,6 +43,61 @@ class TextPrinter(StrPrinter):
             return self._print_Sum(expr)
         return super()._print(expr, **kwargs)
 
+    def _print_Add(self, expr: Any, order: Any = None) -> str:
+        # A sum after its first term is joined by + and −; a leading minus stays a hyphen.
+        out = ""
+        for index, term in enumerate(self._as_ordered_terms(expr, order=order)):
+            text = self._print(term)
+            negative = text.startswith("-") and not term.is_Add
+            if negative:
+                text = text[1:]
+            if precedence(term) < precedence(expr) or term.is_Add:
+                text = self.group(text)
+            if index == 0:
+                out = "-" + text if negative else text
+            else:
+                out += (self.minus if negative else self.plus) + text
+        return out
+
+    def _print_Mul(self, expr: Any) -> str:
+        # Factors with a negative exponent, and the denominator of a rational
+        # coefficient, go below the line: exp(-t)/(1 + exp(-t))^2, (a − y)^2/2.
+        prec = precedence(expr)
+        coefficient, rest = expr.as_coeff_Mul()
+        sign = ""
+        if coefficient < 0:
+            sign, expr = "-", _keep_coeff(-coefficient, rest)
+        above: list[Any] = []
+        below: list[Any] = []
+        for factor in expr.as_ordered_factors():
+            if factor.is_commutative and factor.is_Pow and factor.exp.as_coeff_Mul()[0] < 0:
+                below.append(factor.base if factor.exp == -1 else sympy.Pow(factor.base, -factor.exp, evaluate=False))
+            elif factor.is_Rational and factor is not sympy.S.Infinity:
+                if factor.p != 1:
+                    above.append(sympy.Integer(factor.p))
+                if factor.q != 1:
+                    below.append(sympy.Integer(factor.q))
+            else:
+                above.append(factor)
+        top = self.product_joiner.join(self.parenthesize(f, prec, strict=False) for f in above or [sympy.S.One])
+        if not below:
+            return sign + top
+        bottom = [self.parenthesize(f, prec, strict=False) for f in below]
+        if len(bottom) == 1:
+            return f"{sign}{top}/{bottom[0]}"
+        return f"{sign}{top}/{self.group(self.product_joiner.join(bottom))}"
+
+    def _print_Pow(self, expr: Any, rational: bool = False) -> str:
+        prec = precedence(expr)
+        if expr.exp is sympy.S.Half and not rational:
+            return f"sqrt({self._print(expr.base)})"
+        if expr.is_commutative and expr.exp is -sympy.S.Half and not rational:
+            return f"1/sqrt({self._print(expr.base)})"
+        if expr.is_commutative and expr.exp is sympy.S.NegativeOne:
+            return f"1/{self.parenthesize(expr.base, prec, strict=False)}"
+        base = self.parenthesize(expr.base, prec, strict=False)
+        return f"{base}^{self.parenthesize(expr.exp, prec, strict=False)}"
+
     def _print_Sum(self, expr: Any) -> str:
         body = self._print(expr.function)
         limits = "".join(
@@ -49,10 +106,10 @@ class TextPrinter(StrPrinter):
         return f"Σ{limits} ({body})"
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
-        return symbol_text(expr.name)
+        return unicode_name(expr.name)
 
     def _print_MatrixSymbol(self, expr: Any) -> str:
-        return symbol_text(expr.name)
+        return unicode_name(expr.name)
 
     def _print_Transpose(self, expr: Any) -> str:
         inner = self._print(expr.arg)
@@ -101,8 +158,7 @@ class TextPrinter(StrPrinter):
 
 def text(expr: Any) -> str:
     """One expression as readable Unicode text (· for products, ^ for powers)."""
-    out = TextPrinter().doprint(expr)
-    return out.replace("**", "^").replace("*", "·").replace(" - ", " − ")
+    return TextPrinter().doprint(expr)
 
 
 _MACROS = [

@@ -25,14 +25,13 @@ from sympy import ImmutableMatrix, MatMul, MatrixSymbol
 
 from ..chain import LOSS, forward_section, identity_steps
 from ..derive import Derivation
-from ..display import Chain, Named, Partial, Terms
+from ..display import Chain, Minus, Named, Partial, Terms
 from ..errors import DataError
 from ..printing import latex
 from ..spec import Network
 from ..steps import Section, Step
 from ..symbols import real_symbol, scalar_name
 from .check import Check, check_gradients
-from .display import Minus
 from .drawing import Layout, layout
 from .numbers import Values, choose_values
 
