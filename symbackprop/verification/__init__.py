@@ -31,11 +31,11 @@ True
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ..errors import ExpressionError, ShapeError, UnknownParameterError
+from ..errors import ExpressionError, ShapeError
 from ..spec import Network
+from ..symbols import Wrt
 from . import reference
 from .checking import CheckedLine, check_lines, pick, run, value_lookup
 from .comparison import Comparison, compare, digits_apart
@@ -53,33 +53,10 @@ from .verdict import Counterexample, Entries, LineVerdict, Verdict, describe_ent
 __all__ = ["Counterexample", "Diagnosis", "Entries", "LineVerdict", "Verdict", "parse", "verify"]
 
 SYNTAXES = ("python", "latex")
-_WRT = re.compile(r"^\s*([Wb])(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")
-
-
 def parse_wrt(network: Network, wrt: str) -> tuple[str, tuple[int, int] | None]:
     """``W2`` -> ("W2", None); ``W2[1,2]`` -> ("W2", (0, 1)) (given 1-based, kept 0-based)."""
-    shapes = network.parameter_shapes()
-    m = _WRT.match(wrt) if isinstance(wrt, str) else None
-    if m is None or f"{m.group(1)}{m.group(2)}" not in shapes:
-        raise UnknownParameterError(
-            f"unknown parameter {wrt!r}; this network has {', '.join(shapes)} "
-            "(one entry: W1[2,1] or b1[2], 1-based)"
-        )
-    name = f"{m.group(1)}{m.group(2)}"
-    if m.group(3) is None:
-        return name, None
-    shape = shapes[name] if len(shapes[name]) == 2 else (shapes[name][0], 1)
-    row = int(m.group(3))
-    col = int(m.group(4)) if m.group(4) is not None else 1
-    if (name[0] == "W") != (m.group(4) is not None) or not (
-        1 <= row <= shape[0] and 1 <= col <= shape[1]
-    ):
-        example = f"{name}[1,1]" if name[0] == "W" else f"{name}[1]"
-        raise UnknownParameterError(
-            f"{wrt!r} is not an entry of {name}, which has shape {shapes[name]}; "
-            f"entries are numbered from 1, e.g. {example}"
-        )
-    return name, (row - 1, col - 1)
+    which = Wrt.read(wrt, network.parameter_shapes())
+    return which.name, which.cell
 
 
 def parse_statements(

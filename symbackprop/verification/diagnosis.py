@@ -16,8 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+import sympy
+
+from ..activations import S
+from ..backprop import plan
+from ..printing import text as text_form
 from ..spec import Network
-from ..symbols import unicode_name
+from ..symbols import activation, error, parameter, pre_activation, unicode_name, weight
 from .reference import Mutation
 
 
@@ -30,35 +35,36 @@ class Diagnosis:
     mutation: Mutation
 
 
-def _u(name: str) -> str:
-    return unicode_name(name) if name != "a0" else "x"
+# Activations people write by their own symbol; any other is σ with its layer: σ⁽²⁾.
+_NAMED_KINDS = ("sigmoid", "tanh", "relu")
 
 
 def _act(network: Network, layer: int) -> str:
     act = network.layers[layer - 1].activation
-    return {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU"}.get(act.name, f"σ⁽{layer}⁾")
+    return act.text_symbol if act.kind in _NAMED_KINDS else "σ" + pre_activation(layer).text[1:]
 
 
 def catalogue(
     network: Network, wrt: str, entry: tuple[int, int] | None = None
 ) -> list[Diagnosis]:
     """Every mistake that makes sense for ∂L/∂(wrt) (or one entry, 0-based), simplest first."""
-    kind, layer = wrt[0], int(wrt[1:])
+    param = parameter(wrt)
+    kind, layer = param.stem, param.layer
     L = network.depth
-    loss = network.loss.name
+    W, z, a, delta = weight, pre_activation, activation, error
     out: list[Diagnosis] = []
     scales = _scales(network)
     out.extend(scales)
     structural: list[Diagnosis] = []
     for k in range(layer, L + 1):
         act = network.layers[k - 1].activation
-        if not act.elementwise or act.name == "identity":
+        if not act.elementwise or act.kind == "identity":
             continue
         s = _act(network, k)
         structural.append(
             Diagnosis(
                 "missing-derivative",
-                f"the activation-derivative factor {s}'({_u(f'z{k}')}) is missing",
+                f"the activation-derivative factor {s}'({z(k).text}) is missing",
                 Mutation(drop_derivative=k),
             )
         )
@@ -66,7 +72,7 @@ def catalogue(
         structural.append(
             Diagnosis(
                 "untransposed-weights",
-                f"{_u(f'W{k}')} instead of ({_u(f'W{k}')})ᵀ in the δ recursion: "
+                f"{W(k).text} instead of ({W(k).text})ᵀ in the δ recursion: "
                 f"the error flows back through the transpose, δ⁽ˡ⁾ = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾) ⊙ σ'(z⁽ˡ⁾)",
                 Mutation(untransposed=k),
             )
@@ -74,28 +80,25 @@ def catalogue(
     if kind == "W":
         if entry is not None:
             j, k = entry[0] + 1, entry[1] + 1
-            prev = "x" if layer == 1 else f"a{layer - 1}"
-            d_j, d_k = _u(f"delta{layer}_{j}"), _u(f"delta{layer}_{k}")
-            p_j, p_k = _u(f"{prev}{j}" if prev == "x" else f"{prev}_{j}"), _u(
-                f"{prev}{k}" if prev == "x" else f"{prev}_{k}"
-            )
-            w = _u(f"w{layer}_{j}{k}" if j < 10 and k < 10 else f"w{layer}_{j}_{k}")
+            d_j, d_k = (unicode_name(delta(layer).entry(i)) for i in (j, k))
+            p_j, p_k = (unicode_name(a(layer - 1).entry(i)) for i in (j, k))
+            w = unicode_name(W(layer).entry(j, k))
             text = f"row and column indices swapped: this is {d_k} {p_j}, but ∂L/∂{w} = {d_j} {p_k}"
         else:
             text = (
-                f"a transposed factor: this is {_u(f'a{layer - 1}')} ({_u(f'delta{layer}')})ᵀ, "
-                f"the transpose of {_u(f'delta{layer}')} ({_u(f'a{layer - 1}')})ᵀ"
+                f"a transposed factor: this is {a(layer - 1).text} ({delta(layer).text})ᵀ, "
+                f"the transpose of {delta(layer).text} ({a(layer - 1).text})ᵀ"
             )
         structural.append(Diagnosis("transposed", text, Mutation(transposed=True)))
     for k in range(layer, L + 1):
         act = network.layers[k - 1].activation
-        if not act.elementwise or act.name == "identity":
+        if not act.elementwise or act.kind == "identity":
             continue
         s = _act(network, k)
         structural.append(
             Diagnosis(
                 "activation-not-derivative",
-                f"{s}({_u(f'z{k}')}) where its derivative {s}'({_u(f'z{k}')}) belongs",
+                f"{s}({z(k).text}) where its derivative {s}'({z(k).text}) belongs",
                 Mutation(activation_for_derivative=k),
             )
         )
@@ -105,18 +108,18 @@ def catalogue(
         structural.append(
             Diagnosis(
                 "derivative-at-a",
-                f"{s}'({_u(f'a{k}')}) instead of {s}'({_u(f'z{k}')}): the derivative is taken "
+                f"{s}'({a(k).text}) instead of {s}'({z(k).text}): the derivative is taken "
                 f"at the pre-activation z, not at the activation a = {s}(z)",
                 Mutation(derivative_of_a=k),
             )
         )
         if act.derivative_of_output is not None:
-            form = str(act.derivative_of_output).replace("s", "a").replace("**2", "²")
+            form = text_form(act.derivative_of_output.subs(S, sympy.Symbol("a")))
             structural.append(
                 Diagnosis(
                     "output-form-on-z",
-                    f"{s}' written as {form} but with {_u(f'z{k}')} for a: that form takes the "
-                    f"activation {_u(f'a{k}')} = {s}({_u(f'z{k}')}), not {_u(f'z{k}')}",
+                    f"{s}' written as {form} but with {z(k).text} for a: that form takes the "
+                    f"activation {a(k).text} = {s}({z(k).text}), not {z(k).text}",
                     Mutation(output_form_on_z=k),
                 )
             )
@@ -124,9 +127,9 @@ def catalogue(
         for m in range(0, L + 1):
             if m == layer - 1 or network.sizes[m] != network.sizes[layer - 1]:
                 continue
-            right, wrong = _u(f"a{layer - 1}"), _u(f"a{m}")
+            right, wrong = a(layer - 1).text, a(m).text
             if {m, layer - 1} == {0, 1}:
-                name, text = "swapped-x-a1", f"x and a⁽¹⁾ swapped: ∂L/∂W⁽{_sup(layer)}⁾ takes {right}, not {wrong}"
+                name, text = "swapped-x-a1", f"x and {a(1).text} swapped: ∂L/∂{W(layer).text} takes {right}, not {wrong}"
             else:
                 name, text = "other-layer-activation", f"another layer's activation: {wrong} in place of {right}"
             structural.append(Diagnosis(name, text, Mutation(previous=m)))
@@ -139,12 +142,12 @@ def catalogue(
                 Mutation(softmax_elementwise=True),
             )
         )
-    if not network.output_activation.elementwise and loss == "cross_entropy":
-        a = _u(f"a{L}")
+    if plan(network).output_error.shortcut is not None:
+        out_a = a(L).text
         structural.append(
             Diagnosis(
                 "softmax-extra-derivative",
-                f"an extra factor {a}(1 − {a}): with softmax and cross-entropy δ⁽ᴸ⁾ = a − y "
+                f"an extra factor {out_a}(1 − {out_a}): with softmax and cross-entropy δ⁽ᴸ⁾ = a − y "
                 "already contains the softmax's derivative",
                 Mutation(extra_output_derivative=True),
             )
@@ -162,12 +165,8 @@ def catalogue(
     return out
 
 
-def _sup(n: int) -> str:
-    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-
-
 def _scales(network: Network) -> list[Diagnosis]:
-    loss = network.loss.name
+    loss = network.loss.kind
     n = network.sizes[-1]
     two = {
         "half_sse": "a factor 2 too many: with half_sse the ½ cancels the 2 from the square "

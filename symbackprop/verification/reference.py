@@ -1,6 +1,7 @@
 """The textbook gradient of a parameter as a formula tree, with optional mistakes.
 
-The four backpropagation equations written out for one network::
+The plan's rules (:mod:`symbackprop.backprop`) written out for one network,
+each δ inlined down from the output::
 
     δ⁽ᴸ⁾ = ∇ₐL ⊙ σ'(z⁽ᴸ⁾)          (softmax: a ⊙ (g − Σ a ⊙ g); with cross-entropy a − y)
     δ⁽ᵏ⁾ = ((W⁽ᵏ⁺¹⁾)ᵀ δ⁽ᵏ⁺¹⁾) ⊙ σ'(z⁽ᵏ⁾)
@@ -29,9 +30,24 @@ from typing import Any
 import sympy
 
 from ..activations import S, T
+from ..backprop import Plan, plan
 from ..losses import A, N, Y
 from ..spec import Network
-from .nodes import BinOp, Call, Name, Node, Num, Transpose
+from ..symbols import activation
+from ..tensor import (
+    Add,
+    Hadamard,
+    LossGradient,
+    MatMul,
+    Quantity,
+    Slope,
+    SoftmaxVJP,
+    Sub,
+    Transpose,
+    Visitor,
+)
+from .nodes import BinOp, Call, Name, Node, Num
+from .nodes import Transpose as TransposeNode
 from .points import as_written
 
 
@@ -51,8 +67,77 @@ class Mutation:
     scale: Fraction = Fraction(1)
 
 
-def _layer_name(stem: str, layer: int) -> Name:
-    return Name("x") if stem == "a" and layer == 0 else Name(f"{stem}{layer}")
+class _Reference(Visitor):
+    """The plan's rules as formula trees, every δ written out, with one mutation switched in."""
+
+    def __init__(self, the_plan: Plan, m: Mutation):
+        self.plan, self.m = the_plan, m
+
+    def _visit_Quantity(self, node: Quantity) -> Node:
+        name = node.name
+        if name.stem == "delta":  # written out down from the output
+            return self.error(name.layer)
+        return Name(str(name))
+
+    def error(self, layer: int) -> Node:
+        """δ⁽ˡᵃʸᵉʳ⁾ as the plan gives it, or as the mutation misremembers it."""
+        if layer < self.plan.depth:
+            return self(self.plan.error_rule(layer))
+        out = self.plan.output_error
+        if isinstance(out.rule, SoftmaxVJP) and self.m.softmax_elementwise:
+            return self(out.rule)
+        if out.shortcut is not None and self.m.extra_output_derivative:
+            return self._diagonal(self(out.shortcut), self(self.plan.output.a))
+        return self(out.value)
+
+    def _diagonal(self, node: Node, a: Node) -> Node:
+        """``node`` ⊙ a ⊙ (1 − a): the softmax Jacobian taken as its diagonal."""
+        return _times(_times(node, a), BinOp("-", Num(Fraction(1)), a))
+
+    def _visit_Transpose(self, node: Transpose) -> Node:
+        arg = node.arg
+        if isinstance(arg, Quantity) and arg.name.stem == "W" and arg.name.layer == self.m.untransposed:
+            return self(arg)
+        return TransposeNode(self(arg))
+
+    def _visit_MatMul(self, node: MatMul) -> Node:
+        return BinOp("@", self(node.left), self(node.right))
+
+    def _visit_Sub(self, node: Sub) -> Node:
+        return BinOp("-", self(node.left), self(node.right))
+
+    def _visit_Add(self, node: Add) -> Node:
+        return BinOp("+", self(node.left), self(node.right))
+
+    def _visit_Hadamard(self, node: Hadamard) -> Node:
+        if isinstance(node.right, Slope) and _layer_of(node.right) == self.m.drop_derivative:
+            return self(node.left)
+        return _times(self(node.left), self(node.right))
+
+    def _visit_Slope(self, node: Slope) -> Node:
+        layer, m = _layer_of(node), self.m
+        z, a = self(node.z), self(node.a)
+        if m.derivative_of_a == layer:
+            return Call(function_name(layer, "derivative"), (a,))
+        if m.activation_for_derivative == layer:
+            return Call(function_name(layer, "activation"), (z,))
+        if m.output_form_on_z == layer:
+            return Call(function_name(layer, "derivative_of_output"), (z,))
+        return Call(function_name(layer, "derivative"), (z,))
+
+    def _visit_LossGradient(self, node: LossGradient) -> Node:
+        return Call(LOSS_DERIVATIVE, (self(node.a), self(node.y)))
+
+    def _visit_SoftmaxVJP(self, node: SoftmaxVJP) -> Node:
+        a, g = self(node.a), self(node.upstream)
+        if self.m.softmax_elementwise:
+            return self._diagonal(g, a)
+        # Jᵀ g = a ⊙ (g − aᵀg) for the softmax Jacobian J = diag(a) − a aᵀ.
+        return _times(a, BinOp("-", g, Call("sum", (_times(a, g),))))
+
+
+def _layer_of(slope: Slope) -> int:
+    return slope.z.name.layer
 
 
 def _times(left: Node, right: Node) -> Node:
@@ -61,69 +146,49 @@ def _times(left: Node, right: Node) -> Node:
 
 def delta_tree(network: Network, layer: int, m: Mutation) -> Node:
     """δ⁽ˡᵃʸᵉʳ⁾ written out down from the output."""
-    L = network.depth
-    if layer == L:
-        a, y = _layer_name("a", L), Name("y")
-        g = Call("dloss", (a, y))
-        out = network.output_activation
-        if not out.elementwise:
-            one_minus_a = BinOp("-", Num(Fraction(1)), a)
-            if m.softmax_elementwise:
-                return _times(_times(g, a), one_minus_a)
-            if m.extra_output_derivative:
-                return _times(_times(BinOp("-", a, y), a), one_minus_a)
-            if network.loss.name == "cross_entropy":
-                return BinOp("-", a, y)
-            return _times(a, BinOp("-", g, Call("sum", (_times(a, g),))))
-        return _with_derivative(g, network, L, m)
-    W = _layer_name("W", layer + 1)
-    back = BinOp(
-        "@", W if m.untransposed == layer + 1 else Transpose(W), delta_tree(network, layer + 1, m)
-    )
-    return _with_derivative(back, network, layer, m)
-
-
-def _with_derivative(node: Node, network: Network, layer: int, m: Mutation) -> Node:
-    if m.drop_derivative == layer:
-        return node
-    if m.derivative_of_a == layer:
-        factor: Node = Call(f"act{layer}'", (_layer_name("a", layer),))
-    elif m.activation_for_derivative == layer:
-        factor = Call(f"act{layer}", (_layer_name("z", layer),))
-    elif m.output_form_on_z == layer:
-        factor = Call(f"act{layer}'s", (_layer_name("z", layer),))
-    else:
-        factor = Call(f"act{layer}'", (_layer_name("z", layer),))
-    return _times(node, factor)
+    return _Reference(plan(network), m).error(layer)
 
 
 def gradient_tree(network: Network, wrt: str, m: Mutation = Mutation()) -> Node:
     """∂L/∂(wrt) as a tree over x, y, W, b, z, a and the functions of :func:`functions`."""
-    kind, layer = wrt[0], int(wrt[1:])
-    delta = delta_tree(network, layer, m)
-    if kind == "b":
-        tree = delta
-    else:
-        prev = _layer_name("a", layer - 1 if m.previous is None else m.previous)
-        tree = BinOp("@", prev, Transpose(delta)) if m.transposed else BinOp("@", delta, Transpose(prev))
+    the_plan = plan(network)
+    entry = the_plan.gradient_assignment(wrt)
+    rule = entry.rule
+    if isinstance(rule, MatMul) and (m.previous is not None or m.transposed):
+        # ∂L/∂W = δ (a_prev)ᵀ, misremembered: another layer's a, or the factors swapped.
+        k = entry.target.name.layer - 1 if m.previous is None else m.previous
+        prev = Quantity(activation(k), network.sizes[k])
+        rule = prev @ rule.left.T if m.transposed else rule.left @ prev.T
+    tree = _Reference(the_plan, m)(rule)
     if m.scale != 1:
         tree = BinOp("*", Num(m.scale), tree)
     return tree
+
+
+LOSS_DERIVATIVE = "dloss"
+_FUNCTION_MARKS = {"activation": "", "derivative": "'", "derivative_of_output": "'s"}
+
+
+def function_name(layer: int, form: str) -> str:
+    """The reference's name for layer ``layer``'s σ (``act2``), σ'(z) (``act2'``) or σ' in a (``act2's``)."""
+    return f"act{layer}{_FUNCTION_MARKS[form]}"
 
 
 def functions(network: Network) -> dict[str, Callable[..., Any]]:
     """Numeric (mpmath) forms of the reference's own functions for this network."""
     out: dict[str, Callable[..., Any]] = {}
     n = network.sizes[-1]
-    out["dloss"] = sympy.lambdify((A, Y), as_written(network.loss.term_derivative.subs(N, n)), "mpmath")
+    out[LOSS_DERIVATIVE] = sympy.lambdify((A, Y), as_written(network.loss.term_derivative.subs(N, n)), "mpmath")
     for layer, spec in enumerate(network.layers, start=1):
         act = spec.activation
         if not act.elementwise:
             continue
-        out[f"act{layer}"] = sympy.lambdify(T, as_written(act.expr), "mpmath")
-        out[f"act{layer}'"] = sympy.lambdify(T, as_written(act.derivative), "mpmath")
+        out[function_name(layer, "activation")] = sympy.lambdify(T, as_written(act.expr), "mpmath")
+        out[function_name(layer, "derivative")] = sympy.lambdify(T, as_written(act.derivative), "mpmath")
         if act.derivative_of_output is not None:
-            out[f"act{layer}'s"] = sympy.lambdify(S, as_written(act.derivative_of_output), "mpmath")
+            out[function_name(layer, "derivative_of_output")] = sympy.lambdify(
+                S, as_written(act.derivative_of_output), "mpmath"
+            )
     return out
 
 
