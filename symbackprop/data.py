@@ -5,7 +5,7 @@ has a header naming the columns ``x1 … xn0, y1 … ynL`` (in any order; other
 columns are refused) or no header, in which case the first n0 columns are the
 inputs and the next nL the targets.  An ``.npz`` file holds arrays ``X`` and
 ``Y``.  Every problem is a :class:`DataError` that names the file and what
-was expected.
+was expected; :func:`~symbackprop.batch.check_batch` then checks the values.
 
 >>> import tempfile, pathlib
 >>> from symbackprop import Network
@@ -24,14 +24,21 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .batch import check_batch
 from .errors import DataError
+from .io import MEGABYTE, read_text
 
 if TYPE_CHECKING:
     from .spec import Network
+
+__all__ = ["check_batch", "load_data"]
+
+MAX_CSV_BYTES = 64 * MEGABYTE  # read cell by cell; beyond this, .npz is the format
+MAX_NPZ_ARRAY_BYTES = 1 << 30
 
 _COLUMN = re.compile(r"^\s*([xy])(\d+)\s*$")
 
@@ -40,74 +47,64 @@ def load_data(path: str | Path, network: Network) -> tuple[np.ndarray, np.ndarra
     """(X, Y) as float64 arrays of shapes (batch, n0) and (batch, nL)."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"cannot read data file {str(path)!r}: no such file")
-    if path.suffix.lower() == ".npz":
+        what = "it is a folder" if path.is_dir() else "no such file"
+        raise DataError(f"cannot read data file {str(path)!r}: {what}")
+    if path.suffix.lower() in (".npz", ".npy"):
         X, Y = _read_npz(path)
     else:
         X, Y = _read_csv(path, network.sizes[0], network.sizes[-1])
     return check_batch(X, Y, network, source=repr(str(path)))
 
 
-def check_batch(
-    X: Any, Y: Any, network: Network, source: str = ""
-) -> tuple[np.ndarray, np.ndarray]:
-    """X and Y as 2-D float64 arrays with the network's widths, or a DataError.
-
-    A single sample may be given as 1-D vectors.
-    """
-    where = f" in {source}" if source else ""
-    n0, nL = network.sizes[0], network.sizes[-1]
-    arrays = []
-    for label, value, width in (("X", X, n0), ("Y", Y, nL)):
-        try:
-            array = np.array(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise DataError(f"{label}{where} must be numbers, got {type(value).__name__}") from None
-        if array.ndim == 1 and width == 1:
-            array = array.reshape(-1, 1)  # one column: a value per sample
-        elif array.ndim == 1 and array.size == width:
-            array = array.reshape(1, -1)  # one sample
-        if array.ndim != 2 or array.shape[1] != width:
-            raise DataError(
-                f"{label}{where} has shape {array.shape} but this network "
-                f"({'-'.join(map(str, network.sizes))}) expects (batch, {width})"
-            )
-        if not np.all(np.isfinite(array)):
-            raise DataError(f"{label}{where} contains a value that is not a finite number")
-        arrays.append(array)
-    if arrays[0].shape[0] != arrays[1].shape[0]:
-        raise DataError(
-            f"X{where} has {arrays[0].shape[0]} samples but Y has {arrays[1].shape[0]}; "
-            "they must have one row per sample each"
-        )
-    if arrays[0].shape[0] == 0:
-        raise DataError(f"the data{where} has no samples")
-    return arrays[0], arrays[1]
-
-
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    shown = repr(str(path))
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            single = handle.read(6) == b"\x93NUMPY"
+        what = "a single .npy array, not a .npz archive" if single else "not a .npz archive"
+        raise DataError(
+            f"cannot read data file {shown}: it is {what}; "
+            "save X and Y together with numpy.savez(path, X=X, Y=Y)"
+        )
     try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+        for key in ("X", "Y"):
+            if sizes.get(f"{key}.npy", 0) > MAX_NPZ_ARRAY_BYTES:
+                raise DataError(
+                    f"array {key} of {shown} takes {sizes[key + '.npy'] / (1 << 30):.1f} GB "
+                    f"unpacked, more than the {MAX_NPZ_ARRAY_BYTES >> 30} GB accepted"
+                )
         with np.load(path, allow_pickle=False) as archive:
             missing = [key for key in ("X", "Y") if key not in archive.files]
             if missing:
                 found = ", ".join(archive.files) or "none"
                 raise DataError(
-                    f"data file {str(path)!r} has no array {missing[0]!r}; "
+                    f"data file {shown} has no array {missing[0]!r}; "
                     f"expected arrays X and Y, found {found}"
                 )
             return archive["X"], archive["Y"]
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise DataError(f"cannot read data file {str(path)!r} as .npz: {exc}") from None
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):  # NumPy's own advice would be to unpickle: never
+            raise DataError(
+                f"data file {shown} holds Python objects, not arrays of numbers; "
+                "save X and Y as numeric arrays"
+            ) from None
+        raise DataError(f"cannot read data file {shown} as .npz: {exc}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise DataError(f"cannot read data file {shown} as .npz: {exc}") from None
 
 
 def _read_csv(path: Path, n0: int, nL: int) -> tuple[np.ndarray, np.ndarray]:
+    text = read_text(path, "data file", MAX_CSV_BYTES)
+    rows = []
+    reader = csv.reader(io.StringIO(text))
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(
-            f"cannot read data file {str(path)!r}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+    except csv.Error as exc:
+        raise DataError(f"line {reader.line_num} of {str(path)!r} is not CSV: {exc}") from None
     if not rows:
         raise DataError(f"data file {str(path)!r} is empty; expected columns x1..x{n0}, y1..y{nL}")
     header = rows[0]

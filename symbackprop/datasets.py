@@ -34,7 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
+from . import options
+from .errors import DataError, UnknownOptionError
+from .limits import batch_memory_problem
 from .spec import Network
 
 NAMES = ("teacher", "xor", "spirals")
@@ -181,6 +183,10 @@ def accuracy(outputs: np.ndarray, Y: np.ndarray) -> float:
 def by_name(name: str, network: Network, n_samples: int = 200, seed: int = 0) -> Dataset:
     """``teacher``, ``xor`` or ``spirals`` shaped for ``network``, or a DataError saying why not."""
     sizes = network.sizes
+    n_samples = options.whole(n_samples, "the number of samples", 1)
+    too_many = batch_memory_problem(n_samples, sizes)
+    if too_many:
+        raise DataError(too_many)
     if name == "teacher":
         return teacher(network, n_samples, seed)
     if name == "xor":
@@ -196,7 +202,7 @@ def by_name(name: str, network: Network, n_samples: int = 200, seed: int = 0) ->
                 f"got {'-'.join(map(str, sizes))}"
             )
         return spirals(n_samples, classes=sizes[-1], seed=seed)
-    raise DataError(f"unknown data set {name!r}; expected one of {', '.join(NAMES)} or a file")
+    raise UnknownOptionError(f"unknown data set {name!r:.60}; expected one of {', '.join(NAMES)} or a file")
 
 
 def _count(value: Any, name: str) -> int:

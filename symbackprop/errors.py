@@ -34,12 +34,19 @@ class ExpressionError(SymbackpropError, ValueError):
     """A formula or custom expression typed by a person cannot be read."""
 
 
-class ShapeError(SymbackpropError, ValueError):
+class DataError(SymbackpropError, ValueError):
+    """Input values (parameters, samples, files, numbers and options) cannot be used."""
+
+
+class ShapeError(DataError):
     """Arrays or matrices do not have the shapes that were expected."""
 
 
-class DataError(SymbackpropError, ValueError):
-    """Input data (parameters, samples, files) cannot be used."""
+class UnknownOptionError(DataError, TypeError):
+    """A named choice or setting that does not exist: an optimizer, a format, a printer setting.
+
+    Also a TypeError, which is what Python raises for an unknown keyword argument.
+    """
 
 
 class UnknownParameterError(SymbackpropError, KeyError):

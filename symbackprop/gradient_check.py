@@ -11,7 +11,8 @@ of a central difference in float64), and
 rounding noise into a large relative error.  The largest relative error per
 parameter is graded in the bands practitioners use: below 1e-7 excellent,
 below 1e-4 fine, below 1e-2 suspicious, otherwise wrong; an entry passes below
-``tolerance`` (1e-4).
+``tolerance`` (1e-4).  An entry where either value is NaN or infinite fails
+(its relative error counts as infinite): a checker must never pass a NaN.
 
 ``method="complex"`` uses complex-step differentiation instead,
 Im L(θ + ih)/h, which has no subtraction and is accurate to machine precision;
@@ -42,8 +43,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy
 
+from . import options
 from .activations import T as GENERIC_INPUT
 from .errors import DataError
+from .limits import batch_memory_problem
+from .options import choose
 
 if TYPE_CHECKING:
     from .numeric import CompiledGradient
@@ -87,6 +91,7 @@ class ParameterCheck:
     kinks: tuple[tuple[int, ...], ...]
     failures: int
     tolerance: float
+    not_finite: int = 0  # entries where the analytic or the numeric value is NaN or infinite
 
     @property
     def grade(self) -> str:
@@ -108,6 +113,7 @@ class ParameterCheck:
             "grade": self.grade,
             "kinks": [list(k) for k in self.kinks],
             "failures": self.failures,
+            "not_finite": self.not_finite,
             "passed": self.passed,
         }
 
@@ -161,7 +167,7 @@ class GradCheckReport:
                 (
                     row.name,
                     str(row.checked),
-                    f"{row.max_relative_error:.2e}",
+                    f"{row.max_relative_error:.2e}" if not row.not_finite else "NaN or inf",
                     where,
                     row.grade,
                     str(len(row.kinks)),
@@ -179,7 +185,13 @@ class GradCheckReport:
         ]
         failures = sum(row.failures for row in self.rows)
         total = sum(row.checked for row in self.rows)
-        if failures:
+        not_finite = sum(row.not_finite for row in self.rows)
+        if not_finite:
+            lines.append(
+                f"{failures} of {total} entries FAIL; {not_finite} of them are NaN or infinite: the "
+                "loss or its gradient is not defined at these parameters and inputs"
+            )
+        elif failures:
             lines.append(
                 f"{failures} of {total} entries FAIL: the gradient disagrees with the loss"
             )
@@ -267,6 +279,9 @@ def random_batch(
     the δ = a − y simplification assumes), lie in (0, 1) for outputs and
     losses that need it, and are standard normal otherwise.
     """
+    too_many = batch_memory_problem(options.whole(batch, "the batch size", 1), network.sizes)
+    if too_many:
+        raise DataError(too_many)
     rng = np.random.default_rng(seed)
     n0, nL = network.sizes[0], network.sizes[-1]
     X = rng.standard_normal((batch, n0))
@@ -301,12 +316,17 @@ def gradcheck(
     function under test (default: the compiled gradient).  ``max_entries``
     checks at most that many randomly chosen entries per parameter.
     """
-    from .data import check_batch
+    from .batch import check_batch
     from .numeric import CompiledGradient
     from .params import check_params, init_params
 
-    if method not in METHODS:
-        raise DataError(f"unknown check method {method!r}; expected one of {', '.join(METHODS)}")
+    choose(method, METHODS, "check method")
+    tolerance = options.tolerance(tolerance)
+    batch = options.whole(batch, "the batch size", 1)
+    if max_entries is not None:
+        max_entries = options.whole(max_entries, "max_entries", 1)
+    if seed is not None:
+        seed = options.seed(seed)
     if isinstance(network, CompiledGradient):
         compiled = network
         if compiled.dtype != np.float64:
@@ -323,9 +343,10 @@ def gradcheck(
         X, Y = random_batch(net, seed, batch)
     X, Y = check_batch(X, Y, net)
     analytic_fn = gradient or compiled
-    _, analytic = analytic_fn(params, X, Y)
-    loss0 = compiled.loss(params, X, Y)
-    tiny = TINY * max(1.0, abs(loss0))
+    with np.errstate(all="ignore"):  # NaN and overflow are reported as failures, not warnings
+        _, analytic = analytic_fn(params, X, Y)
+        loss0 = compiled.loss(params, X, Y)
+    tiny = TINY * max(1.0, abs(loss0)) if np.isfinite(loss0) else TINY
     kink_fns = _kink_functions(net) if method == "central" else {}
     rng = np.random.default_rng(seed)
     rows = []
@@ -339,11 +360,12 @@ def gradcheck(
         if max_entries is not None and len(indices) > max_entries:
             chosen = rng.choice(len(indices), size=max_entries, replace=False)
             indices = [indices[i] for i in sorted(chosen)]
-        rows.append(
-            _check_parameter(
-                compiled, params, X, Y, name, grad, indices, method, tiny, tolerance, kink_fns
+        with np.errstate(all="ignore"):
+            rows.append(
+                _check_parameter(
+                    compiled, params, X, Y, name, grad, indices, method, tiny, tolerance, kink_fns
+                )
             )
-        )
     return GradCheckReport(net.describe(), method, X.shape[0], tuple(rows), tolerance)
 
 
@@ -352,7 +374,7 @@ def _check_parameter(
 ):
     worst, worst_at, worst_pair = -1.0, None, (0.0, 0.0)
     kinks: list[tuple[int, ...]] = []
-    failures = 0
+    failures = not_finite = 0
     base_signs = _kink_signs(compiled, params, X, kink_fns) if kink_fns else None
     for index in indices:
         theta = params[name][index]
@@ -370,15 +392,23 @@ def _check_parameter(
             minus[name][index] = theta - h
             h_plus, h_minus = plus[name][index] - theta, theta - minus[name][index]
             numeric = (compiled.loss(plus, X, Y) - compiled.loss(minus, X, Y)) / (h_plus + h_minus)
-            if base_signs is not None and (
-                _changed(base_signs, _kink_signs(compiled, plus, X, kink_fns))
-                or _changed(base_signs, _kink_signs(compiled, minus, X, kink_fns))
+            if (
+                np.isfinite(numeric)
+                and base_signs is not None
+                and (
+                    _changed(base_signs, _kink_signs(compiled, plus, X, kink_fns))
+                    or _changed(base_signs, _kink_signs(compiled, minus, X, kink_fns))
+                )
             ):
                 kinks.append(tuple(i + 1 for i in index))
                 continue
         a = float(grad[index])
-        error = abs(a - numeric) / max(abs(a), abs(numeric), tiny)
-        if error >= tolerance:
+        if np.isfinite(a) and np.isfinite(numeric):
+            error = abs(a - numeric) / max(abs(a), abs(numeric), tiny)
+        else:  # a NaN would fail every comparison, so it is made to fail this one
+            error = float("inf")
+            not_finite += 1
+        if not error < tolerance:
             failures += 1
         if error > worst:
             worst, worst_at, worst_pair = error, tuple(i + 1 for i in index), (a, numeric)
@@ -393,6 +423,7 @@ def _check_parameter(
         kinks=tuple(kinks),
         failures=failures,
         tolerance=tolerance,
+        not_finite=not_finite,
     )
 
 

@@ -1,4 +1,7 @@
-"""Writing files safely: atomically, and never over an existing file by surprise.
+"""Files in and out: bounded, checked reads; atomic writes that never replace a file by surprise.
+
+Every path a command will write is checked before the work starts
+(:func:`check_output_path`), so a long run never ends in "no such folder".
 
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -8,6 +11,10 @@
 Traceback (most recent call last):
 ...
 symbackprop.errors.DataError: ... already exists; pass --force to replace it
+>>> check_output_path(folder / "missing" / "b.txt")
+Traceback (most recent call last):
+...
+symbackprop.errors.DataError: cannot write '.../missing/b.txt': the folder '.../missing' does not exist
 """
 
 from __future__ import annotations
@@ -16,19 +23,59 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import DataError
+from .errors import DataError, SymbackpropError
+
+MEGABYTE = 1 << 20
+
+
+def _name_limit(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def check_output_path(path: str | Path, force: bool = False) -> Path:
+    """``path`` as a Path, once it is sure a file can be written there.
+
+    Refuses a missing folder, a folder in the file's place, a file name longer
+    than the file system takes, a folder without write permission and, unless
+    ``force``, an existing file.
+    """
+    if isinstance(path, str) and path.endswith(("/", os.sep)):  # Path() would drop the slash
+        raise DataError(f"cannot write {path!r}: it names a folder, not a file")
+    path = Path(path)
+    shown = repr(str(path))
+    if not path.name:
+        raise DataError(f"cannot write {shown}: it names no file")
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise DataError(f"cannot write {shown}: the folder {str(folder)!r} {what}")
+    limit = _name_limit(folder)
+    if len(os.fsencode(path.name)) > limit:
+        raise DataError(
+            f"cannot write {shown}: the file name has {len(os.fsencode(path.name))} bytes, "
+            f"more than the {limit} this file system takes"
+        )
+    if path.is_dir():
+        raise DataError(f"cannot write {shown}: it is a folder")
+    if path.exists() and not force:
+        raise DataError(f"{str(path)!r} already exists; pass --force to replace it")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DataError(f"cannot write {shown}: the folder {str(folder)!r} is not writable")
+    return path
 
 
 def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise DataError(f"{str(path)!r} already exists; pass --force to replace it")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"cannot write {str(path)!r}: the folder {str(folder)!r} does not exist")
+    path = check_output_path(path, force)
     mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    # A short temporary name: a long target name must not make it too long.
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".symbackprop-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise DataError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as handle:
             handle.write(data)
@@ -37,7 +84,42 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> Pa
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a file system that refuses the rename
+        Path(tmp).unlink(missing_ok=True)
+        raise DataError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def read_text(
+    path: str | Path, what: str, limit: int, error: type[SymbackpropError] = DataError
+) -> str:
+    """The UTF-8 text of a file of at most ``limit`` bytes, or ``error`` saying what is wrong.
+
+    Reads at most ``limit + 1`` bytes, so ``/dev/zero`` or a huge file is
+    refused at once instead of filling the memory.
+    """
+    path = Path(path)
+    shown = repr(str(path))
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except IsADirectoryError:
+        raise error(f"cannot read {what} {shown}: it is a folder") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} {shown}: {(exc.strerror or str(exc)).lower()}") from None
+    if len(data) > limit:
+        raise error(f"{what} {shown} is larger than the {_size(limit)} accepted")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{what} {shown} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})"
+        ) from None
+    return text.removeprefix("\ufeff")  # a byte-order mark some editors write
+
+
+def _size(n: int) -> str:
+    return f"{n // MEGABYTE} MB" if n >= MEGABYTE else f"{n // 1024} kB"

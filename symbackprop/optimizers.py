@@ -13,12 +13,11 @@ array([0.95])
 >>> optimizer("adm")
 Traceback (most recent call last):
 ...
-symbackprop.errors.DataError: unknown optimizer 'adm' (did you mean 'adam'?); expected one of sgd, momentum, adam
+symbackprop.errors.UnknownOptionError: unknown optimizer 'adm' (did you mean 'adam'?); expected one of sgd, momentum, adam
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import DataError
+from .options import choose
 
 Params = Mapping[str, np.ndarray]
 
@@ -125,13 +125,5 @@ def optimizer(spec: str | Optimizer) -> Optimizer:
         if hasattr(spec, "update") and hasattr(spec, "start"):
             return spec
         raise DataError(f"an optimizer must be one of {', '.join(NAMES)}, got {spec!r}")
-    name = spec.strip().lower()
-    if name == "sgd":
-        return SGD()
-    if name == "momentum":
-        return Momentum()
-    if name == "adam":
-        return Adam()
-    close = difflib.get_close_matches(name, NAMES, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise DataError(f"unknown optimizer {spec!r}{hint}; expected one of {', '.join(NAMES)}")
+    name = choose(spec.strip().lower(), NAMES, "optimizer")
+    return {"sgd": SGD, "momentum": Momentum, "adam": Adam}[name]()

@@ -25,8 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .arrays import float_array
 from .errors import DataError, ShapeError, UnknownParameterError
-from .io import write_atomic
+from .io import MEGABYTE, read_text, write_atomic
+from .options import choose
+from .options import seed as check_seed
 
 if TYPE_CHECKING:
     from .spec import Network
@@ -51,11 +54,8 @@ def init_params(
     or ``"zeros"`` force one rule for every layer.  The same seed gives the
     same parameters on every machine (NumPy's PCG64 generator).
     """
-    if scheme not in SCHEMES:
-        raise DataError(
-            f"unknown initialisation scheme {scheme!r}; expected one of {', '.join(SCHEMES)}"
-        )
-    rng = np.random.default_rng(seed)
+    choose(scheme, SCHEMES, "initialisation scheme")
+    rng = np.random.default_rng(None if seed is None else check_seed(seed))
     params: dict[str, np.ndarray] = {}
     for index, layer in enumerate(network.layers, start=1):
         rule = _scheme_for(layer.activation.name) if scheme == "auto" else scheme
@@ -73,9 +73,11 @@ def init_params(
 
 
 def check_params(
-    params: Mapping[str, Any], network: Network, source: str = ""
+    params: Mapping[str, Any], network: Network, source: str = "", dtype: Any = np.float64,
+    copy: bool = True, finite: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Parameters as float64 arrays, after checking names, shapes and values.
+    """Parameters as arrays of finite floats (new float64 copies by default), after checking
+    names, shapes and values; ``finite=False`` accepts NaN and infinity.
 
     A problem raises one error naming the parameter, its shape and the shape
     the network expects; ``source`` (a file name) is added to the message.
@@ -99,21 +101,14 @@ def check_params(
         )
     out: dict[str, np.ndarray] = {}
     for name, shape in expected.items():
-        value = params[name]
-        try:
-            array = np.array(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise DataError(
-                f"parameter {name}{where} must be a {_describe(shape)} of numbers, "
-                f"got {_short(value)}"
-            ) from None
+        array = float_array(
+            params[name], f"parameter {name}{where}", dtype, copy, f"a {_describe(shape)}", finite
+        )
         if array.shape != shape:
             raise ShapeError(
                 f"parameter {name}{where} has shape {array.shape} but this network "
                 f"({network.describe()}) expects {shape}"
             )
-        if not np.all(np.isfinite(array)):
-            raise DataError(f"parameter {name}{where} contains a value that is not a finite number")
         out[name] = array
     return out
 
@@ -121,16 +116,17 @@ def check_params(
 def load_params(path: str | Path, network: Network) -> dict[str, np.ndarray]:
     """Read parameters from a JSON file and check them against ``network``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(
-            f"cannot read parameter file {str(path)!r}: {exc.strerror or exc}"
-        ) from None
+    # Room for every number written out in full, and then some: more is not a parameter file.
+    limit = MEGABYTE + 64 * network.parameter_count()
+    text = read_text(path, "parameter file", limit)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"parameter file {str(path)!r} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise DataError(f"parameter file {str(path)!r} nests too deeply to hold parameters") from None
+    except ValueError:  # an integer of thousands of digits
+        raise DataError(f"parameter file {str(path)!r} holds a number too long to read") from None
     return check_params(raw, network, source=repr(str(path)))
 
 
@@ -161,9 +157,4 @@ def save_params(path: str | Path, params: Mapping[str, Any], force: bool = False
 
 
 def _describe(shape: tuple[int, ...]) -> str:
-    return f"{shape[0]}×{shape[1]} list of rows" if len(shape) == 2 else f"list of {shape[0]}"
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return f"{shape[0]}×{shape[1]} list of rows of numbers" if len(shape) == 2 else f"list of {shape[0]} numbers"

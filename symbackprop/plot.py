@@ -23,9 +23,20 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError
-from .io import write_atomic
+from .io import check_output_path, write_atomic
 
 FORMATS = ("png", "svg", "pdf")
+
+
+def check_plot_path(path: str | Path, force: bool = False) -> tuple[Path, str]:
+    """The path and its format when a plot can be written there (see :func:`check_output_path`)."""
+    kind = Path(path).suffix.lower().lstrip(".")
+    if kind not in FORMATS:
+        raise DataError(
+            f"cannot tell the plot format from {str(path)!r}: it must end in "
+            + ", ".join(f".{f}" for f in FORMATS)
+        )
+    return check_output_path(path, force), kind
 
 
 def plot_losses(
@@ -44,15 +55,7 @@ def plot_losses(
     the loss before training (epoch 0).  The format follows the extension:
     .png, .svg or .pdf.  An existing file is replaced only with ``force``.
     """
-    path = Path(path)
-    kind = path.suffix.lower().lstrip(".")
-    if kind not in FORMATS:
-        raise DataError(
-            f"cannot tell the plot format from {str(path)!r}; use a name ending in "
-            + ", ".join(f".{f}" for f in FORMATS)
-        )
-    if path.exists() and not force:  # before drawing, so the refusal is immediate
-        raise DataError(f"{str(path)!r} already exists; pass --force to replace it")
+    path, kind = check_plot_path(path, force)  # before drawing, so the refusal is immediate
     if hasattr(history, "history"):
         validation = validation if validation is not None else history.validation_history
         losses = np.asarray(history.history, dtype=np.float64)

@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from .activations import Activation, activation
 from .errors import SpecError
+from .expressions import label_problem
+from .io import MEGABYTE, read_text
+from .limits import MAX_LAYERS, network_size_problems
 from .losses import Loss, loss
 
 if TYPE_CHECKING:
@@ -93,11 +96,17 @@ class Network:
                 problems.append(f"unknown key {key!r}; expected keys are {', '.join(SPEC_KEYS)}")
 
         sizes = _read_sizes(spec.get("layers"), problems)
-        depth = max(len(sizes) - 1, 0)
+        bias = spec.get("bias", True)
+        if not isinstance(bias, bool):
+            problems.append(f"'bias' must be true or false, got {bias!r:.60}")
+            bias = True
+        too_large = network_size_problems(sizes, bias)
+        problems.extend(too_large)
+        depth = max(len(sizes) - 1, 0) if not too_large else 0
         hidden = spec.get("activation", "sigmoid")
         output = spec.get("output_activation")
         if isinstance(hidden, list):
-            if len(hidden) != depth and sizes:
+            if len(hidden) != depth and sizes and not too_large:
                 problems.append(
                     f"'activation' lists {len(hidden)} activations for {depth} layers; "
                     "give one per layer 1..L or a single name"
@@ -109,28 +118,32 @@ class Network:
         if output is not None and depth:
             names[-1] = output
         activations: list[Activation | None] = []
+        known: dict[str, Activation | None] = {}  # a custom expression is parsed once, not per layer
         for entry in names:
-            try:
-                activations.append(activation(entry))
-            except SpecError as exc:
-                activations.append(None)
-                message = "; ".join(exc.problems)
-                if message not in problems:
-                    problems.append(message)
+            key = repr(entry)
+            if key not in known:
+                try:
+                    known[key] = activation(entry)
+                except SpecError as exc:
+                    known[key] = None
+                    message = "; ".join(exc.problems)
+                    if message not in problems:
+                        problems.append(message)
+            activations.append(known[key])
 
         the_loss = None
         try:
-            the_loss = loss(spec.get("loss", "half_sse") or "half_sse")
+            the_loss = loss("half_sse" if spec.get("loss") is None else spec["loss"])
         except SpecError as exc:
             problems.extend(exc.problems)
 
-        bias = spec.get("bias", True)
-        if not isinstance(bias, bool):
-            problems.append(f"'bias' must be true or false, got {bias!r}")
-            bias = True
-        name = spec.get("name") or ""
+        name = spec.get("name")
+        name = "" if name is None else name
+        problem = label_problem(name, "the network's name") if name != "" else None
+        if problem:
+            problems.append(problem)
         if problems or the_loss is None or None in activations:
-            if the_loss is not None and None not in activations and len(sizes) >= 2:
+            if the_loss is not None and None not in activations and len(sizes) >= 2 and not too_large:
                 problems.extend(_check_layers(_dense(sizes, activations, bias), the_loss))
             raise SpecError(problems)
         return cls(_dense(sizes, _distinct_custom_symbols(activations), bias), the_loss, str(name))
@@ -284,6 +297,11 @@ def _check_layers(layers: tuple[Dense, ...], the_loss: Loss) -> list[str]:
     problems: list[str] = []
     if not layers:
         return ["a network needs at least one layer with weights"]
+    too_large = network_size_problems(
+        (layers[0].inputs,) + tuple(layer.units for layer in layers[: MAX_LAYERS + 1]), layers[0].bias
+    )
+    if too_large:
+        return too_large
     for index, layer in enumerate(layers, start=1):
         last = index == len(layers)
         if not layer.activation.elementwise and not last:
@@ -314,17 +332,25 @@ def _check_layers(layers: tuple[Dense, ...], the_loss: Loss) -> list[str]:
     return problems
 
 
+MAX_SPEC_BYTES = MEGABYTE
+
+
 def load_spec_file(path: str | Path) -> dict[str, Any]:
     """Read a JSON or TOML network spec; errors name the file and the problem."""
     path = Path(path)
+    text = read_text(path, "spec file", MAX_SPEC_BYTES, SpecError)
+    kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"cannot read spec file {str(path)!r}: {exc.strerror}") from None
-    try:
-        if path.suffix.lower() == ".toml":
-            return tomllib.loads(text)
-        return json.loads(text)
+        spec = tomllib.loads(text) if kind == "TOML" else json.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise SpecError(f"spec file {str(path)!r} is not valid {kind}: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"spec file {str(path)!r} nests too deeply to be a network spec") from None
+    except ValueError:  # an integer of thousands of digits
+        raise SpecError(f"spec file {str(path)!r} holds a number too long to read") from None
+    if not isinstance(spec, dict):
+        raise SpecError(
+            f"spec file {str(path)!r} must be a mapping, got {type(spec).__name__}; write a "
+            f"{'JSON object' if kind == 'JSON' else 'TOML table'} of keys such as \"layers\""
+        )
+    return spec

@@ -8,8 +8,13 @@ never changes the arrays it is given.
 
 Two ways of stopping early are part of the contract: Ctrl-C keeps the
 parameters of the last finished epoch, and a loss that becomes NaN or
-explodes stops the run with a sentence suggesting a smaller learning rate
-(keeping the parameters from before the blow-up).
+explodes stops the run with a sentence naming the likely cause (keeping the
+parameters from before the blow-up).  A run whose loss ends well above its
+start (more than 1.5 times it) is flagged as diverged too.  The cause named
+is the one that fits: a loss that is not finite before any update comes from
+the starting parameters or the data, not from the learning rate; huge
+starting parameters are named as such; otherwise the learning rate is too
+large for the update rule.
 
 >>> import numpy as np
 >>> import symbackprop as sbp
@@ -31,7 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, ShapeError
+from . import options
+from .batch import check_batch
+from .errors import DataError
 from .optimizers import Optimizer
 from .optimizers import optimizer as make_optimizer
 
@@ -39,6 +46,11 @@ from .optimizers import optimizer as make_optimizer
 # below 1) counts as exploding: a working run never gets there, and waiting
 # for the overflow to NaN only wastes time.
 EXPLODING_FACTOR = 1e3
+# A run that ends above this multiple of its starting loss did not learn: it diverged.
+RISING_FACTOR = 1.5
+# Starting parameters this large (glorot/he draws are below 5) saturate units
+# and make gradients huge: named as the cause rather than the learning rate.
+LARGE_PARAMETER = 1e3
 
 STOP_REASONS = ("completed", "interrupted", "diverged")
 
@@ -132,18 +144,18 @@ def train(
     """
     if compiled is None and callable(net) and hasattr(net, "network"):
         compiled, net = net, net.network  # given the compiled gradient itself
-    epochs = _whole(epochs, "epochs", minimum=1)
-    lr = _rate(lr)
+    epochs = options.whole(epochs, "epochs", minimum=1)
+    lr = options.learning_rate(lr)
     opt = make_optimizer(optimizer)
-    X, Y = _samples(net, X, Y, "X", "Y")
+    X, Y = check_batch(X, Y, net)
     # Separate streams, so asking for a held-out split does not change the shuffling.
     rng_split, rng_shuffle = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(_whole(seed, "seed", 0)).spawn(2)
+        np.random.default_rng(s) for s in np.random.SeedSequence(options.seed(seed)).spawn(2)
     )
     X, Y, X_val, Y_val = _split(net, X, Y, validation, rng_split)
     n = X.shape[0]
     if batch_size is not None:
-        batch_size = _whole(batch_size, "batch_size", minimum=1)
+        batch_size = options.whole(batch_size, "batch_size", minimum=1)
         if batch_size >= n:
             batch_size = None  # one batch of everything is full-batch descent
     start = _start_params(net, params, seed)
@@ -151,56 +163,61 @@ def train(
 
     loss_only = _loss_function(f)
     t0 = time.perf_counter()
-    loss, grads = f(start, X, Y)
-    history = [float(loss)]
-    val_history = [loss_only(start, X_val, Y_val)] if X_val is not None else None
-    current, state = start, opt.start(start)
-    completed, stopped, message = 0, "completed", ""
-    limit = EXPLODING_FACTOR * max(history[0], 1.0)
-    report = _reporter(progress, epochs)
-    try:
-        if not math.isfinite(history[0]):
-            raise _Diverged(0, history[0])
-        for epoch in range(1, epochs + 1):
-            if batch_size is None:
-                new, new_state = opt.update(current, grads, state, lr)
-            else:
-                new, new_state = current, state
-                order = rng_shuffle.permutation(n)
-                for begin in range(0, n, batch_size):
-                    rows = order[begin : begin + batch_size]
-                    _, batch_grads = f(new, X[rows], Y[rows])
-                    new, new_state = opt.update(new, batch_grads, new_state, lr)
-            # Full batch: this gradient serves the next epoch's update too.
-            loss, new_grads = f(new, X, Y) if batch_size is None else (loss_only(new, X, Y), None)
-            loss = float(loss)
-            if not math.isfinite(loss) or loss > limit:
-                raise _Diverged(epoch, loss)
-            val_loss = None
-            if val_history is not None:
-                val_loss = loss_only(new, X_val, Y_val)
-                val_history.append(val_loss)
-            history.append(loss)
-            # The epoch counts from this one assignment on: Ctrl-C before it
-            # leaves the previous epoch's parameters and state intact (the
-            # losses appended above are trimmed below).
-            current, state, grads, completed = new, new_state, new_grads, epoch
-            report(Epoch(epoch, epochs, loss, val_loss, time.perf_counter() - t0))
-    except KeyboardInterrupt:
-        stopped = "interrupted"
-        message = (
-            f"interrupted after epoch {completed} of {epochs}; "
-            f"the parameters after epoch {completed} are kept"
-        )
-    except _Diverged as blow_up:
-        stopped = "diverged"
-        message = _divergence_message(blow_up.epoch, blow_up.loss, history[0], lr, opt.name)
-    finally:
-        report(None)
+    # NaN and overflow are detected and named below, not warned about.
+    with np.errstate(all="ignore"):
+        loss, grads = f(start, X, Y)
+        history = [float(loss)]
+        val_history = [loss_only(start, X_val, Y_val)] if X_val is not None else None
+        current, state = start, opt.start(start)
+        completed, stopped, message = 0, "completed", ""
+        limit = EXPLODING_FACTOR * max(history[0], 1.0)
+        report = _reporter(progress, epochs)
+        try:
+            if not math.isfinite(history[0]):
+                raise _Diverged(0, history[0])
+            for epoch in range(1, epochs + 1):
+                if batch_size is None:
+                    new, new_state = opt.update(current, grads, state, lr)
+                else:
+                    new, new_state = current, state
+                    order = rng_shuffle.permutation(n)
+                    for begin in range(0, n, batch_size):
+                        rows = order[begin : begin + batch_size]
+                        _, batch_grads = f(new, X[rows], Y[rows])
+                        new, new_state = opt.update(new, batch_grads, new_state, lr)
+                # Full batch: this gradient serves the next epoch's update too.
+                loss, new_grads = f(new, X, Y) if batch_size is None else (loss_only(new, X, Y), None)
+                loss = float(loss)
+                if not math.isfinite(loss) or loss > limit:
+                    raise _Diverged(epoch, loss)
+                val_loss = None
+                if val_history is not None:
+                    val_loss = loss_only(new, X_val, Y_val)
+                    val_history.append(val_loss)
+                history.append(loss)
+                # The epoch counts from this one assignment on: Ctrl-C before it
+                # leaves the previous epoch's parameters and state intact (the
+                # losses appended above are trimmed below).
+                current, state, grads, completed = new, new_state, new_grads, epoch
+                report(Epoch(epoch, epochs, loss, val_loss, time.perf_counter() - t0))
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+            message = (
+                f"interrupted after epoch {completed} of {epochs}; "
+                f"the parameters after epoch {completed} are kept"
+            )
+        except _Diverged as blow_up:
+            stopped = "diverged"
+            message = _divergence_message(blow_up.epoch, blow_up.loss, history[0], lr, opt.name, start)
+        finally:
+            report(None)
     del history[completed + 1 :]
     if val_history is not None:
         del val_history[completed + 1 :]
-    if stopped == "completed":
+    if stopped == "completed" and history[0] > 0 and history[-1] > RISING_FACTOR * history[0]:
+        stopped = "diverged"
+        message = _rising_message(history, lr, opt.name, start)
+    elif stopped == "completed":
         message = f"trained {completed} epochs: loss {history[0]:.6g} -> {history[-1]:.6g}"
     return TrainResult(
         params=_frozen_copy(current),
@@ -234,68 +251,64 @@ class _Diverged(Exception):
         self.loss = loss
 
 
-def _divergence_message(epoch: int, loss: float, initial: float, lr: float, name: str) -> str:
+def _largest_parameter(params: Mapping[str, np.ndarray]) -> tuple[float, str]:
+    """The largest |entry| of the parameters and the first parameter holding it."""
+    largest, where = 0.0, ""
+    for name, value in params.items():
+        top = float(np.max(np.abs(value))) if value.size else 0.0
+        if top > largest:
+            largest, where = top, name
+    return largest, where
+
+
+def _cause(lr: float, name: str, start: Mapping[str, np.ndarray]) -> str:
+    """The likely cause of a blow-up after some updates, and what to try."""
+    largest, where = _largest_parameter(start)
+    if largest >= LARGE_PARAMETER:
+        return (
+            f"the starting parameters are very large (|{where}| reaches {largest:.3g}), which makes "
+            "the gradients huge; start from smaller ones, such as those drawn from the seed"
+        )
+    return (
+        f"the learning rate {lr:g} is probably too large for {name}, "
+        f"try a smaller one such as {lr / 10:g}"
+    )
+
+
+def _divergence_message(
+    epoch: int, loss: float, initial: float, lr: float, name: str, start: Mapping[str, np.ndarray]
+) -> str:
     what = "became NaN" if math.isnan(loss) else (
         "overflowed to infinity" if math.isinf(loss) else f"exploded to {loss:.3g}"
     )
-    when = "at the starting parameters" if epoch == 0 else f"in epoch {epoch}"
-    kept = "" if epoch == 0 else f"; the parameters after epoch {epoch - 1} are kept"
+    if epoch == 0:
+        is_what = "NaN" if math.isnan(loss) else "infinite"
+        largest, where = _largest_parameter(start)
+        hint = (
+            f" (|{where}| reaches {largest:.3g}; start from smaller parameters)"
+            if largest >= LARGE_PARAMETER
+            else "; check the data's targets and the starting parameters"
+        )
+        return (
+            f"training cannot start: the loss is {is_what} at the starting parameters, before any "
+            f"update, so the learning rate is not the cause{hint}"
+        )
     return (
-        f"training diverged: the loss {what} {when} (it started at {initial:.4g}); "
-        f"the learning rate {lr:g} is probably too large for {name}, "
-        f"try a smaller one such as {lr / 10:g}{kept}"
+        f"training diverged: the loss {what} in epoch {epoch} (it started at {initial:.4g}); "
+        f"{_cause(lr, name, start)}; the parameters after epoch {epoch - 1} are kept"
+    )
+
+
+def _rising_message(history: list[float], lr: float, name: str, start: Mapping[str, np.ndarray]) -> str:
+    initial, final = history[0], history[-1]
+    return (
+        f"training diverged: the loss rose from {initial:.4g} to {final:.4g} "
+        f"({final / initial:.0%} of its start) over {len(history) - 1} epochs; "
+        f"{_cause(lr, name, start)}"
     )
 
 
 # -- checking what the caller gave ---------------------------------------------
-
-
-def _whole(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise DataError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
-    return int(value)
-
-
-def _rate(lr: Any) -> float:
-    try:
-        rate = float(lr)
-    except (TypeError, ValueError):
-        rate = float("nan")
-    if isinstance(lr, bool) or not math.isfinite(rate) or rate <= 0:
-        raise DataError(f"the learning rate must be a positive number, got {lr!r}")
-    return rate
-
-
-def _samples(net: Any, X: Any, Y: Any, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
-    sizes = net.sizes
-    try:
-        X = np.array(X, dtype=np.float64)
-        Y = np.array(Y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DataError(f"{x_name} and {y_name} must be arrays of numbers") from None
-    if X.ndim == 1 and sizes[0] == 1:
-        X = X[:, None]
-    if Y.ndim == 1 and sizes[-1] == 1:
-        Y = Y[:, None]
-    if X.ndim != 2 or X.shape[1] != sizes[0]:
-        raise ShapeError(
-            f"{x_name} must have one row per sample and {sizes[0]} columns (the network's "
-            f"inputs), got shape {X.shape}"
-        )
-    if Y.ndim != 2 or Y.shape[1] != sizes[-1]:
-        raise ShapeError(
-            f"{y_name} must have one row per sample and {sizes[-1]} columns (the network's "
-            f"outputs), got shape {Y.shape}"
-        )
-    if X.shape[0] != Y.shape[0]:
-        raise ShapeError(
-            f"{x_name} has {X.shape[0]} samples but {y_name} has {Y.shape[0]}; they must match"
-        )
-    if X.shape[0] == 0:
-        raise DataError("there are no samples to train on")
-    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
-        raise DataError(f"{x_name} and {y_name} must not contain NaN or infinite values")
-    return X, Y
 
 
 def _split(net: Any, X: np.ndarray, Y: np.ndarray, validation: Any, rng: np.random.Generator):
@@ -304,12 +317,12 @@ def _split(net: Any, X: np.ndarray, Y: np.ndarray, validation: Any, rng: np.rand
     if isinstance(validation, tuple | list):
         if len(validation) != 2:
             raise DataError("validation must be a fraction or a pair (X_val, Y_val)")
-        X_val, Y_val = _samples(net, validation[0], validation[1], "X_val", "Y_val")
+        X_val, Y_val = check_batch(validation[0], validation[1], net, names=("X_val", "Y_val"))
         return X, Y, X_val, Y_val
-    fraction = float(validation)
+    fraction = options.fraction(validation, "the held-out fraction")
     n = X.shape[0]
     held = round(fraction * n)
-    if not 0 < fraction < 1 or held < 1 or held > n - 1:
+    if held < 1 or held > n - 1:
         raise DataError(
             f"the held-out fraction must leave at least one sample on each side, got "
             f"{validation!r} of {n} samples"

@@ -6,12 +6,13 @@ import sys
 
 import click
 
-from .common import network_options, print_json
-from .grad import read_batch, read_params
+from .common import SEED, TOLERANCE, batch_options, network_options, print_json
+from .grad import read_params
 
 
 @click.command("check")
 @network_options
+@batch_options(data=True, required=False)
 @click.option(
     "--params",
     "params_path",
@@ -19,18 +20,11 @@ from .grad import read_batch, read_params
     help="parameters as JSON; drawn from --seed when not given",
 )
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="seed of the random parameters and batch"
-)
-@click.option("--x", "x_text", help="one input sample instead of a random batch")
-@click.option("--y", "y_text", help="its target")
-@click.option(
-    "--data",
-    "data_path",
-    type=click.Path(dir_okay=False),
-    help="a batch from CSV or .npz instead of a random batch",
+    "--seed", type=SEED, default=0, show_default=True, help="seed of the random parameters and batch"
 )
 @click.option(
     "--batch",
+    "batch_size",
     type=click.IntRange(min=1),
     default=4,
     show_default=True,
@@ -45,7 +39,7 @@ from .grad import read_batch, read_params
 )
 @click.option(
     "--tolerance",
-    type=click.FloatRange(min=0, min_open=True),
+    type=TOLERANCE,
     default=1e-4,
     show_default=True,
     help="largest relative error that passes",
@@ -60,12 +54,10 @@ from .grad import read_batch, read_params
 @click.option("--json", "as_json", is_flag=True, help="print the report as one JSON object")
 def command(
     network,
+    batch,
     params_path,
     seed,
-    x_text,
-    y_text,
-    data_path,
-    batch,
+    batch_size,
     method,
     tolerance,
     max_entries,
@@ -75,8 +67,7 @@ def command(
     from ..gradient_check import gradcheck
 
     params = read_params(network, params_path, seed)
-    given = read_batch(network, x_text, y_text, data_path, required=False)
-    X, Y = given if given is not None else (None, None)
+    X, Y = batch if batch is not None else (None, None)
     report = gradcheck(
         network,
         params,
@@ -84,7 +75,7 @@ def command(
         Y,
         method=method,
         seed=seed,
-        batch=batch,
+        batch=batch_size,
         tolerance=tolerance,
         max_entries=max_entries,
     )

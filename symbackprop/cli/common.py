@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
+from .. import options
 from ..errors import DataError, SpecError
 from ..spec import Network
 
@@ -71,36 +72,107 @@ def parse_vector(text: str, option: str) -> list[float]:
         try:
             values.append(float(part))
         except ValueError:
-            raise DataError(f"{option} takes numbers separated by commas, got {part.strip()!r} in {text!r}") from None
+            raise DataError(
+                f"{option} takes numbers separated by commas, got {part.strip()!r:.40} in {text!r:.80}"
+            ) from None
     return values
 
 
+def batch_options(data: bool = True, required: bool = True, pair: bool = True) -> Callable:
+    """Add ``--x``/``--y`` (one sample) and, with ``data``, ``--data FILE`` (a batch).
+
+    Goes below :func:`network_options`.  With ``pair`` the command receives
+    ``batch``: (X, Y) checked by :func:`symbackprop.batch.check_batch`, or None
+    when neither is given and not ``required``.  Without ``pair`` (a worked
+    example, where either may be drawn) it receives ``sample``: the parsed
+    --x and --y lists, each None when not given.
+    """
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args: Any, x_text, y_text, data_path=None, **kwargs: Any):
+            x = parse_vector(x_text, "--x") if x_text is not None else None
+            y = parse_vector(y_text, "--y") if y_text is not None else None
+            if pair:
+                kwargs["batch"] = _read_batch(kwargs["network"], x, y, data_path, required)
+            else:
+                kwargs["sample"] = (x, y)
+            return func(*args, **kwargs)
+
+        if data:
+            wrapper = click.option(
+                "--data", "data_path", type=click.Path(dir_okay=False),
+                help="a batch from CSV (columns x1.., y1..) or .npz (arrays X, Y)",
+            )(wrapper)
+        wrapper = click.option("--y", "y_text", help="its target, e.g. 0.01,0.99")(wrapper)
+        return click.option("--x", "x_text", help="one input sample, e.g. 0.05,0.10")(wrapper)
+
+    return decorate
+
+
+def _read_batch(network: Network, x, y, data_path, required: bool):
+    from ..batch import check_batch
+    from ..data import load_data
+
+    if data_path is not None and (x is not None or y is not None):
+        raise DataError("give either one sample as --x/--y or a batch as --data FILE, not both")
+    if data_path is not None:
+        return load_data(data_path, network)
+    if x is None and y is None:
+        if required:
+            raise DataError("give one sample as --x 0.05,0.10 --y 0.01,0.99 or a batch as --data FILE")
+        return None
+    if x is None or y is None:
+        raise DataError(f"{'--x' if x is None else '--y'} is missing; --x and --y go together")
+    n0, nL = network.sizes[0], network.sizes[-1]
+    for option, values, width, what in (("--x", x, n0, "inputs"), ("--y", y, nL, "outputs")):
+        if len(values) != width:
+            raise DataError(
+                f"{option} has {len(values)} number{'s' if len(values) != 1 else ''} "
+                f"but this network has {width} {what}"
+            )
+    return check_batch([x], [y], network)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinity as null: JSON has no such numbers.
+
+    >>> json_safe({"loss": float("nan"), "grads": [1.0, float("inf")]})
+    {'loss': None, 'grads': [1.0, None]}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def print_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=None, allow_nan=True))
+    click.echo(json.dumps(json_safe(value), indent=None, allow_nan=False))
 
 
-def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> Path:
-    """Write a file atomically; refuse to replace an existing one unless ``force``."""
-    from ..io import write_atomic as _write
+class Checked(click.ParamType):
+    """A parameter type that reads text with ``parse`` and checks it with one of
+    :mod:`symbackprop.options`; a refusal is that check's own sentence."""
 
-    return _write(path, data, force=force)
+    def __init__(self, name: str, parse: Callable[[str], Any], check: Callable[[Any], Any]):
+        self.name, self.parse, self.check = name, parse, check
 
-
-class LearningRate(click.ParamType):
-    """A learning rate: a finite number above 0 (click's FloatRange lets NaN through)."""
-
-    name = "rate"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> float:
-        import math
-
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = self.parse(value)
+            except (TypeError, ValueError):
+                self.fail(f"{value!r:.40} is not a {self.name}", param, ctx)
         try:
-            rate = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not math.isfinite(rate) or rate <= 0:
-            self.fail(f"{value!r} must be a finite number above 0", param, ctx)
-        return rate
+            return self.check(value)
+        except DataError as exc:
+            self.fail(str(exc), param, ctx)
 
 
-LEARNING_RATE = LearningRate()
+LEARNING_RATE = Checked("number", float, options.learning_rate)
+TOLERANCE = Checked("number", float, options.tolerance)
+SEED = Checked("whole number", int, options.seed)
+FRACTION = Checked("number", float, lambda value: options.fraction(value, "the held-out fraction"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import DataError
-from .common import LEARNING_RATE, network_options, print_json
+from .common import FRACTION, LEARNING_RATE, SEED, network_options, print_json
 
 
 @click.command("train")
@@ -26,9 +26,9 @@ from .common import LEARNING_RATE, network_options, print_json
               show_default=True, help="update rule")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="minibatch size (default: the full batch, as in the articles)")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="seed of the initial parameters, the data sets and the shuffling")
-@click.option("--validation", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+@click.option("--validation", type=FRACTION,
               default=None, help="hold out this fraction of the samples and track its loss")
 @click.option("--params", "params_path", type=click.Path(dir_okay=False),
               help="starting parameters (JSON); default: drawn from --seed")
@@ -54,16 +54,16 @@ def command(network, data, samples, epochs, lr, optimizer, batch_size, seed, val
     from ..training import train
 
     # Refuse before training, not after minutes of it.
-    for path in (plot_path, save_path):
-        if path is not None and Path(path).exists() and not force:
-            raise DataError(f"{path!r} already exists; pass --force to replace it")
     if plot_path is not None:
-        from ..plot import FORMATS
+        from ..plot import check_plot_path
 
-        if Path(plot_path).suffix.lower().lstrip(".") not in FORMATS:
-            raise DataError(
-                f"--plot {plot_path!r} must end in " + ", ".join(f".{f}" for f in FORMATS)
-            )
+        check_plot_path(plot_path, force)
+    if save_path is not None:
+        from ..io import check_output_path
+
+        check_output_path(save_path, force)
+        if plot_path is not None and Path(save_path).resolve() == Path(plot_path).resolve():
+            raise DataError(f"--plot and --save both name {save_path!r}; give two files")
     X, Y, label, classify = _load(data, network, samples, seed)
     start = None
     if params_path is not None:

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DataError, ShapeError, UnknownParameterError
+from ..errors import DataError
+from ..options import choose
 from ..symbolic import Symbolic
 from .codegen import generate
 
@@ -90,48 +91,20 @@ class CompiledGradient:
 
     # -- input checking --------------------------------------------------------
 
-    def _params(self, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        shapes = self.network.parameter_shapes()
-        if not isinstance(params, Mapping):
-            raise DataError(f"params must be a dict of arrays named {', '.join(shapes)}")
-        out = {}
-        for name, shape in shapes.items():
-            if name not in params:
-                raise DataError(
-                    f"parameter {name} is missing; this network needs {', '.join(shapes)}"
-                )
-            value = np.asarray(params[name], dtype=self.dtype)
-            if value.shape != shape:
-                raise ShapeError(
-                    f"parameter {name} has shape {value.shape} but this network expects {shape}"
-                )
-            out[name] = value
-        if len(params) != len(shapes):
-            extra = next(name for name in params if name not in shapes)
-            raise UnknownParameterError(
-                f"unknown parameter {extra!r}; this network has {', '.join(shapes)}"
-            )
-        return out
-
-    def _batch(self, value: Any, label: str, width: int) -> np.ndarray:
-        array = np.asarray(value, dtype=self.dtype)
-        if array.ndim == 1 and array.shape[0] == width:
-            array = array.reshape(1, width)
-        if array.ndim != 2 or array.shape[1] != width:
-            raise ShapeError(
-                f"{label} has shape {array.shape} but this network expects (batch, {width})"
-            )
-        return array
-
     def _inputs(self, params, X, Y=None):
-        sizes = self.network.sizes
-        p = self._params(params)
-        X = self._batch(X, "X", sizes[0])
+        """The checks every caller gets: :func:`~symbackprop.params.check_params` and
+        :func:`~symbackprop.batch.check_batch`, without copying arrays that already fit.
+
+        Parameters may hold NaN or infinity (a diverging run makes them; the
+        results then say so); samples may not.
+        """
+        from ..batch import check_batch, check_inputs
+        from ..params import check_params
+
+        p = check_params(params, self.network, dtype=self.dtype, copy=False, finite=False)
         if Y is None:
-            return p, X, None
-        Y = self._batch(Y, "Y", sizes[-1])
-        if X.shape[0] != Y.shape[0]:
-            raise ShapeError(f"X has {X.shape[0]} samples but Y has {Y.shape[0]}")
+            return p, check_inputs(X, self.network, dtype=self.dtype, copy=False), None
+        X, Y = check_batch(X, Y, self.network, dtype=self.dtype, copy=False)
         return p, X, Y
 
     def _cast(self, grads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -229,8 +202,7 @@ def compile(
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise DataError(f"dtype must be float64 or float32, got {dtype}")
-    if path not in PATHS:
-        raise DataError(f"unknown compile path {path!r}; expected one of {', '.join(PATHS)}")
+    choose(path, PATHS, "compile path")
     if path == "scalar":
         from .scalar import compile_scalar
 

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
-from ..io import write_atomic
+from ..errors import DataError, UnknownOptionError
+from ..io import check_output_path, write_atomic
 from ..spec import Network
 from .model import Exercise, Solution, Worksheet, build
 from .tools import LatexError, MissingToolError
@@ -47,7 +47,7 @@ def render(sheet: Worksheet, fmt: str) -> str | bytes:
         from .markdown import render as md
 
         return md(sheet)
-    raise DataError(f"unknown worksheet format {fmt!r}; expected one of tex, pdf, html, md")
+    raise UnknownOptionError(f"unknown worksheet format {fmt!r:.40}; expected one of tex, pdf, html, md")
 
 
 def worksheet(
@@ -67,16 +67,15 @@ def worksheet(
     An existing file is replaced only with ``force``; the write is atomic.
     ``solutions=False`` leaves out the key (a student's copy).
     """
-    path = Path(path)
+    given, path = path, Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise DataError(
             f"cannot tell the worksheet format from {str(path)!r}; end the file name in "
             ".pdf, .html, .tex or .md"
         )
-    if path.exists() and not force:
-        # Checked before the work, so a long PDF run is not wasted; write_atomic checks again.
-        raise DataError(f"{str(path)!r} already exists; pass --force to replace it")
+    # Checked before the work, so a long PDF run is not wasted; write_atomic checks again.
+    check_output_path(given, force)
     network = net if isinstance(net, Network) else Network.from_spec(net)
     sheet = build(network, seed=seed, solutions=solutions, params=params, x=x, y=y, lr=lr, digits=digits)
     return write_atomic(path, render(sheet, suffix), force=force)

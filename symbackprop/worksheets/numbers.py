@@ -20,14 +20,20 @@ from typing import Any
 import numpy as np
 import sympy
 
+from ..arrays import float_array
+from ..batch import target_problem
 from ..derive import Derivation
 from ..errors import DataError, ShapeError
+from ..options import learning_rate
 from ..params import check_params, load_params
 
 GRID = 0.05  # parameters and inputs are multiples of this
 NEAR_KINK = 0.02  # resample when a ReLU-family unit sits this close to its kink
 ATTEMPTS = 200
 KINK_EXACT = 1e-5  # closer than this, the finite-difference stencil may straddle the kink
+# Worked by hand, and checked by finite differences that lose meaning when a
+# step of 6e-6·|θ| moves z by more than its whole range: given numbers stay within this.
+LARGEST_GIVEN = 1e3
 
 
 @dataclass(frozen=True)
@@ -179,12 +185,19 @@ def evaluate(
 def _vector(value: Sequence[float] | None, size: int, what: str) -> np.ndarray | None:
     if value is None:
         return None
-    array = np.asarray(value, dtype=float).reshape(-1)
+    array = float_array(value, what).reshape(-1)
     if array.size != size:
         raise ShapeError(f"{what} has {array.size} entries but this network expects {size}")
-    if not np.all(np.isfinite(array)):
-        raise DataError(f"{what} contains a value that is not a finite number")
+    _moderate(array, what)
     return array
+
+
+def _moderate(array: np.ndarray, what: str) -> None:
+    if array.size and np.max(np.abs(array)) > LARGEST_GIVEN:
+        raise DataError(
+            f"{what} holds {float(np.max(np.abs(array))):.3g}, but a worked example's numbers must "
+            f"lie within ±{LARGEST_GIVEN:g}: it is worked by hand and checked by finite differences"
+        )
 
 
 def _usable(d: Derivation, values: Values, entries: Sequence[tuple[str, int, int]]) -> bool:
@@ -217,16 +230,19 @@ def choose_values(
     example exercises every step of the key.
     """
     net = derivation.network
-    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
-        raise DataError(f"the learning rate must be a positive number, got {lr!r}")
+    lr = learning_rate(lr)
     if isinstance(params, str | Path):
         params = load_params(params, net)
     elif params is not None:
         params = check_params(params, net)
+    for name, value in (params or {}).items():
+        _moderate(value, f"parameter {name}")
     x_given = _vector(x, net.sizes[0], "x")
     y_given = _vector(y, net.sizes[-1], "y")
-    if net.loss.name == "cross_entropy" and y_given is not None and not np.isclose(y_given.sum(), 1):
-        raise DataError(f"cross_entropy targets must sum to 1, got y = {y_given.tolist()}")
+    if y_given is not None:
+        problem = target_problem(y_given.reshape(1, -1), net.loss.name, "y")
+        if problem:
+            raise DataError(problem)
     compiled = compiled if compiled is not None else derivation.compile()
     fixed = params is not None and x_given is not None and y_given is not None
     last = None
