@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
 from .errors import DataError, UnknownOptionError
+
+# NumPy's integer and float scalars register as numbers.Integral and numbers.Real;
+# its booleans do not, and Python's bool is refused by name.  No NumPy import:
+# the command line's option checks stay light.
 
 
 def _real(value: Any) -> float | None:
     """``value`` as a float when it is a real number (not a bool, not text), else None."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
     try:
         return float(value)
@@ -65,7 +68,7 @@ def fraction(value: Any, name: str) -> float:
 
 def whole(value: Any, name: str, minimum: int = 0, maximum: int | None = None) -> int:
     """A whole number within [minimum, maximum]."""
-    ok = not isinstance(value, bool | np.bool_) and isinstance(value, int | np.integer)
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Integral)
     if not ok or value < minimum or (maximum is not None and value > maximum):
         limits = f"from {minimum:,} to {maximum:,}" if maximum is not None else f"of at least {minimum:,}"
         raise DataError(f"{name} must be a whole number {limits}, got {value!r:.60}")
