@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+import sympy
 
 from symbackprop import Network, models
 from symbackprop.errors import ExpressionError, ShapeError
-from symbackprop.verification import verify
+from symbackprop.verification import parse, verify
+from symbackprop.verification.reference import BCE_TERMS
 
 NET = models.two_two_two()  # 2-2-2, sigmoid, half_sse, biases
 WIDE = Network.from_spec({"layers": [2, 3, 2], "activation": "sigmoid"})
@@ -446,8 +449,6 @@ def test_one_entry_questions_score_zero_or_one():
 )
 def test_messages_point_at_the_problem(formula, message):
     with pytest.raises(ExpressionError, match=message) as caught:
-        from symbackprop.verification import parse
-
         parse(NET, formula, "latex")
     assert "unexpected '}'" not in str(caught.value)
 
@@ -503,3 +504,106 @@ def test_the_tables_document_every_alias():
 def test_every_documented_example_is_right(syntax, example, net, wrt):
     verdict = verify(DOC_NETS[net], wrt, example, syntax=syntax, symbolic=False)
     assert verdict.correct, verdict.report()
+
+
+# -- the diagnoses of issue 12, each with its counterexample recomputed by hand --------------------------
+
+
+def _np_activation(kind: str, slope: float = 0.2):
+    return {
+        "sigmoid": (lambda t: 1 / (1 + np.exp(-t)), lambda t: np.exp(-t) / (1 + np.exp(-t)) ** 2),
+        "tanh": (np.tanh, lambda t: 1 - np.tanh(t) ** 2),
+        "leaky": (lambda t: np.where(t > 0, t, slope * t), lambda t: np.where(t > 0, 1.0, slope)),
+    }[kind]
+
+
+def _hand_backprop(c: dict, hidden: str, output: str, loss: str):
+    """x, a1, z1, a2, z2, δ2 and ∂L/∂a2 of a one-hidden-layer network, by hand in NumPy."""
+    p = {k: np.array(v, dtype=float) for k, v in c["inputs"].items()}
+    x, y = p["x"][:, None], p["y"][:, None]
+    f1, _ = _np_activation(hidden)
+    z1 = p["W1"] @ x + p["b1"][:, None]
+    a1 = f1(z1)
+    z2 = p["W2"] @ a1 + p["b2"][:, None]
+    a2 = np.exp(z2) / np.exp(z2).sum() if output == "softmax" else _np_activation(output)[0](z2)
+    if loss == "half_sse":
+        grad_a = a2 - y
+    elif loss == "binary_cross_entropy":
+        grad_a = -y / a2 + (1 - y) / (1 - a2)
+    else:  # cross_entropy
+        grad_a = -y / a2
+    if output == "softmax":
+        delta2 = (np.diag(a2[:, 0]) - a2 @ a2.T) @ grad_a
+    else:
+        delta2 = grad_a * _np_activation(output)[1](z2)
+    return dict(x=x, y=y, z1=z1, a1=a1, z2=z2, a2=a2, delta2=delta2, W2=p["W2"], grad_a=grad_a)
+
+
+BCE = Network.from_spec(
+    {"layers": [2, 3, 1], "activation": "tanh", "output_activation": "sigmoid", "loss": "binary_cross_entropy"}
+)
+SOFTMAX_CE = Network.from_spec(
+    {"layers": [2, 3, 3], "activation": "sigmoid", "output_activation": "softmax", "loss": "cross_entropy"}
+)
+SIGMOID = Network.from_spec({"layers": [2, 3, 2], "activation": "sigmoid"})
+
+# name, network, (hidden, output, loss), wrt, syntax, formula, the true gradient and the formula by hand
+DIAGNOSES = [
+    ("sigmoid-derivative-on-tanh", TANH, ("tanh", "sigmoid", "half_sse"), "W1", "python",
+     "((W2.T @ delta2) * a1 * (1 - a1)) @ x.T",
+     lambda h: ((h["W2"].T @ h["delta2"]) * (1 - h["a1"] ** 2)) @ h["x"].T,
+     lambda h: ((h["W2"].T @ h["delta2"]) * h["a1"] * (1 - h["a1"])) @ h["x"].T),
+    ("sigmoid-derivative-on-tanh", TANH, ("tanh", "sigmoid", "half_sse"), "W1", "latex",
+     r"\left((W^{(2)})^T \delta^{(2)} \odot \sigma'(z^{(1)})\right) x^T",
+     lambda h: ((h["W2"].T @ h["delta2"]) * (1 - h["a1"] ** 2)) @ h["x"].T,
+     lambda h: ((h["W2"].T @ h["delta2"]) * _np_activation("sigmoid")[1](h["z1"])) @ h["x"].T),
+    ("tanh-derivative-on-sigmoid", SIGMOID, ("sigmoid", "sigmoid", "half_sse"), "W1", "python",
+     "((W2.T @ delta2) * (1 - a1**2)) @ x.T",
+     lambda h: ((h["W2"].T @ h["delta2"]) * h["a1"] * (1 - h["a1"])) @ h["x"].T,
+     lambda h: ((h["W2"].T @ h["delta2"]) * (1 - h["a1"] ** 2)) @ h["x"].T),
+    ("bce-dropped-term", BCE, ("tanh", "sigmoid", "binary_cross_entropy"), "W2", "python",
+     "(-y / a2 * a2 * (1 - a2)) @ a1.T",
+     lambda h: (h["a2"] - h["y"]) @ h["a1"].T,
+     lambda h: (-h["y"] * (1 - h["a2"])) @ h["a1"].T),
+    ("bce-dropped-term", BCE, ("tanh", "sigmoid", "binary_cross_entropy"), "b2", "latex",
+     r"\frac{1 - y}{1 - a^{(2)}} \odot a^{(2)} \odot (1 - a^{(2)})",
+     lambda h: h["a2"] - h["y"],
+     lambda h: (1 - h["y"]) * h["a2"]),
+    ("softmax-jacobian-missing", SOFTMAX_CE, ("sigmoid", "softmax", "cross_entropy"), "W2", "python",
+     "(-y / a2) @ a1.T",
+     lambda h: (h["a2"] - h["y"]) @ h["a1"].T,
+     lambda h: (-h["y"] / h["a2"]) @ h["a1"].T),
+    ("leaky-relu-as-relu", LEAKY, ("leaky", "sigmoid", "half_sse"), "W1", "python",
+     "((W2.T @ delta2) * relu_prime(z1)) @ x.T",
+     lambda h: ((h["W2"].T @ h["delta2"]) * _np_activation("leaky")[1](h["z1"])) @ h["x"].T,
+     lambda h: ((h["W2"].T @ h["delta2"]) * (h["z1"] > 0)) @ h["x"].T),
+    ("untransposed-weights", NET, ("sigmoid", "sigmoid", "half_sse"), "b1", "latex",
+     r"\sum_k w^2_{jk} \delta^2_k \sigma'(z^1_j)",
+     lambda h: (h["W2"].T @ h["delta2"]) * h["a1"] * (1 - h["a1"]),
+     lambda h: (h["W2"] @ h["delta2"]) * h["a1"] * (1 - h["a1"])),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "net", "kinds", "wrt", "syntax", "formula", "truth", "mistake"),
+    DIAGNOSES, ids=[f"{d[0]}-{d[4]}" for d in DIAGNOSES],
+)
+def test_new_diagnoses_with_their_counterexample(name, net, kinds, wrt, syntax, formula, truth, mistake):
+    v = verify(net, wrt, formula, syntax=syntax)
+    assert not v.correct and v.diagnosis is not None, v.report()
+    assert v.diagnosis.name == name, v.report()
+    c = v.to_dict()["counterexample"]
+    by_hand = _hand_backprop(c, *kinds)
+    np.testing.assert_allclose(c["gradient"], truth(by_hand), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(c["formula"], mistake(by_hand), rtol=1e-9, atol=1e-12)
+
+
+def test_index_form_mistakes_are_told_in_indices():
+    v = verify(NET, "b1", r"\sum_k w^2_{jk} \delta^2_k \sigma'(z^1_j)", syntax="latex")
+    assert "w⁽²⁾_jk where w⁽²⁾_kj belongs in the sum over k" in v.diagnosis.message
+    v = verify(NET, "b1", "(W2 @ delta2) * sigmoid_prime(z1)")
+    assert "W⁽²⁾ instead of (W⁽²⁾)ᵀ" in v.diagnosis.message
+
+
+def test_the_two_terms_of_binary_cross_entropy_are_the_loss():
+    assert sympy.simplify(sum(BCE_TERMS) - BCE.loss.term) == 0

@@ -44,7 +44,7 @@ from .diagnosis import Diagnosis, catalogue
 from .equivalence import SYMBOLIC_MAX_NODES, prove
 from .evaluate import Undefined, evaluate
 from .latex_syntax import parse_latex
-from .nodes import Entry, Name, Node, Statement, children, substitute
+from .nodes import Entry, Name, Node, Statement, Sum, children, substitute
 from .points import Point, quantity_value, sample
 from .python_syntax import parse_python
 from .shapes import check, describe
@@ -249,13 +249,19 @@ def _inline(lines: list[CheckedLine]) -> Node | None:
 def _provable(lines: list[CheckedLine]) -> bool:
     """Index notation over a line's own result cannot be inlined: the proof is left to the numbers."""
     targets = {line.statement.target for line in lines[:-1]} - {None}
-    stack: list[Node] = [line.tree for line in lines]
+    return not any(
+        isinstance(node, Entry) and node.name in targets for line in lines for node in _walk(line.tree)
+    )
+
+
+def _walk(tree: Node) -> list[Node]:
+    """Every node of a tree."""
+    out, stack = [], [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, Entry) and node.name in targets:
-            return False
+        out.append(node)
         stack.extend(children(node))
-    return True
+    return out
 
 
 # -- diagnosis -----------------------------------------------------------------------
@@ -278,7 +284,8 @@ def _diagnose_line(
         if stem not in ("delta", "db", "dW"):
             return None
         name, entry = (f"W{layer}" if stem == "dW" else f"b{layer}"), None
-    return diagnose(net, name, entry, points, [pick(v, entry) if entry else v for v in values], table)
+    index_form = any(isinstance(node, Entry | Sum) for node in _walk(line.tree))
+    return diagnose(net, name, entry, points, [pick(v, entry) if entry else v for v in values], table, index_form)
 
 
 def diagnose(
@@ -288,12 +295,13 @@ def diagnose(
     points: list[Point],
     values: list[Any],
     table: NameTable,
+    index_form: bool = False,
 ) -> Diagnosis | None:
     """The first classic mistake whose values agree with the formula's at every point."""
     extra = reference.functions(net)
     shapes = dict(table.shapes)
     expected = _parameter_shape(net, name)
-    for candidate in catalogue(net, name, entry):
+    for candidate in catalogue(net, name, entry, index_form):
         tree = reference.gradient_tree(net, name, candidate.mutation)
         try:
             tree, shape = check(tree, shapes)

@@ -45,9 +45,13 @@ def _act(network: Network, layer: int) -> str:
 
 
 def catalogue(
-    network: Network, wrt: str, entry: tuple[int, int] | None = None
+    network: Network, wrt: str, entry: tuple[int, int] | None = None, index_form: bool = False
 ) -> list[Diagnosis]:
-    """Every mistake that makes sense for ∂L/∂(wrt) (or one entry, 0-based), simplest first."""
+    """Every mistake that makes sense for ∂L/∂(wrt) (or one entry, 0-based), simplest first.
+
+    ``index_form``: the formula was written with index letters, so a mistake is
+    told in indices (w_jk for w_kj) rather than in matrices (W for Wᵀ).
+    """
     param = parameter(wrt)
     kind, layer = param.stem, param.layer
     L = network.depth
@@ -69,14 +73,18 @@ def catalogue(
             )
         )
     for k in range(layer + 1, L + 1):
-        structural.append(
-            Diagnosis(
-                "untransposed-weights",
-                f"{W(k).text} instead of ({W(k).text})ᵀ in the δ recursion: "
-                f"the error flows back through the transpose, δ⁽ˡ⁾ = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾) ⊙ σ'(z⁽ˡ⁾)",
-                Mutation(untransposed=k),
+        if index_form:
+            w = "w" + W(k).text[1:]
+            text = (
+                f"{w}_jk where {w}_kj belongs in the sum over k: the error flows back through the "
+                f"transpose, {delta(k - 1).text}_j = Σ_k {w}_kj {delta(k).text}_k σ'({z(k - 1).text}_j)"
             )
-        )
+        else:
+            text = (
+                f"{W(k).text} instead of ({W(k).text})ᵀ in the δ recursion: "
+                f"the error flows back through the transpose, δ⁽ˡ⁾ = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾) ⊙ σ'(z⁽ˡ⁾)"
+            )
+        structural.append(Diagnosis("untransposed-weights", text, Mutation(untransposed=k)))
     if kind == "W":
         if entry is not None:
             j, k = entry[0] + 1, entry[1] + 1
@@ -133,6 +141,8 @@ def catalogue(
             else:
                 name, text = "other-layer-activation", f"another layer's activation: {wrong} in place of {right}"
             structural.append(Diagnosis(name, text, Mutation(previous=m)))
+    structural.extend(_activation_mix_ups(network, layer))
+    structural.extend(_loss_and_softmax_slips(network))
     if not network.output_activation.elementwise:
         structural.append(
             Diagnosis(
@@ -162,6 +172,67 @@ def catalogue(
                     replace(d.mutation, scale=s.mutation.scale),
                 )
             )
+    return out
+
+
+# σ' and tanh' taken for each other: (name, whose derivative was written, how it was
+# written, how the layer's own derivative reads), in the output a and in z.
+_MIX_UPS = {
+    "tanh": ("sigmoid-derivative-on-tanh", "the sigmoid's derivative",
+             {"output": "{a}(1 − {a})", "z": "σ'({z})"}, {"output": "1 − ({a})²", "z": "1 − tanh²({z})"}),
+    "sigmoid": ("tanh-derivative-on-sigmoid", "the derivative of tanh",
+                {"output": "1 − ({a})²", "z": "tanh'({z})"}, {"output": "{a}(1 − {a})", "z": "σ({z})(1 − σ({z}))"}),
+}
+
+
+def _activation_mix_ups(network: Network, layer: int) -> list[Diagnosis]:
+    """σ' and tanh' taken for each other; a leaky ReLU differentiated as a ReLU."""
+    out = []
+    for k in range(layer, network.depth + 1):
+        act = network.layers[k - 1].activation
+        names = {"a": activation(k).text, "z": pre_activation(k).text}
+        if act.kind in _MIX_UPS:
+            name, whose, written, right = _MIX_UPS[act.kind]
+            for form in ("output", "z"):
+                out.append(Diagnosis(
+                    name,
+                    f"{written[form].format(**names)} is {whose}; layer {k} is {act.kind}, "
+                    f"whose derivative is {right[form].format(**names)}",
+                    Mutation(foreign_derivative=(k, form)),
+                ))
+        if act.kind == "leaky_relu":
+            out.append(Diagnosis(
+                "leaky-relu-as-relu",
+                f"the leaky ReLU of layer {k} differentiated as a ReLU: its derivative is 1 for z > 0 "
+                f"and the slope {act.slope:g}, not 0, for z ≤ 0",
+                Mutation(leaky_as_relu=k),
+            ))
+    return out
+
+
+def _loss_and_softmax_slips(network: Network) -> list[Diagnosis]:
+    """A term of binary cross-entropy dropped; ∂L/∂a taken for δ⁽ᴸ⁾ past a softmax."""
+    out = []
+    a = activation(network.depth).text
+    if network.loss.kind == "binary_cross_entropy" and network.output_activation.elementwise:
+        whole = f"∂L/∂a = −y/{a} + (1 − y)/(1 − {a})"
+        kept_and_dropped = ((f"−y/{a}", "−(1 − y) log(1 − a)"), (f"(1 − y)/(1 − {a})", "−y log a"))
+        for term, (kept, dropped) in enumerate(kept_and_dropped, start=1):
+            out.append(Diagnosis(
+                "bce-dropped-term",
+                f"a term of the binary cross-entropy is missing: {whole}, and this keeps only {kept} "
+                f"(the term {dropped} was dropped)",
+                Mutation(loss_term_only=term),
+            ))
+    if not network.output_activation.elementwise:
+        tail = ", which with cross-entropy gives δ⁽ᴸ⁾ = a − y" if network.loss.kind == "cross_entropy" else ""
+        gradient = "−y/a" if network.loss.kind == "cross_entropy" else "∂L/∂a"
+        out.append(Diagnosis(
+            "softmax-jacobian-missing",
+            f"the softmax's Jacobian is missing: {gradient} is ∂L/∂a⁽ᴸ⁾, and δ⁽ᴸ⁾ = ∂L/∂z⁽ᴸ⁾ "
+            f"multiplies it by the Jacobian diag(a) − a aᵀ{tail}",
+            Mutation(softmax_jacobian_missing=True),
+        ))
     return out
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import sympy
 
 from ..activations import S, T
+from ..activations import activation as activation_named
 from ..backprop import Plan, plan
 from ..losses import A, N, Y
 from ..spec import Network
@@ -64,6 +65,10 @@ class Mutation:
     softmax_elementwise: bool = False  # softmax's Jacobian taken as diagonal
     extra_output_derivative: bool = False  # softmax + cross-entropy: (a − y) ⊙ a ⊙ (1 − a)
     transposed: bool = False  # a⁽ˡ⁻¹⁾ (δ⁽ˡ⁾)ᵀ instead of δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ
+    foreign_derivative: tuple[int, str] | None = None  # (layer, "output" | "z"): the other one of σ, tanh
+    leaky_as_relu: int | None = None  # layer whose leaky ReLU is differentiated as ReLU
+    loss_term_only: int | None = None  # binary cross-entropy with one of its terms: 1 (y log a) or 2
+    softmax_jacobian_missing: bool = False  # δ⁽ᴸ⁾ = ∂L/∂a, without the softmax's Jacobian
     scale: Fraction = Fraction(1)
 
 
@@ -84,6 +89,8 @@ class _Reference(Visitor):
         if layer < self.plan.depth:
             return self(self.plan.error_rule(layer))
         out = self.plan.output_error
+        if isinstance(out.rule, SoftmaxVJP) and self.m.softmax_jacobian_missing:
+            return self(out.rule.upstream)
         if isinstance(out.rule, SoftmaxVJP) and self.m.softmax_elementwise:
             return self(out.rule)
         if out.shortcut is not None and self.m.extra_output_derivative:
@@ -123,10 +130,17 @@ class _Reference(Visitor):
             return Call(function_name(layer, "activation"), (z,))
         if m.output_form_on_z == layer:
             return Call(function_name(layer, "derivative_of_output"), (z,))
+        if m.foreign_derivative == (layer, "output"):
+            return Call(function_name(layer, "foreign_derivative_of_output"), (a,))
+        if m.foreign_derivative == (layer, "z"):
+            return Call(function_name(layer, "foreign_derivative"), (z,))
+        if m.leaky_as_relu == layer:
+            return Call(STEP, (z,))
         return Call(function_name(layer, "derivative"), (z,))
 
     def _visit_LossGradient(self, node: LossGradient) -> Node:
-        return Call(LOSS_DERIVATIVE, (self(node.a), self(node.y)))
+        name = LOSS_DERIVATIVE if self.m.loss_term_only is None else f"{LOSS_DERIVATIVE}_term{self.m.loss_term_only}"
+        return Call(name, (self(node.a), self(node.y)))
 
     def _visit_SoftmaxVJP(self, node: SoftmaxVJP) -> Node:
         a, g = self(node.a), self(node.upstream)
@@ -166,7 +180,15 @@ def gradient_tree(network: Network, wrt: str, m: Mutation = Mutation()) -> Node:
 
 
 LOSS_DERIVATIVE = "dloss"
-_FUNCTION_MARKS = {"activation": "", "derivative": "'", "derivative_of_output": "'s"}
+STEP = "step"  # ReLU's derivative: what a leaky ReLU's becomes when differentiated as ReLU
+_FUNCTION_MARKS = {
+    "activation": "", "derivative": "'", "derivative_of_output": "'s",
+    "foreign_derivative": "'other", "foreign_derivative_of_output": "'other_s",
+}
+# The activation whose derivative is mistaken for this one's (σ and tanh, both ways).
+FOREIGN = {"sigmoid": "tanh", "tanh": "sigmoid"}
+# The two terms of binary cross-entropy, −y log a and −(1 − y) log(1 − a): a mistake drops one.
+BCE_TERMS = (-Y * sympy.log(A), -(1 - Y) * sympy.log(1 - A))
 
 
 def function_name(layer: int, form: str) -> str:
@@ -179,6 +201,10 @@ def functions(network: Network) -> dict[str, Callable[..., Any]]:
     out: dict[str, Callable[..., Any]] = {}
     n = network.sizes[-1]
     out[LOSS_DERIVATIVE] = sympy.lambdify((A, Y), as_written(network.loss.term_derivative.subs(N, n)), "mpmath")
+    if network.loss.kind == "binary_cross_entropy":
+        for k, term in enumerate(BCE_TERMS, start=1):
+            out[f"{LOSS_DERIVATIVE}_term{k}"] = sympy.lambdify((A, Y), sympy.diff(term, A), "mpmath")
+    out[STEP] = lambda t: 1 if t > 0 else 0
     for layer, spec in enumerate(network.layers, start=1):
         act = spec.activation
         if not act.elementwise:
@@ -188,6 +214,12 @@ def functions(network: Network) -> dict[str, Callable[..., Any]]:
         if act.derivative_of_output is not None:
             out[function_name(layer, "derivative_of_output")] = sympy.lambdify(
                 S, as_written(act.derivative_of_output), "mpmath"
+            )
+        if act.kind in FOREIGN:
+            other = activation_named(FOREIGN[act.kind])
+            out[function_name(layer, "foreign_derivative")] = sympy.lambdify(T, other.derivative, "mpmath")
+            out[function_name(layer, "foreign_derivative_of_output")] = sympy.lambdify(
+                S, other.derivative_of_output, "mpmath"
             )
     return out
 
