@@ -22,7 +22,8 @@ from .errors import (
     UnknownParameterError,
 )
 from .losses import Loss, loss
-from .spec import Dense, Network
+from .network import Network
+from .spec import Dense
 from .steps import Section, Step
 
 __version__ = "0.1.0"

@@ -27,7 +27,7 @@ from .tensor import Sub as TensorSub
 from .tensor import Transpose as TensorTranspose
 
 if TYPE_CHECKING:
-    from .derive import Derivation
+    from .symbolic import Symbolic as Derivation
 
 LOSS = sympy.Symbol("L")
 _I, _J = sympy.symbols("i j", integer=True, positive=True)

@@ -37,7 +37,7 @@ import numpy as np
 from . import options
 from .errors import DataError, UnknownOptionError
 from .limits import batch_memory_problem
-from .spec import Network
+from .network import Network
 
 NAMES = ("teacher", "xor", "spirals")
 

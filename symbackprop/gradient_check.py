@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import sympy
@@ -47,11 +47,10 @@ from . import options
 from .activations import T as GENERIC_INPUT
 from .errors import DataError
 from .limits import batch_memory_problem
+from .numeric import CompiledGradient
+from .numeric import compile as compile_gradient
 from .options import choose
-
-if TYPE_CHECKING:
-    from .numeric import CompiledGradient
-    from .spec import Network
+from .spec import Network
 
 METHODS = ("central", "complex")
 BANDS = ((1e-7, "excellent"), (1e-4, "fine"), (1e-2, "suspicious"))
@@ -317,7 +316,6 @@ def gradcheck(
     checks at most that many randomly chosen entries per parameter.
     """
     from .batch import check_batch
-    from .numeric import CompiledGradient
     from .params import check_params, init_params
 
     choose(method, METHODS, "check method")
@@ -330,9 +328,9 @@ def gradcheck(
     if isinstance(network, CompiledGradient):
         compiled = network
         if compiled.dtype != np.float64:
-            compiled = compiled.network.compile()
+            compiled = compile_gradient(compiled.network)
     else:
-        compiled = network.compile()
+        compiled = compile_gradient(network)
     net = compiled.network
     if method == "complex":
         problem = complex_step_problem(net)

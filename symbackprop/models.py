@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from .spec import Network
+from .network import Network
 
 
 def beginner() -> Network:

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .activations import Activation, activation
 from .errors import SpecError
@@ -29,9 +29,6 @@ from .expressions import label_problem
 from .io import MEGABYTE, read_text
 from .limits import MAX_LAYERS, network_size_problems
 from .losses import Loss, loss
-
-if TYPE_CHECKING:
-    from .derive import Derivation
 
 SPEC_KEYS = ("layers", "activation", "output_activation", "bias", "loss", "name")
 
@@ -205,18 +202,6 @@ class Network:
         acts = "/".join(layer.activation.name for layer in self.layers)
         bias = "with bias" if self.bias else "no bias"
         return f"{'-'.join(map(str, self.sizes))} {acts}, {self.loss.name}, {bias}"
-
-    # -- the work -------------------------------------------------------------
-
-    def derive(self) -> Derivation:
-        """The symbolic derivation of every gradient (see :class:`Derivation`)."""
-        from .derive import Derivation
-
-        return Derivation(self)
-
-    def compile(self, **options: Any):
-        """The compiled numeric gradient function ``f(params, X, Y) -> (loss, grads)``."""
-        return self.derive().compile(**options)
 
 
 def _product(shape: tuple[int, ...]) -> int:

@@ -39,6 +39,7 @@ import numpy as np
 from . import options
 from .batch import check_batch
 from .errors import DataError
+from .numeric import compile as compile_gradient
 from .optimizers import Optimizer
 from .optimizers import optimizer as make_optimizer
 
@@ -159,7 +160,7 @@ def train(
         if batch_size >= n:
             batch_size = None  # one batch of everything is full-batch descent
     start = _start_params(net, params, seed)
-    f = compiled if compiled is not None else net.compile()
+    f = compiled if compiled is not None else compile_gradient(net)
 
     loss_only = _loss_function(f)
     t0 = time.perf_counter()

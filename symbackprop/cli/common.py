@@ -12,7 +12,7 @@ import click
 
 from .. import options
 from ..errors import DataError, SpecError
-from ..spec import Network
+from ..network import Network
 
 
 def network_options(func: Callable) -> Callable:

@@ -140,8 +140,8 @@ def _teacher_student(net, compiled, epochs: int, out: Path, progress: bool) -> l
 
 def _spirals(out: Path, progress: bool) -> list[Path]:
     from ..datasets import accuracy, spirals
+    from ..network import Network
     from ..plot import plot_losses
-    from ..spec import Network
     from ..training import train
 
     net = Network.from_layers([2, 16, 16, 3], "relu", "softmax", "cross_entropy")

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..derive import Derivation
 from ..errors import ExpressionError, ShapeError
 from ..spec import Network
 from ..symbols import Wrt
@@ -105,7 +106,7 @@ def verify(
     lines = check_lines(statements, table, syntax)
     answer = lines[-1]
     _check_result_shape(net, wrt, name, entry, answer.shape, syntax)
-    derivation = net.derive()
+    derivation = Derivation(net)
     sample_points = sample(derivation, name, count=points, seed=seed)
     label = entry_label(name, entry) if entry is not None else name
 

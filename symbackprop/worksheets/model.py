@@ -399,7 +399,7 @@ def build(
     if not isinstance(seed, int) or seed < 0:
         raise DataError(f"the seed must be a whole number of at least 0, got {seed!r}")
     check_size(network)
-    d = network.derive()
+    d = Derivation(network)
     entries = choose_entries(network, seed)
     exercises = tuple(
         exercise(d, number, kind, name, row, col)
