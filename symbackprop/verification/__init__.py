@@ -31,17 +31,15 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..derive import Derivation
 from ..errors import ExpressionError, ShapeError
 from ..spec import Network
 from ..symbols import Wrt
-from . import reference
 from .checking import CheckedLine, check_lines, pick, run, value_lookup
 from .comparison import Comparison, compare, digits_apart
 from .context import NameTable, describe_quantity, names_for, split
-from .diagnosis import Diagnosis, catalogue
 from .equivalence import SYMBOLIC_MAX_NODES, prove
 from .evaluate import Undefined, evaluate
 from .latex_syntax import parse_latex
@@ -51,7 +49,20 @@ from .python_syntax import parse_python
 from .shapes import check, describe
 from .verdict import Counterexample, Entries, LineVerdict, Verdict, describe_entries, entry_label
 
+if TYPE_CHECKING:
+    from .diagnosis import Diagnosis
+
 __all__ = ["Counterexample", "Diagnosis", "Entries", "LineVerdict", "Verdict", "parse", "verify"]
+
+
+def __getattr__(name: str) -> Any:
+    # The diagnoses and the textbook reference load only when a formula is wrong,
+    # so a correct verdict does not pay for them.
+    if name == "Diagnosis":
+        from .diagnosis import Diagnosis
+
+        return Diagnosis
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SYNTAXES = ("python", "latex")
 def parse_wrt(network: Network, wrt: str) -> tuple[str, tuple[int, int] | None]:
@@ -299,6 +310,9 @@ def diagnose(
     index_form: bool = False,
 ) -> Diagnosis | None:
     """The first classic mistake whose values agree with the formula's at every point."""
+    from . import reference
+    from .diagnosis import catalogue
+
     extra = reference.functions(net)
     shapes = dict(table.shapes)
     expected = _parameter_shape(net, name)

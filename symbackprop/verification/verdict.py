@@ -18,9 +18,10 @@ correct: delta2 @ a1.T is ∂L/∂W2 (proved symbolically, and equal at 8 random
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .diagnosis import Diagnosis
+if TYPE_CHECKING:  # diagnoses load only when a formula is wrong
+    from .diagnosis import Diagnosis
 
 TOLERANCE = 1e-25
 
