@@ -30,7 +30,7 @@ import numpy as np
 
 from .batch import check_batch
 from .errors import DataError
-from .io import MEGABYTE, read_text
+from .io import MEGABYTE, read_text, size_text
 
 if TYPE_CHECKING:
     from .spec import Network
@@ -72,8 +72,8 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
         for key in ("X", "Y"):
             if sizes.get(f"{key}.npy", 0) > MAX_NPZ_ARRAY_BYTES:
                 raise DataError(
-                    f"array {key} of {shown} takes {sizes[key + '.npy'] / (1 << 30):.1f} GB "
-                    f"unpacked, more than the {MAX_NPZ_ARRAY_BYTES >> 30} GB accepted"
+                    f"array {key} of {shown} takes {size_text(sizes[key + '.npy'])} unpacked, "
+                    f"more than the {size_text(MAX_NPZ_ARRAY_BYTES)} accepted"
                 )
         with np.load(path, allow_pickle=False) as archive:
             missing = [key for key in ("X", "Y") if key not in archive.files]

@@ -15,11 +15,14 @@ Matrix([[delta1_1*x1]])
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .errors import UnknownParameterError
+from .errors import DataError, UnknownParameterError
+from .limits import scalar_derivation_problem
+from .options import choose
 from .steps import Section, Step
 from .symbolic import FORMS, Symbolic
 from .symbols import Wrt, bias
@@ -61,13 +64,17 @@ class Derivation(Symbolic):
         ``wrt`` names one parameter (``W2``) or one entry of it (``W2[1,2]``,
         1-based); ``level`` is ``"scalar"`` (entry by entry) or ``"matrix"``.
         """
-        if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r}; expected scalar or matrix")
+        choose(level, LEVELS, "level")
         name, entry = self._parse_wrt(wrt)
         from .chain import matrix_sections, scalar_sections
 
         if level == "matrix":
             return matrix_sections(self, name)
+        shapes = self.network.parameter_shapes()
+        entries = 1 if entry else sum(math.prod(shapes[n]) for n in ([name] if name else shapes))
+        too_much = scalar_derivation_problem(entries, self.network.sizes)
+        if too_much:  # refused before the work, which grows with depth and could take hours
+            raise DataError(too_much)
         return scalar_sections(self, name, entry)
 
     def _parse_wrt(self, wrt: str | None) -> tuple[str | None, tuple[int, int] | None]:

@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,7 @@ import sympy
 from . import options
 from .activations import T as GENERIC_INPUT
 from .errors import DataError
-from .limits import batch_memory_problem
+from .limits import batch_memory_problem, gradcheck_problem
 from .numeric import CompiledGradient
 from .numeric import compile as compile_gradient
 from .options import choose
@@ -325,6 +326,7 @@ def gradcheck(
         max_entries = options.whole(max_entries, "max_entries", 1)
     if seed is not None:
         seed = options.seed(seed)
+    _refuse_long_checks(getattr(network, "network", network), X, Y, batch, method, max_entries)
     if isinstance(network, CompiledGradient):
         compiled = network
         if compiled.dtype != np.float64:
@@ -365,6 +367,18 @@ def gradcheck(
                 )
             )
     return GradCheckReport(net.describe(), method, X.shape[0], tuple(rows), tolerance)
+
+
+def _refuse_long_checks(net: Network, X: Any, Y: Any, batch: int, method: str, max_entries: int | None) -> None:
+    """Estimate the finite differences' time before compiling anything; refuse what would not end."""
+    sizes = [math.prod(shape) for shape in net.parameter_shapes().values()]
+    entries = sum(size if max_entries is None else min(size, max_entries) for size in sizes)
+    kinks = any(kink_arguments(layer.activation.expr) for layer in net.layers if layer.activation.elementwise)
+    per_entry = 4 if method == "complex" or kinks else 2  # loss (or forward) evaluations per entry
+    rows = batch if X is None or Y is None else max(len(np.atleast_1d(np.asarray(X, dtype=object))), 1)
+    too_long = batch_memory_problem(rows, net.sizes) or gradcheck_problem(entries, per_entry, rows, net.sizes)
+    if too_long:
+        raise DataError(too_long)
 
 
 def _check_parameter(

@@ -111,7 +111,7 @@ def read_text(
     except OSError as exc:
         raise error(f"cannot read {what} {shown}: {(exc.strerror or str(exc)).lower()}") from None
     if len(data) > limit:
-        raise error(f"{what} {shown} is larger than the {_size(limit)} accepted")
+        raise error(f"{what} {shown} is larger than the {size_text(limit)} accepted")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -121,5 +121,13 @@ def read_text(
     return text.removeprefix("\ufeff")  # a byte-order mark some editors write
 
 
-def _size(n: int) -> str:
-    return f"{n // MEGABYTE} MB" if n >= MEGABYTE else f"{n // 1024} kB"
+def size_text(n: int) -> str:
+    """A number of bytes for a message: ``'1 MB'``, ``'3.1 GB'``.
+
+    >>> size_text(1 << 20), size_text(3_300_000_000), size_text(4096)
+    ('1 MB', '3.1 GB', '4 kB')
+    """
+    for unit, size in (("GB", 1 << 30), ("MB", MEGABYTE), ("kB", 1024)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}".replace(".0 ", " ")
+    return f"{n} bytes"

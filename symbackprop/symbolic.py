@@ -46,6 +46,7 @@ from .activations import S, T
 from .backprop import Plan, plan
 from .errors import UnknownParameterError
 from .losses import A, N, Y
+from .options import choose
 from .spec import Network
 from .symbols import Name, NetworkSymbols, Wrt, network_symbols, real_symbol
 from .tensor import (
@@ -80,8 +81,7 @@ def has_symengine() -> bool:
 
 def resolve_backend(backend: str) -> str:
     """``"auto"`` becomes ``"symengine"`` when it is installed, else ``"sympy"``."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    choose(backend, BACKENDS, "backend")
     if backend == "auto":
         return "symengine" if has_symengine() else "sympy"
     if backend == "symengine" and not has_symengine():
@@ -374,8 +374,7 @@ class Symbolic:
         ``"intermediate"`` (δ's substituted; in a, z, y and the weights) or
         ``"expanded"`` (in x, y and the parameters only).
         """
-        if form not in FORMS:
-            raise ValueError(f"unknown form {form!r}; expected one of {', '.join(FORMS)}")
+        choose(form, FORMS, "form")
         wrt = self.wrt(name)
         if wrt.entry is not None:
             raise UnknownParameterError(f"unknown parameter {name!r}; this network has {', '.join(self.parameters())}")

@@ -20,6 +20,7 @@ from typing import Any
 import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 
+from ..options import unknown_settings
 from ..symbols import latex_form
 from .preamble import preamble
 from .rules import DisplayRules
@@ -128,9 +129,7 @@ class LatexWriter:
     }
 
     def __init__(self, **settings: Any):
-        unknown = set(settings) - set(self._default_settings)
-        if unknown:
-            raise TypeError(f"unknown LatexWriter setting(s): {', '.join(sorted(unknown))}")
+        unknown_settings(settings, self._default_settings, "LatexWriter")
         self.settings = {**self._default_settings, **settings}
         self.printer = LatexPrinter(self.settings["printer"])
 

@@ -15,6 +15,7 @@ from sympy.core.mul import _keep_coeff
 from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
+from ..options import unknown_settings
 from ..symbols import unicode_name
 from .rules import DisplayRules
 
@@ -192,9 +193,7 @@ class TextWriter:
     _default_settings: dict[str, Any] = {"justify": True, "shapes": True, "width": 100}
 
     def __init__(self, **settings: Any):
-        unknown = set(settings) - set(self._default_settings)
-        if unknown:
-            raise TypeError(f"unknown TextWriter setting(s): {', '.join(sorted(unknown))}")
+        unknown_settings(settings, self._default_settings, "TextWriter")
         self.settings = {**self._default_settings, **settings}
 
     def step_lines(self, step: Any) -> list[str]:

@@ -34,7 +34,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..derive import Derivation
-from ..errors import ExpressionError, ShapeError
+from ..errors import DataError, ExpressionError, ShapeError
+from ..limits import verify_problem
 from ..spec import Network
 from ..symbols import Wrt
 from .checking import CheckedLine, check_lines, pick, run, value_lookup
@@ -110,6 +111,9 @@ def verify(
     """
     if not isinstance(net, Network):
         net = Network.from_spec(net)
+    too_large = verify_problem(net.parameter_count(), net.sizes)
+    if too_large:  # refused before the work, which grows with the number of parameters
+        raise DataError(too_large)
     name, entry = parse_wrt(net, wrt)
     table = names_for(net)
     statements = parse_statements(net, formula, syntax, layer=split(name)[1])

@@ -8,6 +8,7 @@ picture is missing while everything else reads).
 from __future__ import annotations
 
 from ..printing import LatexWriter
+from ..printing.markdown import markdown_words
 from .drawing import svg
 from .model import Worksheet
 from .page import Equations, Heading, NewPage, Paragraph, Picture, Table, Title, blocks, step_lines
@@ -18,19 +19,19 @@ def render(sheet: Worksheet) -> str:
     out: list[str] = []
     for block in blocks(sheet):
         if isinstance(block, Title):
-            out.append(f"# {block.title}\n\n*{block.subtitle}*")
+            out.append(f"# {markdown_words(block.title)}\n\n*{markdown_words(block.subtitle)}*")
         elif isinstance(block, Heading):
-            out.append("#" * (block.level + 1) + " " + block.text)
+            out.append("#" * (block.level + 1) + " " + markdown_words(block.text))
         elif isinstance(block, Paragraph):
-            out.append(block.text)
+            out.append(markdown_words(block.text))
         elif isinstance(block, Equations):
             for step in block.steps:
                 lines = " \\\\\n".join(step_lines(step))
                 out.append(f"$$\n\\begin{{aligned}}\n{lines}\n\\end{{aligned}}\n$$")
         elif isinstance(block, Picture):
-            out.append(f'<p align="center">\n{svg(block.layout)}\n</p>\n\n*{block.caption}*')
+            out.append(f'<p align="center">\n{svg(block.layout)}\n</p>\n\n*{markdown_words(block.caption)}*')
         elif isinstance(block, Table):
-            rows = [f"| ${writer.expr(symbol)}$ | {text} |" for symbol, text in block.rows]
+            rows = [f"| ${writer.expr(symbol)}$ | {markdown_words(text)} |" for symbol, text in block.rows]
             out.append("| symbol | meaning |\n|---|---|\n" + "\n".join(rows))
         elif isinstance(block, NewPage):
             out.append("---")
