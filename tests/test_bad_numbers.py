@@ -44,6 +44,8 @@ SAMPLE = ("--x", "0.5,1", "--y", "0.5")
         (("train", *NET, "--data", "teacher", "--samples", "1000000000000"), "1,000,000,000,000 samples through 2-2-1 need about"),
         (("check", *NET, "--batch", "1000000000000"), "GB of working memory, more than the 8 GB accepted"),
         (("train", *NET, "--data", "moons"), "neither a built-in data set"),
+        (("worksheet", *NET, "-o", "s.md", "--x", "1e300,1"), "x holds 1e+300, but a worked example's numbers must lie within ±1000"),
+        (("verify", *NET, "--wrt", "W1", "--formula", "delta1 @ x.T", "--seed", "-1"), "the seed must be a whole number of at least 0"),
     ],
 )
 def test_bad_numbers_are_refused_in_one_sentence(run_cli, tmp_path, monkeypatch, args, words):

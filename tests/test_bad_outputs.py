@@ -39,6 +39,8 @@ LONG = "p" * 300 + ".json"
         (("worksheet", "--layers", "2,2,1", "-o", "s" * 300 + ".md"), "more than the 255"),
         (("worksheet", "--layers", "2,2,1", "-o", "taken.json"), "cannot tell the worksheet format"),
         (("worksheet", "--layers", "2,2,1", "-o", "sheet.md/"), "cannot write"),
+        (("demo", "--out", "d" * 300, "--no-worksheet"), "cannot make the folder 'ddd"),
+        (("demo", "--out", "taken.json", "--no-worksheet"), "'taken.json' is a file"),
     ],
 )
 def test_output_paths_are_refused_before_the_work(run_cli, tmp_path, monkeypatch, args, words):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import SymbackpropError
+from ..errors import DataError, SymbackpropError
 from . import fail
 
 WORKSHEETS = ("worksheet.html", "worksheet.pdf")
@@ -42,7 +42,10 @@ def command(out_dir, epochs, no_worksheet, progress):
     the demo.  Exit status 1 when a part failed; the last lines say which.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a name too long, a file in the way, no permission
+        raise DataError(f"cannot make the folder {str(out)!r}: {exc.strerror or exc}") from None
     started = time.perf_counter()
     written: list[Path] = []
     skipped: dict[str, str] = {}  # file name -> why it was not written

@@ -11,7 +11,12 @@ import sys
 
 import click
 
-from .common import network_options, print_json
+from ..errors import ExpressionError
+from .common import SEED, network_options, print_json
+
+# Longer than any formula the parsers take (2,000 characters of up to 4 bytes):
+# reading stops there, so a stream that never ends is refused at once.
+MAX_STDIN_BYTES = 8_001
 
 
 @click.command("verify")
@@ -26,7 +31,7 @@ from .common import network_options, print_json
     "--syntax", type=click.Choice(["python", "latex"]), default="python", show_default=True,
     help="how the formula is written",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="seed of the random test points")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="seed of the random test points")
 @click.option("--points", type=click.IntRange(1, 100), default=8, show_default=True, help="number of random test points")
 @click.option("--json", "as_json", is_flag=True, help="print the verdict as one JSON object")
 def command(network, wrt, formula, syntax, seed, points, as_json):
@@ -54,7 +59,7 @@ def command(network, wrt, formula, syntax, seed, points, as_json):
     from ..verification import verify
 
     if formula == "-":
-        formula = sys.stdin.read().strip()
+        formula = read_stdin_formula()
     verdict = verify(network, wrt, formula, syntax=syntax, seed=seed, points=points)
     if as_json:
         print_json(verdict.to_dict())
@@ -62,3 +67,22 @@ def command(network, wrt, formula, syntax, seed, points, as_json):
         click.echo(verdict.report())
     if verdict.exit_code:
         sys.exit(verdict.exit_code)
+
+
+def read_stdin_formula() -> str:
+    """The formula typed or piped on stdin: bounded, UTF-8, and text (no control characters)."""
+    data = sys.stdin.buffer.read(MAX_STDIN_BYTES)
+    if len(data) == MAX_STDIN_BYTES:
+        raise ExpressionError(f"the formula on stdin is longer than {MAX_STDIN_BYTES - 1:,} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExpressionError(
+            f"the formula on stdin is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})"
+        ) from None
+    for position, char in enumerate(text):
+        if not char.isprintable() and char not in "\n\r\t":
+            raise ExpressionError(
+                f"the formula on stdin holds the control character U+{ord(char):04X} at position {position}"
+            )
+    return text.strip()

@@ -81,8 +81,10 @@ def parse_python(text: str, table: NameTable) -> tuple[Statement, ...]:
     except SyntaxError as exc:
         where = f" on line {exc.lineno}" if exc.lineno and "\n" in source.strip() else ""
         raise ExpressionError(f"cannot read {quoted(text)}: {exc.msg}{where}") from None
-    except (RecursionError, MemoryError, ValueError):
+    except (RecursionError, MemoryError):
         raise ExpressionError(f"cannot read {quoted(text)}: it nests too deeply") from None
+    except ValueError as exc:  # a null byte, on Pythons that do not call it a syntax error
+        raise ExpressionError(f"cannot read {quoted(text)}: {exc}") from None
     if not module.body:
         raise ExpressionError("the formula is empty")
     if len(module.body) > MAX_STATEMENTS:
