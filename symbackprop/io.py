@@ -112,11 +112,22 @@ def read_text(
         raise error(f"cannot read {what} {shown}: {(exc.strerror or str(exc)).lower()}") from None
     if len(data) > limit:
         raise error(f"{what} {shown} is larger than the {size_text(limit)} accepted")
+    return utf8_text(data, f"{what} {shown}", error)
+
+
+def utf8_text(data: bytes, what: str, error: type[SymbackpropError] = DataError) -> str:
+    """``data`` decoded as UTF-8, or ``error`` naming the first byte that is not.
+
+    >>> utf8_text(b"caf\\xe9", "the file")
+    Traceback (most recent call last):
+    ...
+    symbackprop.errors.DataError: the file is not UTF-8 text (byte 0xe9 at position 3)
+    """
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise error(
-            f"{what} {shown} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})"
+            f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})"
         ) from None
     return text.removeprefix("\ufeff")  # a byte-order mark some editors write
 

@@ -71,15 +71,13 @@ def command(network, wrt, formula, syntax, seed, points, as_json):
 
 def read_stdin_formula() -> str:
     """The formula typed or piped on stdin: bounded, UTF-8, and text (no control characters)."""
-    data = sys.stdin.buffer.read(MAX_STDIN_BYTES)
+    from ..io import utf8_text
+
+    stream = getattr(sys.stdin, "buffer", None)  # None when stdin is already text
+    data = stream.read(MAX_STDIN_BYTES) if stream is not None else sys.stdin.read(MAX_STDIN_BYTES)
     if len(data) == MAX_STDIN_BYTES:
         raise ExpressionError(f"the formula on stdin is longer than {MAX_STDIN_BYTES - 1:,} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ExpressionError(
-            f"the formula on stdin is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})"
-        ) from None
+    text = utf8_text(data, "the formula on stdin", ExpressionError) if isinstance(data, bytes) else data
     for position, char in enumerate(text):
         if not char.isprintable() and char not in "\n\r\t":
             raise ExpressionError(
