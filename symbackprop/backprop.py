@@ -11,11 +11,13 @@ loss and the output error.  The rules are tensor expressions
     BP3, BP4  ∂L/∂b⁽ˡ⁾ = δ⁽ˡ⁾,   ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ
 
 Each layer states what its own operation does backwards — how the error of
-its output becomes the error δ of its pre-activation (:meth:`DenseRules.backward`),
-what that error sends to the layer below (:attr:`DenseRules.input_gradient`:
-(W⁽ˡ⁾)ᵀ δ⁽ˡ⁾) and what it gives each parameter (:attr:`DenseRules.gradients`).
-BP1 and BP2 are the same backward rule fed from above by the loss or by the
-next layer.  Every back end reads these rules and nothing else: the symbolic
+its output becomes the error δ of its pre-activation (``backward``), what that
+error sends to the layer below (``input_gradient``: (W⁽ˡ⁾)ᵀ δ⁽ˡ⁾ for a dense
+layer) and what it gives each parameter (``gradients``).  BP1 and BP2 are the
+same backward rule fed from above by the loss or by the next layer.  The
+entries of each kind of layer live in :mod:`symbackprop.layers` (dense,
+conv2d, pooling, flatten, …); the L2 penalty adds its term to the loss and λW
+to each weight's gradient (:mod:`symbackprop.layers.l2`).  Every back end reads these rules and nothing else: the symbolic
 engine (:mod:`symbackprop.symbolic`), the printed derivations
 (:mod:`symbackprop.chain`), the NumPy code generator
 (:mod:`symbackprop.numeric.codegen`) and the verifier's reference formulas
@@ -39,77 +41,31 @@ from functools import lru_cache
 
 import sympy
 
-from .activations import Activation
+from .layers.base import Rules
+from .layers.dense import BIAS_GRADIENT, WEIGHT_GRADIENT, DenseRules
+from .layers.l2 import L2Penalty, WeightDecay
 from .losses import PROBABILITY
 from .losses import A as GENERIC_A
 from .losses import Y as GENERIC_Y
-from .spec import Dense, Network
-from .symbols import INPUT, TARGET, Name, activation, bias, error, parameter, pre_activation, weight
-from .tensor import Activate, LossGradient, LossValue, Quantity, Slope, SoftmaxVJP, Tensor
+from .spec import Network
+from .symbols import INPUT, TARGET, Name, parameter
+from .tensor import Add, Assignment, LossGradient, LossValue, Quantity, Tensor, quantity
+
+__all__ = [
+    "BIAS_GRADIENT",
+    "HIDDEN_ERROR",
+    "OUTPUT_ERROR",
+    "WEIGHT_GRADIENT",
+    "Assignment",
+    "DenseRules",
+    "OutputError",
+    "Plan",
+    "plan",
+    "softmax_cross_entropy",
+]
 
 # The textbook names of the four equations, for the printed derivations.
-OUTPUT_ERROR, HIDDEN_ERROR, BIAS_GRADIENT, WEIGHT_GRADIENT = "BP1", "BP2", "BP3", "BP4"
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """``target = rule``: one quantity defined by a tensor expression."""
-
-    target: Quantity
-    rule: Tensor
-    equation: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.target.name} = {self.rule}"
-
-
-@dataclass(frozen=True)
-class DenseRules:
-    """Layer l of an MLP: z = W a_prev + b, a = σ(z), and what each does backwards."""
-
-    index: int
-    layer: Dense
-    prev: Quantity  # a⁽ˡ⁻¹⁾ (x for the first layer)
-    W: Quantity
-    b: Quantity | None
-    z: Quantity
-    a: Quantity
-    delta: Quantity
-
-    @property
-    def activation(self) -> Activation:
-        return self.layer.activation
-
-    @property
-    def forward(self) -> tuple[Assignment, ...]:
-        """z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, then a⁽ˡ⁾ = σ(z⁽ˡ⁾)."""
-        weighted = self.W @ self.prev
-        z = weighted + self.b if self.b is not None else weighted
-        return (Assignment(self.z, z), Assignment(self.a, Activate(self.activation, self.z)))
-
-    def backward(self, upstream: Tensor) -> Tensor:
-        """δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ from ``upstream`` = ∂L/∂a⁽ˡ⁾: the activation's vector-Jacobian product.
-
-        Elementwise: upstream ⊙ σ'(z), the factor left out where σ' = 1;
-        softmax: Jᵀ upstream.
-        """
-        if not self.activation.elementwise:
-            return SoftmaxVJP(self.a, upstream)
-        slope = Slope(self.activation, self.z, self.a)
-        return upstream if slope.is_one else upstream * slope
-
-    @property
-    def input_gradient(self) -> Tensor:
-        """∂L/∂a⁽ˡ⁻¹⁾ = (W⁽ˡ⁾)ᵀ δ⁽ˡ⁾: what this layer sends back to the one below."""
-        return self.W.T @ self.delta
-
-    @property
-    def gradients(self) -> tuple[Assignment, ...]:
-        """∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ (BP4) and ∂L/∂b⁽ˡ⁾ = δ⁽ˡ⁾ (BP3), in parameter order."""
-        out = [Assignment(self.W, self.delta @ self.prev.T, WEIGHT_GRADIENT)]
-        if self.b is not None:
-            out.append(Assignment(self.b, self.delta, BIAS_GRADIENT))
-        return tuple(out)
+OUTPUT_ERROR, HIDDEN_ERROR = "BP1", "BP2"
 
 
 @dataclass(frozen=True)
@@ -133,23 +89,33 @@ class OutputError:
 
 @dataclass(frozen=True)
 class Plan:
-    """The backpropagation plan of one network: layer entries, the loss and the output error."""
+    """The backpropagation plan of one network: layer entries, the loss and the output error.
+
+    ``penalty`` is the L2 term (None without one); ``loss`` is the per-sample
+    loss with the penalty added (see :mod:`symbackprop.layers.l2`).
+    """
 
     network: Network
     x: Quantity
     y: Quantity
-    layers: tuple[DenseRules, ...]
-    loss: LossValue
+    layers: tuple[Rules, ...]
+    data_loss: LossValue
     loss_gradient: LossGradient
     output_error: OutputError
+    penalty: L2Penalty | None = None
 
     @property
     def depth(self) -> int:
         return len(self.layers)
 
     @property
-    def output(self) -> DenseRules:
+    def output(self) -> Rules:
         return self.layers[-1]
+
+    @property
+    def loss(self) -> Tensor:
+        """The per-sample loss: Σⱼ ℓ(aⱼ, yⱼ), plus the L2 penalty when there is one."""
+        return self.data_loss if self.penalty is None else Add(self.data_loss, self.penalty)
 
     def error_rule(self, layer: int) -> Tensor:
         """δ⁽ˡᵃʸᵉʳ⁾ in terms of δ⁽ˡᵃʸᵉʳ⁺¹⁾ (BP2), or of a⁽ᴸ⁾ and y for the output (BP1)."""
@@ -160,17 +126,34 @@ class Plan:
     def error_equation(self, layer: int) -> str:
         return OUTPUT_ERROR if layer == self.depth else HIDDEN_ERROR
 
+    def gradients(self, entry: Rules) -> tuple[Assignment, ...]:
+        """The rules for ∂L/∂θ of each parameter of ``entry``, the L2 term λW added to each weight."""
+        if self.penalty is None:
+            return entry.gradients
+        penalised = {w.name for w in self.penalty.weights}
+        out = []
+        for g in entry.gradients:
+            if g.target.name in penalised:
+                g = Assignment(g.target, Add(g.rule, WeightDecay(self.penalty.strength, g.target)), g.equation, "L2: + λW")
+            out.append(g)
+        return tuple(out)
+
     def gradient_assignment(self, name: str | Name) -> Assignment:
         """The rule for ∂L/∂(a parameter such as ``W2``), in the δ of its layer."""
         which = parameter(name) if isinstance(name, str) else name
         if which.layer is not None and 1 <= which.layer <= self.depth:
-            for assignment in self.layers[which.layer - 1].gradients:
+            for assignment in self.gradients(self.layers[which.layer - 1]):
                 if assignment.target.name == which:
                     return assignment
         raise KeyError(str(name))
 
     def gradient_rule(self, name: str | Name) -> Tensor:
         return self.gradient_assignment(name).rule
+
+    @property
+    def lowest_trained(self) -> int:
+        """The first layer with parameters: below it no error is needed."""
+        return next((e.index for e in self.layers if e.parameters), self.depth)
 
 
 def softmax_cross_entropy(network: Network) -> bool:
@@ -180,7 +163,8 @@ def softmax_cross_entropy(network: Network) -> bool:
     the loss term — and the targets sum to 1 (probability vectors, as for
     cross_entropy): then Σᵢ gᵢ aᵢ(δᵢⱼ − aⱼ) = −yⱼ + aⱼ Σᵢ yᵢ = aⱼ − yⱼ.
     """
-    if network.output_activation.elementwise or network.loss.targets != PROBABILITY:
+    output = network.output_activation
+    if output is None or output.elementwise or network.loss.targets != PROBABILITY:
         return False
     product = sympy.cancel(GENERIC_A * network.loss.term_derivative)
     return sympy.simplify(product + GENERIC_Y) == 0
@@ -189,34 +173,32 @@ def softmax_cross_entropy(network: Network) -> bool:
 @lru_cache(maxsize=64)
 def plan(network: Network) -> Plan:
     """The plan of ``network``, made once per network."""
-    sizes = network.sizes
-    x = Quantity(INPUT, sizes[0])
-    y = Quantity(TARGET, sizes[-1])
+    x = quantity(INPUT, network.input_shape)
+    y = Quantity(TARGET, network.output_size)
     entries = []
     prev = x
     for index, layer in enumerate(network.layers, start=1):
-        n, m = layer.units, layer.inputs
-        entry = DenseRules(
-            index=index,
-            layer=layer,
-            prev=prev,
-            W=Quantity(weight(index), n, m),
-            b=Quantity(bias(index), n) if layer.bias else None,
-            z=Quantity(pre_activation(index), n),
-            a=Quantity(activation(index), n),
-            delta=Quantity(error(index), n),
-        )
+        entry = layer.rules(index, prev)
         entries.append(entry)
         prev = entry.a
     out = entries[-1]
     gradient = LossGradient(network.loss, out.a, y)
     shortcut = out.a - y if softmax_cross_entropy(network) else None
+    penalty = None
+    if network.l2:
+        weights = tuple(g.target for e in entries for g in e.gradients if g.target.name.stem in PENALISED)
+        penalty = L2Penalty(network.l2, weights)
     return Plan(
         network=network,
         x=x,
         y=y,
         layers=tuple(entries),
-        loss=LossValue(network.loss, out.a, y),
+        data_loss=LossValue(network.loss, out.a, y),
         loss_gradient=gradient,
         output_error=OutputError(out.backward(gradient), shortcut),
+        penalty=penalty,
     )
+
+
+# The parameters L2 penalises: weights W (and the recurrent U), not biases, gammas or betas.
+PENALISED = ("W", "U")

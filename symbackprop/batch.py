@@ -2,7 +2,9 @@
 
 Rows are samples: X is (batch, n0) and Y is (batch, nL).  A 1-D array is one
 value per sample when the width is 1, and one sample when its length is the
-width; anything else of the wrong shape is refused.  Values must be finite
+width; anything else of the wrong shape is refused.  For a network whose input
+is an image, X is (batch, C, H, W), or (batch, C·H·W) read row-major (as a
+CSV file holds it), or one sample (C, H, W).  Values must be finite
 numbers, and targets must lie in the loss's domain: cross_entropy targets are
 probability vectors (entries of at least 0 that sum to 1, as the δ = a − y of
 softmax with cross-entropy assumes), binary_cross_entropy targets lie in
@@ -36,8 +38,11 @@ if TYPE_CHECKING:
 SUM_TOLERANCE = 1e-6  # a probability vector typed with six decimals still sums to 1 within this
 
 
-def _rows(value: Any, label: str, width: int, sizes: str, dtype: Any, copy: bool) -> np.ndarray:
+def _rows(value: Any, label: str, width: int, sizes: str, dtype: Any, copy: bool,
+          sample: tuple[int, ...] = ()) -> np.ndarray:
     array = float_array(value, label, dtype, copy)
+    if len(sample) > 1:
+        return _images(array, label, sample, sizes)
     if array.ndim == 1 and width == 1:
         array = array.reshape(-1, 1)  # one column: a value per sample
     elif array.ndim == 1 and array.size == width:
@@ -50,13 +55,32 @@ def _rows(value: Any, label: str, width: int, sizes: str, dtype: Any, copy: bool
     return array
 
 
+def _images(array: np.ndarray, label: str, sample: tuple[int, ...], sizes: str) -> np.ndarray:
+    """A batch of images (batch, *sample), from itself, one image, or rows read row-major."""
+    width = int(np.prod(sample))
+    if array.shape == sample:
+        array = array.reshape(1, *sample)  # one sample
+    elif array.ndim == 2 and array.shape[1] == width:
+        array = array.reshape(array.shape[0], *sample)  # rows of C·H·W, row-major
+    if array.shape[1:] != sample:
+        expected = ", ".join(map(str, sample))
+        raise ShapeError(
+            f"{label} has shape {array.shape} but this network ({sizes}) expects (batch, {expected}), "
+            f"or (batch, {width}) read row-major"
+        )
+    return array
+
+
+def _sizes(network: Network) -> str:
+    return "-".join(map(str, network.sizes)) if network.is_mlp else network.describe().split(",")[0]
+
+
 def check_inputs(
     X: Any, network: Network, source: str = "", dtype: Any = np.float64, copy: bool = True
 ) -> np.ndarray:
     """X as a 2-D array of finite floats with the network's input width."""
     where = f" in {source}" if source else ""
-    sizes = "-".join(map(str, network.sizes))
-    return _rows(X, f"X{where}", network.sizes[0], sizes, dtype, copy)
+    return _rows(X, f"X{where}", network.sizes[0], _sizes(network), dtype, copy, network.input_shape)
 
 
 def check_batch(
@@ -69,9 +93,9 @@ def check_batch(
     arrays are called there (``("X_val", "Y_val")`` for a held-out set).
     """
     where = f" in {source}" if source else ""
-    sizes = "-".join(map(str, network.sizes))
+    sizes = _sizes(network)
     x_label, y_label = (f"{name}{where}" for name in names)
-    X = _rows(X, x_label, network.sizes[0], sizes, dtype, copy)
+    X = _rows(X, x_label, network.sizes[0], sizes, dtype, copy, network.input_shape)
     Y = _rows(Y, y_label, network.sizes[-1], sizes, dtype, copy)
     if X.shape[0] != Y.shape[0]:
         raise ShapeError(

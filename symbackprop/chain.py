@@ -14,12 +14,23 @@ import sympy
 from sympy import HadamardProduct, MatAdd, MatMul, MatrixSymbol, Transpose
 
 from .activations import S, T
-from .display import Applied, Chain, Elementwise, Named, Partial, Product, Terms, product, value
+from .display import (
+    Applied,
+    Chain,
+    Elementwise,
+    Formula,
+    Named,
+    Partial,
+    Product,
+    Terms,
+    product,
+    value,
+)
 from .losses import A, N, Y
 from .printing import latex, text
 from .steps import Section, Step
 from .symbols import Name, error
-from .tensor import Activate, LossGradient, Quantity, Slope, SoftmaxVJP, Tensor, Visitor
+from .tensor import Activate, LossGradient, Op, Quantity, Slope, SoftmaxVJP, Tensor, Visitor
 from .tensor import Add as TensorAdd
 from .tensor import Hadamard as TensorHadamard
 from .tensor import MatMul as TensorMatMul
@@ -274,7 +285,12 @@ class MatrixForm(Visitor):
     """
 
     def _visit_Quantity(self, node: Quantity) -> MatrixSymbol:
+        if not node.is_matrix:  # an image or a kernel: shown by its name alone
+            return sympy.Symbol(str(node.name))
         return MatrixSymbol(str(node.name), *node.shape)
+
+    def _visit_Op(self, node: Op):
+        return node.display([self(arg) for arg in node.args])
 
     def _visit_Transpose(self, node: TensorTranspose) -> Transpose:
         return Transpose(self(node.arg))
@@ -283,13 +299,19 @@ class MatrixForm(Visitor):
         return MatMul(self(node.left), self(node.right))
 
     def _visit_Add(self, node: TensorAdd) -> MatAdd:
-        return MatAdd(self(node.left), self(node.right))
+        left, right = self(node.left), self(node.right)
+        if not _matrices(left, right) or isinstance(node.right, Op):
+            return Formula("{0} + {1}", "{0} + {1}", left, right)  # in the plan's order
+        return MatAdd(left, right)
 
     def _visit_Sub(self, node: TensorSub):
         return self(node.left) - self(node.right)
 
     def _visit_Hadamard(self, node: TensorHadamard) -> HadamardProduct:
-        return HadamardProduct(self(node.left), self(node.right))
+        left, right = self(node.left), self(node.right)
+        if not _matrices(left, right):
+            return Formula(r"{0} \odot {1}", "{0} ⊙ {1}", left, right)
+        return HadamardProduct(left, right)
 
     def _visit_Activate(self, node: Activate):
         act = node.activation
@@ -311,6 +333,11 @@ class MatrixForm(Visitor):
         return MatMul(Transpose(jacobian), self(node.upstream))
 
 
+def _matrices(*forms) -> bool:
+    """True when every form is a SymPy matrix expression of two axes (SymPy's operators apply)."""
+    return all(isinstance(f, sympy.MatrixExpr) and not isinstance(f.args[2] if isinstance(f, Elementwise) else None, sympy.Symbol) for f in forms)
+
+
 def factor_shapes(rule: Tensor) -> tuple[tuple[int, int], ...]:
     """The shape of each factor of a rule, in printing order, for the shape notes.
 
@@ -323,6 +350,8 @@ def factor_shapes(rule: Tensor) -> tuple[tuple[int, int], ...]:
     if isinstance(rule, SoftmaxVJP):
         n = rule.a.shape[0]
         return ((n, n), *factor_shapes(rule.upstream))
+    if isinstance(rule, Op):
+        return rule.operand_shapes()
     return (rule.shape,)
 
 

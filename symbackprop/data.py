@@ -1,6 +1,8 @@
 """Reading a batch of samples (X, Y) from CSV or ``.npz`` files.
 
-Rows are samples: X is (batch, n0) and Y is (batch, nL).  A CSV file either
+Rows are samples: X is (batch, n0) and Y is (batch, nL); for a network whose
+input is an image, X is (batch, C, H, W), or (batch, C·H·W) read row-major (as
+a CSV file holds it, columns x1 … x(C·H·W)).  A CSV file either
 has a header naming the columns ``x1 … xn0, y1 … ynL`` (in any order; other
 columns are refused) or no header, in which case the first n0 columns are the
 inputs and the next nL the targets.  An ``.npz`` file holds arrays ``X`` and
@@ -52,7 +54,7 @@ def load_data(path: str | Path, network: Network) -> tuple[np.ndarray, np.ndarra
     if path.suffix.lower() in (".npz", ".npy"):
         X, Y = _read_npz(path)
     else:
-        X, Y = _read_csv(path, network.sizes[0], network.sizes[-1])
+        X, Y = _read_csv(path, network.sizes[0], network.output_size)
     return check_batch(X, Y, network, source=repr(str(path)))
 
 

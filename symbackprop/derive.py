@@ -66,6 +66,16 @@ class Derivation(Symbolic):
         """
         choose(level, LEVELS, "level")
         name, entry = self._parse_wrt(wrt)
+        if not self.network.is_mlp:
+            from . import layer_sections
+
+            if entry is not None:
+                raise UnknownParameterError(
+                    f"one entry ({wrt}) is derived for MLPs only; give the parameter, e.g. {name}"
+                )
+            if level == "matrix":
+                return layer_sections.matrix_sections(self, name)
+            return layer_sections.index_sections(self, name)
         from .chain import matrix_sections, scalar_sections
 
         if level == "matrix":

@@ -123,3 +123,22 @@ class Minus(sympy.Expr):
 
     def __new__(cls, first, second):
         return sympy.Expr.__new__(cls, sympy.sympify(first), sympy.sympify(second))
+
+
+class Formula(sympy.Expr):
+    """A layer's operation shown by a template, e.g. ``{0} \\star {1}`` for W ⋆ a.
+
+    The arguments are (LaTeX template, text template, *operands); ``{0}``,
+    ``{1}``, … stand for the printed operands.  It lets the printers show
+    operations of arrays with more than two axes, which SymPy's matrix
+    expressions cannot hold, as the textbooks write them.
+    """
+
+    is_commutative = False
+
+    def __new__(cls, latex_template: str, text_template: str, *operands):
+        return sympy.Expr.__new__(cls, _name(latex_template), _name(text_template), *operands)
+
+    @property
+    def operands(self) -> tuple:
+        return self.args[2:]

@@ -54,3 +54,7 @@ class UnknownParameterError(SymbackpropError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class UnsupportedError(SymbackpropError, ValueError):
+    """A command that does not handle this kind of network yet (verify or a worksheet of a conv net)."""

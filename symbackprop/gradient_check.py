@@ -23,7 +23,9 @@ A ReLU or leaky ReLU is not differentiable where its input is 0.  The kink
 locations come from the activation's symbolic expression (the arguments of
 Max/Min, the conditions of a Piecewise, the argument of Abs or Heaviside);
 an entry whose stencil θ ± h changes the sign of one of them for any unit and
-sample is reported as a kink, not as a failure.
+sample is reported as a kink, not as a failure.  So is an entry whose stencil
+changes a layer's switch (``Layer.switches``): the argmax of a max-pooling
+window, which moves where two entries of a window tie.
 
 >>> from symbackprop import models
 >>> report = gradcheck(models.two_two_two(), seed=0)
@@ -200,7 +202,8 @@ class GradCheckReport:
         if self.kinks:
             lines.append(
                 f"{self.kinks} entries straddle a kink (the input of a ReLU-like unit changes "
-                "sign within θ ± h), where finite differences are not a derivative; not counted"
+                "sign, or a max-pooling window's maximum moves, within θ ± h), where finite "
+                "differences are not a derivative; not counted"
             )
         return "\n".join(lines)
 
@@ -241,11 +244,24 @@ def _kink_functions(network: Network) -> dict[int, list[Callable[[np.ndarray], n
     """Per layer index (0-based), NumPy functions of Z whose sign changes at a kink."""
     out = {}
     for index, layer in enumerate(network.layers):
-        if not layer.activation.elementwise:
+        if layer.activation is None or not layer.activation.elementwise:
             continue
         args = kink_arguments(layer.activation.expr)
         if args:
             out[index] = [sympy.lambdify(GENERIC_INPUT, arg, modules="numpy") for arg in args]
+    return out
+
+
+def _switch_functions(network: Network) -> dict[int, list[Callable[[np.ndarray], np.ndarray]]]:
+    """Per layer index (0-based), functions of the layer's input that change where its rule switches.
+
+    A max pooling switches where the argmax of a window changes (a tie).
+    """
+    out = {}
+    for index, layer in enumerate(network.layers):
+        switches = layer.switches()
+        if switches:
+            out[index] = list(switches)
     return out
 
 
@@ -258,7 +274,11 @@ def complex_step_problem(network: Network) -> str | None:
     """Why complex-step differentiation cannot be used for this network, or None."""
     from .losses import N as LOSS_N
 
-    pieces = [layer.activation.expr for layer in network.layers if layer.activation.elementwise]
+    pieces = [
+        layer.activation.expr
+        for layer in network.layers
+        if layer.activation is not None and layer.activation.elementwise
+    ]
     pieces.append(network.loss.term.subs(LOSS_N, 1))
     for expr in pieces:
         for node in sympy.preorder_traversal(expr):
@@ -283,8 +303,8 @@ def random_batch(
     if too_many:
         raise DataError(too_many)
     rng = np.random.default_rng(seed)
-    n0, nL = network.sizes[0], network.sizes[-1]
-    X = rng.standard_normal((batch, n0))
+    nL = network.output_size
+    X = rng.standard_normal((batch, *network.input_shape))
     out = network.output_activation.name
     if network.loss.name == "cross_entropy" or out == "softmax":
         Y = rng.dirichlet(np.ones(nL), size=batch)
@@ -347,7 +367,7 @@ def gradcheck(
         _, analytic = analytic_fn(params, X, Y)
         loss0 = compiled.loss(params, X, Y)
     tiny = TINY * max(1.0, abs(loss0)) if np.isfinite(loss0) else TINY
-    kink_fns = _kink_functions(net) if method == "central" else {}
+    kink_fns = (_kink_functions(net), _switch_functions(net)) if method == "central" else None
     rng = np.random.default_rng(seed)
     rows = []
     for name, value in params.items():
@@ -387,7 +407,7 @@ def _check_parameter(
     worst, worst_at, worst_pair = -1.0, None, (0.0, 0.0)
     kinks: list[tuple[int, ...]] = []
     failures = not_finite = 0
-    base_signs = _kink_signs(compiled, params, X, kink_fns) if kink_fns else None
+    base_signs = _kink_signs(compiled, params, X, kink_fns) if kink_fns and any(kink_fns) else None
     for index in indices:
         theta = params[name][index]
         if method == "complex":
@@ -440,8 +460,12 @@ def _check_parameter(
 
 
 def _kink_signs(compiled, params, X, kink_fns) -> list[np.ndarray]:
-    zs, _ = compiled.forward(params, X)
-    return [np.sign(fn(zs[layer])) for layer, fns in kink_fns.items() for fn in fns]
+    """The sign of every kink argument, and where every switch of a layer stands."""
+    activations, switches = kink_fns
+    zs, outputs = compiled.forward(params, X)
+    inputs = (X, *outputs)
+    signs = [np.sign(fn(zs[layer])) for layer, fns in activations.items() for fn in fns]
+    return signs + [fn(inputs[layer]) for layer, fns in switches.items() for fn in fns]
 
 
 def _changed(before: list[np.ndarray], after: list[np.ndarray]) -> bool:

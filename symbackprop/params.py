@@ -58,17 +58,21 @@ def init_params(
     rng = np.random.default_rng(None if seed is None else check_seed(seed))
     params: dict[str, np.ndarray] = {}
     for index, layer in enumerate(network.layers, start=1):
-        rule = _scheme_for(layer.activation.name) if scheme == "auto" else scheme
-        fan_in, fan_out = layer.inputs, layer.units
+        shapes = layer.parameter_shapes(index)
+        if not shapes:
+            continue
+        act = layer.activation.name if layer.activation is not None else "identity"
+        rule = _scheme_for(act) if scheme == "auto" else scheme
+        fan_in, fan_out = layer.fans()
         if rule == "he":
             std = math.sqrt(2.0 / fan_in)
         elif rule == "zeros":
             std = 0.0
         else:
             std = math.sqrt(2.0 / (fan_in + fan_out))
-        params[f"W{index}"] = rng.standard_normal((fan_out, fan_in)) * std
-        if layer.bias:
-            params[f"b{index}"] = np.zeros(fan_out)
+        for name, shape in shapes.items():
+            # weights drawn, biases zero (the same draws, in the same order, as before for an MLP)
+            params[name] = rng.standard_normal(shape) * std if name.startswith("W") else np.zeros(shape)
     return params
 
 
@@ -162,4 +166,8 @@ def save_params(path: str | Path, params: Mapping[str, Any], force: bool = False
 
 
 def _describe(shape: tuple[int, ...]) -> str:
-    return f"{shape[0]}×{shape[1]} list of rows of numbers" if len(shape) == 2 else f"list of {shape[0]} numbers"
+    if len(shape) == 1:
+        return f"list of {shape[0]} numbers"
+    if len(shape) == 2:
+        return f"{shape[0]}×{shape[1]} list of rows of numbers"
+    return "×".join(map(str, shape)) + " nested list of numbers"

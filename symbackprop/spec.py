@@ -11,11 +11,23 @@ Validation collects every problem and raises once, so a user fixes them all.
 Traceback (most recent call last):
 ...
 symbackprop.errors.SpecError: invalid network: layer sizes must be whole numbers of at least 1, got 0 for layer 1; unknown activation 'sigmod' (did you mean 'sigmoid'?); expected one of sigmoid, tanh, relu, leaky_relu, softplus, identity, softmax, leaky_relu(slope) or an expression in one variable such as 'x*sigmoid(x)'
+
+The list form names each layer (see DESIGN.md, "Layers beyond the MLP"):
+
+>>> net = Network.from_spec({"input": [1, 6, 6], "loss": "cross_entropy", "l2": 0.01,
+...     "layers": [{"type": "conv2d", "channels": 2, "kernel": 3, "activation": "relu"},
+...                {"type": "maxpool2d", "size": 2}, {"type": "flatten"},
+...                {"type": "dense", "units": 3, "activation": "softmax"}]})
+>>> net.parameter_shapes()
+{'W1': (2, 1, 3, 3), 'b1': (2,), 'W4': (3, 8), 'b4': (3,)}
+>>> print(net.describe())
+1×6×6 → conv2d(2, 3×3) relu → maxpool2d(2) → flatten → dense(3) softmax, cross_entropy, l2 0.01
 """
 
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,32 +39,33 @@ from .activations import Activation, activation
 from .errors import SpecError
 from .expressions import label_problem
 from .io import MEGABYTE, read_text
+from .layers import KINDS, Layer, count, shape_text
+from .layers.base import Reader
+from .layers.dense import Dense
 from .limits import MAX_LAYERS, network_size_problems
 from .losses import Loss, loss
 
-SPEC_KEYS = ("layers", "activation", "output_activation", "bias", "loss", "name")
+SPEC_KEYS = ("layers", "activation", "output_activation", "bias", "loss", "name", "l2")
+LIST_KEYS = ("input", "layers", "loss", "l2", "name")
 
-
-@dataclass(frozen=True)
-class Dense:
-    """A fully connected layer: z = W a_prev + b, a = activation(z)."""
-
-    inputs: int
-    units: int
-    activation: Activation
-    bias: bool = True
+__all__ = ["Dense", "Network", "load_spec_file"]
 
 
 @dataclass(frozen=True)
 class Network:
-    """A feed-forward network: its layers 1..L and the per-sample loss."""
+    """A feed-forward network: its layers 1..L, the per-sample loss and the L2 strength.
 
-    layers: tuple[Dense, ...]
+    In the MLP form every layer is :class:`Dense`; the list form may hold any
+    kind of :mod:`symbackprop.layers`.
+    """
+
+    layers: tuple[Layer, ...]
     loss: Loss
     name: str = ""
+    l2: float = 0.0
 
     def __post_init__(self) -> None:
-        problems = _check_layers(self.layers, self.loss)
+        problems = _check_layers(self.layers, self.loss) + _check_l2(self.l2)
         if problems:
             raise SpecError(problems)
 
@@ -87,6 +100,8 @@ class Network:
             spec = load_spec_file(spec)
         if not isinstance(spec, Mapping):
             raise SpecError(f"a network spec must be a mapping, got {type(spec).__name__}")
+        if is_list_form(spec):
+            return cls._from_list_form(spec)
         problems: list[str] = []
         for key in spec:
             if key not in SPEC_KEYS:
@@ -139,22 +154,83 @@ class Network:
         problem = label_problem(name, "the network's name") if name != "" else None
         if problem:
             problems.append(problem)
+        l2 = spec.get("l2", 0.0)
+        problems.extend(_check_l2(l2))
         if problems or the_loss is None or None in activations:
             if the_loss is not None and None not in activations and len(sizes) >= 2 and not too_large:
                 problems.extend(_check_layers(_dense(sizes, activations, bias), the_loss))
             raise SpecError(problems)
-        return cls(_dense(sizes, _distinct_custom_symbols(activations), bias), the_loss, str(name))
+        return cls(_dense(sizes, _distinct_custom_symbols(activations), bias), the_loss, str(name), float(l2))
+
+    @classmethod
+    def _from_list_form(cls, spec: Mapping[str, Any]) -> Network:
+        """The list form: ``input``, ``layers`` as dicts with a ``type``, ``loss``, ``l2``."""
+        problems: list[str] = []
+        for key in spec:
+            if key not in LIST_KEYS:
+                hint = " (in the list form it belongs to each layer)" if key in SPEC_KEYS else ""
+                problems.append(f"unknown key {key!r}{hint}; expected keys are {', '.join(LIST_KEYS)}")
+        shape = _read_input(spec.get("input"), problems)
+        raw_layers = spec.get("layers")
+        layers: list[Layer | None] = []
+        if not isinstance(raw_layers, list) or not raw_layers:
+            problems.append(
+                f"'layers' must be a list of layers such as {{\"type\": \"dense\", \"units\": 3}}, "
+                f"got {raw_layers!r}"
+            )
+            raw_layers = []
+        for position, raw in enumerate(raw_layers, start=1):
+            layer = _read_layer(raw, position, shape, problems)
+            layers.append(layer)
+            shape = layer.out_shape if layer is not None else None
+        the_loss = None
+        try:
+            the_loss = loss(spec.get("loss", "half_sse") or "half_sse")
+        except SpecError as exc:
+            problems.extend(exc.problems)
+        l2 = spec.get("l2", 0.0)
+        problems.extend(_check_l2(l2))
+        complete = [layer for layer in layers if layer is not None]
+        if the_loss is not None and complete and len(complete) == len(layers):
+            problems.extend(_check_layers(tuple(complete), the_loss))
+        if problems or the_loss is None:
+            raise SpecError(problems)
+        return cls(_with_distinct_customs(complete), the_loss, str(spec.get("name") or ""), float(l2))
 
     # -- description ----------------------------------------------------------
 
     @cached_property  # read once per layer by the engine: keep it O(1) for deep networks
     def sizes(self) -> tuple[int, ...]:
-        """Layer sizes (n0, n1, …, nL)."""
-        return (self.layers[0].inputs,) + tuple(layer.units for layer in self.layers)
+        """Layer sizes (n0, n1, …, nL): the number of entries of the input and of each layer's output."""
+        return (count(self.input_shape),) + tuple(count(layer.out_shape) for layer in self.layers)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one sample: (n0,) for a vector, (C, H, W) for an image."""
+        return self.layers[0].in_shape
+
+    @property
+    def output_size(self) -> int:
+        """n_L, the number of outputs (the output is a vector)."""
+        return count(self.layers[-1].out_shape)
+
+    @cached_property
+    def is_mlp(self) -> bool:
+        """True when every layer is dense (the MLP form; a bias in every layer or in none)."""
+        return all(isinstance(layer, Dense) for layer in self.layers)
+
+    def unsupported(self, what: str) -> str | None:
+        """One sentence saying that ``what`` (a command) does not handle this network yet, or None."""
+        kinds = sorted({layer.kind for layer in self.layers if not isinstance(layer, Dense)})
+        if self.l2:
+            kinds.append("l2")
+        if not kinds:
+            return None
+        return f"{what} is not supported yet for {', '.join(kinds)}"
 
     @property
     def depth(self) -> int:
-        """L, the number of layers with weights."""
+        """L, the number of layers."""
         return len(self.layers)
 
     @property
@@ -167,41 +243,47 @@ class Network:
 
     def parameter_names(self) -> tuple[str, ...]:
         """('W1', 'b1', 'W2', …) in layer order; biases only when present."""
-        names: list[str] = []
-        for index, layer in enumerate(self.layers, start=1):
-            names.append(f"W{index}")
-            if layer.bias:
-                names.append(f"b{index}")
-        return tuple(names)
+        return tuple(self.parameter_shapes())
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Shapes of the parameters as NumPy arrays: W is (nₗ, nₗ₋₁), b is (nₗ,)."""
+        """Shapes of the parameters as NumPy arrays: W is (nₗ, nₗ₋₁), b is (nₗ,); a conv kernel (C', C, k, k)."""
         shapes: dict[str, tuple[int, ...]] = {}
         for index, layer in enumerate(self.layers, start=1):
-            shapes[f"W{index}"] = (layer.units, layer.inputs)
-            if layer.bias:
-                shapes[f"b{index}"] = (layer.units,)
+            shapes.update(layer.parameter_shapes(index))
         return shapes
 
     def parameter_count(self) -> int:
         return sum(_product(shape) for shape in self.parameter_shapes().values())
 
     def to_spec(self) -> dict[str, Any]:
-        """The dict form, which ``from_spec`` reads back."""
-        acts = [layer.activation.source or layer.activation.name for layer in self.layers]
-        spec: dict[str, Any] = {"layers": list(self.sizes)}
-        spec["activation"] = acts[0] if len(set(acts)) == 1 else acts
-        spec["loss"] = self.loss.source or self.loss.name
-        spec["bias"] = self.bias
+        """The dict form, which ``from_spec`` reads back (the MLP form where it fits)."""
+        spec: dict[str, Any]
+        if self.is_mlp:
+            acts = [layer.activation.source or layer.activation.name for layer in self.layers]
+            spec = {"layers": list(self.sizes)}
+            spec["activation"] = acts[0] if len(set(acts)) == 1 else acts
+            spec["loss"] = self.loss.source or self.loss.name
+            spec["bias"] = self.bias
+        else:
+            shape = list(self.input_shape)
+            spec = {"input": shape[0] if len(shape) == 1 else shape}
+            spec["layers"] = [layer.to_spec() for layer in self.layers]
+            spec["loss"] = self.loss.source or self.loss.name
+        if self.l2:
+            spec["l2"] = self.l2
         if self.name:
             spec["name"] = self.name
         return spec
 
     def describe(self) -> str:
         """One line such as ``2-3-1 sigmoid/sigmoid, half_sse, with bias``."""
-        acts = "/".join(layer.activation.name for layer in self.layers)
-        bias = "with bias" if self.bias else "no bias"
-        return f"{'-'.join(map(str, self.sizes))} {acts}, {self.loss.name}, {bias}"
+        l2 = f", l2 {self.l2:g}" if self.l2 else ""
+        if self.is_mlp:
+            acts = "/".join(layer.activation.name for layer in self.layers)
+            bias = "with bias" if self.bias else "no bias"
+            return f"{'-'.join(map(str, self.sizes))} {acts}, {self.loss.name}, {bias}{l2}"
+        steps = " → ".join([shape_text(self.input_shape)] + [layer.describe() for layer in self.layers])
+        return f"{steps}, {self.loss.name}{l2}"
 
 
 def _product(shape: tuple[int, ...]) -> int:
@@ -241,6 +323,58 @@ def _distinct_custom_symbols(activations: Sequence[Activation]) -> list[Activati
     return out
 
 
+def _with_distinct_customs(layers: Sequence[Layer]) -> tuple[Layer, ...]:
+    """The layers, their custom activations lettered apart (see :func:`_distinct_custom_symbols`)."""
+    with_act = [i for i, layer in enumerate(layers) if layer.activation is not None]
+    lettered = _distinct_custom_symbols([layers[i].activation for i in with_act])
+    out = list(layers)
+    for i, act in zip(with_act, lettered, strict=True):
+        if act is not layers[i].activation:
+            out[i] = replace(layers[i], activation=act)
+    return tuple(out)
+
+
+def is_list_form(spec: Mapping[str, Any]) -> bool:
+    """True for the list form: an ``input`` shape, or layers given as dicts."""
+    raw = spec.get("layers")
+    return "input" in spec or (isinstance(raw, list) and any(isinstance(item, Mapping) for item in raw))
+
+
+def _read_input(raw: Any, problems: list[str]) -> tuple[int, ...] | None:
+    expected = "expected n (a vector) or [C, H, W] (an image), whole numbers of at least 1"
+    if raw is None:
+        problems.append(f"'input' is missing; {expected}")
+        return None
+    values = [raw] if not isinstance(raw, list | tuple) else list(raw)
+    if not 1 <= len(values) <= 3 or any(
+        isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values
+    ):
+        problems.append(f"'input' must be the shape of one sample, got {raw!r}; {expected}")
+        return None
+    return tuple(values)
+
+
+def _read_layer(raw: Any, position: int, in_shape: tuple[int, ...] | None, problems: list[str]) -> Layer | None:
+    kinds = ", ".join(KINDS)
+    if not isinstance(raw, Mapping):
+        problems.append(f"layer {position} must be a mapping such as {{\"type\": \"dense\", \"units\": 3}}, got {raw!r}")
+        return None
+    kind = raw.get("type")
+    if kind not in KINDS:
+        shown = "is missing" if kind is None else f"{kind!r} is unknown"
+        problems.append(f"layer {position}: 'type' {shown}; expected one of {kinds}")
+        return None
+    cls = KINDS[kind]
+    reader = Reader(raw, f"layer {position} ({kind})", cls.keys, problems)
+    return cls.read(raw, in_shape, reader)
+
+
+def _check_l2(value: Any) -> list[str]:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        return [f"'l2' must be a number of at least 0 (the strength λ), got {value!r}"]
+    return []
+
+
 def _dense(sizes: Sequence[int], activations: Sequence[Activation], bias: bool) -> tuple[Dense, ...]:
     return tuple(
         Dense(sizes[i], sizes[i + 1], activations[i], bias) for i in range(len(sizes) - 1)
@@ -278,7 +412,7 @@ def _read_sizes(raw: Any, problems: list[str]) -> list[int]:
     return sizes
 
 
-def _check_layers(layers: tuple[Dense, ...], the_loss: Loss) -> list[str]:
+def _check_layers(layers: tuple[Layer, ...], the_loss: Loss) -> list[str]:
     problems: list[str] = []
     if not layers:
         return ["a network needs at least one layer with weights"]
@@ -289,30 +423,47 @@ def _check_layers(layers: tuple[Dense, ...], the_loss: Loss) -> list[str]:
         return too_large
     for index, layer in enumerate(layers, start=1):
         last = index == len(layers)
-        if not layer.activation.elementwise and not last:
+        act = layer.activation
+        if act is not None and not act.elementwise and not last:
             problems.append(
                 f"softmax is only allowed on the output layer, but layer {index} of "
                 f"{len(layers)} uses it; use sigmoid, tanh or relu for hidden layers"
             )
-        if index > 1 and layer.inputs != layers[index - 2].units:
+        if index == 1:
+            continue
+        before = layers[index - 2]
+        if isinstance(layer, Dense) and isinstance(before, Dense):
+            if layer.inputs != before.units:
+                problems.append(
+                    f"layer {index} takes {layer.inputs} inputs but layer {index - 1} has "
+                    f"{before.units} units"
+                )
+        elif layer.in_shape != before.out_shape:
             problems.append(
-                f"layer {index} takes {layer.inputs} inputs but layer {index - 1} has "
-                f"{layers[index - 2].units} units"
+                f"layer {index} ({layer.kind}) takes shape {shape_text(layer.in_shape)} but layer "
+                f"{index - 1} ({before.kind}) gives {shape_text(before.out_shape)}"
             )
-        if layer.bias != layers[0].bias:
-            problems.append("bias must be on for every layer or for none")
-    output = layers[-1].activation
-    if output.name == "softmax" and layers[-1].units < 2:
-        problems.append("a softmax output needs at least 2 units, got 1")
-    if the_loss.name == "cross_entropy" and output.name != "softmax":
+    if all(isinstance(layer, Dense) for layer in layers) and len({layer.bias for layer in layers}) > 1:
+        # dense layers alone are an MLP, whose derivations treat the bias of all layers alike
+        problems.append("bias must be on for every layer or for none")
+    output = layers[-1]
+    if not isinstance(output, Dense):
         problems.append(
-            f"cross_entropy needs a softmax output layer, got {output.name!r}; "
+            f"the last layer must be dense (it gives the network's output vector), got {output.kind}"
+        )
+        return problems
+    out = output.activation
+    if out.name == "softmax" and output.units < 2:
+        problems.append("a softmax output needs at least 2 units, got 1")
+    if the_loss.name == "cross_entropy" and out.name != "softmax":
+        problems.append(
+            f"cross_entropy needs a softmax output layer, got {out.name!r}; "
             "use --output-activation softmax, or binary_cross_entropy with a sigmoid output"
         )
-    if the_loss.name == "binary_cross_entropy" and output.name not in ("sigmoid", "softmax") and not output.is_custom:
+    if the_loss.name == "binary_cross_entropy" and out.name not in ("sigmoid", "softmax") and not out.is_custom:
         problems.append(
             f"binary_cross_entropy needs outputs in (0, 1), but the output activation is "
-            f"{output.name!r}; use a sigmoid output"
+            f"{out.name!r}; use a sigmoid output"
         )
     return problems
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import numpy
 import sympy
 
 from .activations import S, T
@@ -56,6 +57,7 @@ from .tensor import (
     LossGradient,
     LossValue,
     MatMul,
+    Op,
     Quantity,
     Slope,
     SoftmaxVJP,
@@ -170,11 +172,28 @@ class Evaluator(Visitor):
     def _visit_Quantity(self, node: Quantity) -> Entries:
         if node.name not in self.known:
             symbol = self.kit.symbol
+            if not node.is_matrix:  # an image or a kernel: nested lists, one level per axis
+                cells = numpy.empty(node.shape, dtype=object)
+                for index in numpy.ndindex(node.shape):
+                    cells[index] = symbol(node.name.entry(*(i + 1 for i in index)))
+                self.known[node.name] = cells.tolist()
+                return self.known[node.name]
             self.known[node.name] = [
                 [symbol(node.name.cell(i, j)) for j in range(1, node.cols + 1)]
                 for i in range(1, node.rows + 1)
             ]
         return self.known[node.name]
+
+    def _visit_Op(self, node: Op) -> Entries:
+        """A layer's operation, on arrays of this back end's expressions (see :meth:`Op.symbolic`)."""
+        arrays = []
+        for arg in node.args:
+            array = _object_array(self(arg), arg.shape)
+            if len(arg.shape) == 2 and arg.shape[1] == 1 and not (_is_parameter(arg) and arg.name.stem == "W"):
+                array = array[:, 0]  # a column (per-sample, or a bias) is a vector in the batch forms
+            arrays.append(array)
+        out = numpy.asarray(node.symbolic(*arrays), dtype=object).reshape(node.shape)
+        return out.tolist()
 
     def _visit_Transpose(self, node: Transpose) -> Entries:
         return [list(column) for column in zip(*self(node.arg), strict=True)]
@@ -191,11 +210,7 @@ class Evaluator(Visitor):
         ]
 
     def _entrywise(self, node: Any, op: Callable[[Any, Any], Any]) -> Entries:
-        left, right = self(node.left), self(node.right)
-        return [
-            [op(u, v) for u, v in zip(left_row, right_row, strict=True)]
-            for left_row, right_row in zip(left, right, strict=True)
-        ]
+        return _zip_map(self(node.left), self(node.right), op)
 
     def _visit_Add(self, node: Add) -> Entries:
         return self._entrywise(node, operator.add)
@@ -207,9 +222,9 @@ class Evaluator(Visitor):
         return self._entrywise(node, operator.mul)
 
     def _visit_Activate(self, node: Activate) -> Entries:
-        z = [row[0] for row in self(node.arg)]
         if node.activation.elementwise:
-            return [[self.apply(node.activation.expr, {T: z_j})] for z_j in z]
+            return _map(self(node.arg), lambda z_j: self.apply(node.activation.expr, {T: z_j}))
+        z = [row[0] for row in self(node.arg)]
         exps = [self.apply(sympy.exp(T), {T: z_j}) for z_j in z]
         total = self.kit.add(exps)
         return [[e / total] for e in exps]
@@ -220,7 +235,7 @@ class Evaluator(Visitor):
             generic, symbol, values = act.derivative_of_output, S, self(node.a)
         else:
             generic, symbol, values = act.derivative, T, self(node.z)
-        return [[self.apply(generic, {symbol: row[0]})] for row in values]
+        return _map(values, lambda value: self.apply(generic, {symbol: value}))
 
     def _loss_term(self, term: sympy.Expr, node: LossValue | LossGradient) -> list[Any]:
         a, y = self(node.a), self(node.y)
@@ -244,7 +259,40 @@ class Evaluator(Visitor):
         ]
 
 
+def _flat(array: Any) -> list[Any]:
+    """The entries of a SymPy matrix or array, row-major."""
+    return list(sympy.Array(array).reshape(len(array)) if isinstance(array, sympy.NDimArray) else array)
+
+
+def _map(entries: Any, fn: Callable[[Any], Any]) -> Any:
+    """``fn`` of every entry of nested lists (a column, a matrix or an image), keeping the nesting."""
+    if isinstance(entries, list):
+        return [_map(item, fn) for item in entries]
+    return fn(entries)
+
+
+def _zip_map(left: Any, right: Any, fn: Callable[[Any, Any], Any]) -> Any:
+    """``fn`` of the entries of two nested lists of one shape, pairwise."""
+    if isinstance(left, list):
+        return [_zip_map(u, v, fn) for u, v in zip(left, right, strict=True)]
+    return fn(left, right)
+
+
+def _object_array(entries: Entries, shape: tuple[int, ...]) -> numpy.ndarray:
+    out = numpy.empty(shape, dtype=object)
+    flat = numpy.array(entries, dtype=object).reshape(-1)
+    for position, index in enumerate(numpy.ndindex(shape)):
+        out[index] = flat[position]
+    return out
+
+
+def _is_parameter(node: Tensor) -> bool:
+    return isinstance(node, Quantity) and node.name.is_parameter
+
+
 def _matrix(entries: Entries) -> sympy.ImmutableMatrix:
+    if entries and isinstance(entries[0], list) and entries[0] and isinstance(entries[0][0], list):
+        return sympy.ImmutableDenseNDimArray(entries)  # an image or a kernel
     return sympy.ImmutableMatrix(entries)
 
 
@@ -274,6 +322,8 @@ class Symbolic:
 
     @cached_property
     def _evaluator(self) -> Evaluator:
+        if not self.network.is_mlp:
+            return Evaluator(SYMPY)  # symbols made on first use, for arrays of any shape
         syms = self.symbols
         known = {}
         for name, matrix in [("x", syms.x), ("y", syms.y)]:
@@ -333,6 +383,8 @@ class Symbolic:
 
     def expanded_loss(self) -> sympy.Expr:
         """The loss fully expanded in x, y and the parameters (exponential in depth)."""
+        if not self.network.is_mlp:
+            return self.loss.xreplace(self._forward_inlined)
         return self.loss.xreplace(self.forward_values)
 
     # -- the δ recursion ------------------------------------------------------
@@ -379,6 +431,12 @@ class Symbolic:
         if wrt.entry is not None:
             raise UnknownParameterError(f"unknown parameter {name!r}; this network has {', '.join(self.parameters())}")
         grad = self.evaluate(self.plan.gradient_rule(wrt.parameter))
+        if not self.network.is_mlp:
+            if form != "delta":
+                grad = grad.xreplace(self._errors_inlined)
+            if form == "expanded":
+                grad = grad.xreplace(self._forward_inlined)
+            return grad if isinstance(grad, sympy.NDimArray) else sympy.Matrix(grad)
         if form != "delta":
             delta = self.symbols.layers[wrt.layer - 1].delta
             inlined = dict(zip(delta, self.deltas_intermediate[wrt.layer - 1], strict=True))
@@ -386,6 +444,27 @@ class Symbolic:
         if form == "expanded":
             grad = grad.xreplace(self.forward_values)
         return sympy.Matrix(grad)
+
+    @cached_property
+    def _errors_inlined(self) -> dict[Any, Any]:
+        """Every δ entry of a list-form network in terms of a, z, y and the parameters."""
+        values: dict[Any, Any] = {}
+        for layer in range(self.plan.depth, self.plan.lowest_trained - 1, -1):
+            entry = self.plan.layers[layer - 1]
+            rule = self.evaluate(self.plan.error_rule(layer)).xreplace(values)
+            symbols = self.evaluate(entry.delta)
+            values.update(zip(_flat(symbols), _flat(rule), strict=True))
+        return values
+
+    @cached_property
+    def _forward_inlined(self) -> dict[Any, Any]:
+        """Every z and a entry of a list-form network in terms of x and the parameters."""
+        values: dict[Any, Any] = {}
+        for entry in self.plan.layers:
+            for assignment in entry.forward:
+                rule = self.evaluate(assignment.rule).xreplace(values)
+                values.update(zip(_flat(self.evaluate(assignment.target)), _flat(rule), strict=True))
+        return values
 
     def gradients(self, form: str = "intermediate") -> dict[str, sympy.Matrix]:
         """Every gradient, keyed by parameter name."""

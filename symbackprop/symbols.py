@@ -63,17 +63,26 @@ _LAYER_SCALAR = re.compile(r"^(w|b|z|a|delta)(\d+)_(\d+(?:_\d+)*)$")
 _LETTER_INDEX = re.compile(r"^(w|b|z|a|delta)(\d+)_([a-z]{1,2})$")
 _MATRIX = re.compile(r"^(W|b|z|a|delta)(\d+)$")
 _SAMPLE = re.compile(r"^(x|y)(\d+)$")
+_SAMPLE_ARRAY = re.compile(r"^(x|y)_(\d+(?:_\d+){2,})$")
 _WRT = re.compile(r"^\s*([Wb])(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")
 
 
 def scalar_name(stem: str, layer: int | None, *indices: int | str) -> str:
-    """Python name of one scalar entry (1-based indices, or one letter index)."""
-    if all(isinstance(i, int) and i < 10 for i in indices):
+    """Python name of one scalar entry (1-based indices, or one letter index).
+
+    An entry of an array of three or more axes (an image, a conv kernel) always
+    separates its indices: ``a1_2_3_4`` is channel 2, row 3, column 4, and the
+    input's ``x_1_2_3``.
+
+    >>> scalar_name("a", 1, 2, 3, 4), scalar_name("x", None, 1, 2, 3), scalar_name("w", 1, 1, 1, 2, 2)
+    ('a1_2_3_4', 'x_1_2_3', 'w1_1_1_2_2')
+    """
+    if len(indices) <= 2 and all(isinstance(i, int) and i < 10 for i in indices):
         joined = "".join(str(i) for i in indices)
     else:
         joined = "_".join(str(i) for i in indices)
     if layer is None:
-        return f"{stem}{joined}"
+        return f"{stem}_{joined}" if len(indices) > 2 else f"{stem}{joined}"
     return f"{stem}{layer}_{joined}"
 
 
@@ -95,17 +104,20 @@ def parse_name(name: str) -> tuple[str, int | None, tuple[int, ...]]:
     m = _LAYER_SCALAR.match(name)
     if m:
         stem, layer, rest = m.group(1), int(m.group(2)), m.group(3)
-        if stem != "w":
-            if "_" in rest:
-                raise ValueError(f"{name!r} is not a symbackprop scalar name")
-            return stem, layer, (int(rest),)
-        parts = rest.split("_") if "_" in rest else list(rest)
-        if len(parts) != 2:
+        parts = rest.split("_")
+        if stem == "w" and len(parts) == 1:
+            parts = list(rest)  # w2_12: one digit per index
+        # A weight matrix has 2 indices, a kernel 4; a column 1, an image 3 or more.
+        valid = len(parts) in (2, 4) if stem == "w" else len(parts) != 2
+        if not valid:
             raise ValueError(f"{name!r} is not a symbackprop scalar name")
         return stem, layer, tuple(int(p) for p in parts)
     m = _SAMPLE.match(name)
     if m:
         return m.group(1), None, (int(m.group(2)),)
+    m = _SAMPLE_ARRAY.match(name)
+    if m:
+        return m.group(1), None, tuple(int(p) for p in m.group(2).split("_"))
     raise ValueError(f"{name!r} is not a symbackprop scalar name")
 
 
@@ -134,10 +146,10 @@ def latex_form(name: str) -> str | None:
         stem, layer, indices = parse_name(name)
     except ValueError:
         return None
-    if layer is None:
-        return f"{stem}_{{{indices[0]}}}"
-    sep = "" if all(i < 10 for i in indices) else ","
+    sep = "" if len(indices) <= 2 and all(i < 10 for i in indices) else ","
     sub = sep.join(str(i) for i in indices)
+    if layer is None:
+        return f"{stem}_{{{sub}}}"
     return f"{LAYER_STEMS[stem][0]}^{{({layer})}}_{{{sub}}}"
 
 
@@ -156,7 +168,7 @@ def unicode_name(name: str) -> str:
         stem, layer, indices = parse_name(name)
     except ValueError:
         return name
-    sep = "" if all(i < 10 for i in indices) else ","
+    sep = "" if len(indices) <= 2 and all(i < 10 for i in indices) else ","
     sub = sep.join(str(i) for i in indices).translate(_SUBSCRIPT_DIGITS)
     if layer is None:
         return stem + sub
@@ -228,8 +240,10 @@ class Name:
         """The real SymPy symbol of one entry."""
         return real_symbol(self.entry(*indices))
 
-    def cell(self, row: int, col: int = 1) -> str:
-        """The Python name of the entry at (row, col), 1-based; a column's entries have one index."""
+    def cell(self, row: int, col: int = 1, *more: int) -> str:
+        """The Python name of the entry at (row, col, …), 1-based; a column's entries have one index."""
+        if more:
+            return self.entry(row, col, *more)
         return self.entry(row, col) if self.stem == "W" else self.entry(row)
 
 

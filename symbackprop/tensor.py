@@ -39,11 +39,12 @@ from .activations import Activation
 from .losses import Loss
 from .symbols import Name
 
-Shape = tuple[int, int]
+Shape = tuple[int, ...]
 
 
 class Tensor:
-    """A node of a tensor expression: a matrix (a column for per-sample vectors)."""
+    """A node of a tensor expression: a matrix (a column for per-sample vectors), or an
+    array of more axes for the layers of images (C, H, W) and their kernels."""
 
     __slots__ = ()
 
@@ -76,15 +77,39 @@ class Tensor:
 
 @dataclass(frozen=True, eq=True)
 class Quantity(Tensor):
-    """A named quantity: a parameter (W⁽ˡ⁾, b⁽ˡ⁾) or a per-sample column (x, y, z⁽ˡ⁾, a⁽ˡ⁾, δ⁽ˡ⁾)."""
+    """A named quantity: a parameter (W⁽ˡ⁾, b⁽ˡ⁾) or a per-sample column (x, y, z⁽ˡ⁾, a⁽ˡ⁾, δ⁽ˡ⁾).
+
+    ``rows`` × ``cols`` for a matrix or a column; ``dims`` instead for an array
+    of other than two axes: an image (C, H, W), a conv kernel (C', C, k, k),
+    a bias of a conv layer (C',) — see :func:`quantity`.
+    """
 
     name: Name
     rows: int
     cols: int = 1
+    dims: tuple[int, ...] | None = None
 
     @property
     def shape(self) -> Shape:
-        return (self.rows, self.cols)
+        return self.dims if self.dims is not None else (self.rows, self.cols)
+
+    @property
+    def is_matrix(self) -> bool:
+        """True for a matrix or a column (two axes), which the linear glue works on."""
+        return self.dims is None
+
+
+def quantity(name: Name, shape: tuple[int, ...]) -> Quantity:
+    """The quantity of ``shape``: a column for (n,), a matrix for (m, n), else an array.
+
+    >>> quantity(Name("a", 1), (3,)).shape, quantity(Name("a", 1), (2, 4, 4)).shape
+    ((3, 1), (2, 4, 4))
+    """
+    if len(shape) == 1:
+        return Quantity(name, shape[0])
+    if len(shape) == 2:
+        return Quantity(name, shape[0], shape[1])
+    return Quantity(name, 0, 0, tuple(shape))
 
 
 @dataclass(frozen=True)
@@ -225,19 +250,98 @@ class SoftmaxVJP(Tensor):
         return self.a.shape
 
 
+class Op(Tensor):
+    """A layer's own operation (a convolution, a pooling, a reshape), as one node.
+
+    Unlike the linear glue and the activation pieces, an Op carries its meaning
+    with it, so a new kind of layer needs no new method in any back end: every
+    back end has one ``_visit_Op`` that asks the node.
+
+    * ``args``: the tensor expressions it reads (quantities, or rules);
+    * ``shape``: the shape of its per-sample result;
+    * ``compute(*arrays)``: the batch NumPy form — arrays with a leading batch
+      axis for per-sample quantities, without one for parameters; written with
+      NumPy operations that also work on object arrays of SymPy expressions,
+      which is how the symbolic engine evaluates it (``symbolic`` overrides
+      that where it cannot, as for max);
+    * ``helpers``: the module-level functions ``compute`` calls, whose source
+      the code generator copies into the generated module;
+    * ``numpy(args)``: the generated call on array names;
+    * ``display(args)``: a printable SymPy object (:mod:`symbackprop.display`);
+    * ``show(args)``: a short one-line text.
+    """
+
+    __slots__ = ()
+    summed_over_batch = False  # True when compute() already sums over the batch (∂L/∂W of a conv)
+
+    @property
+    def args(self) -> tuple[Tensor, ...]:
+        raise NotImplementedError
+
+    def compute(self, *arrays: Any) -> Any:
+        raise NotImplementedError
+
+    def symbolic(self, *arrays: Any) -> Any:
+        """The per-sample result on object arrays of SymPy expressions (one sample, no batch axis)."""
+        batched = [a if self._is_parameter(k) else a[None] for k, a in enumerate(arrays)]
+        out = self.compute(*batched)
+        return out if self.summed_over_batch else out[0]
+
+    def _is_parameter(self, position: int) -> bool:
+        arg = self.args[position]
+        return isinstance(arg, Quantity) and arg.name.is_parameter
+
+    helpers: tuple[Any, ...] = ()
+
+    def numpy(self, args: list[str]) -> str:
+        raise NotImplementedError
+
+    def display(self, args: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def show(self, args: list[str]) -> str:
+        return f"{type(self).__name__.lower()}({', '.join(args)})"
+
+    def operand_shapes(self) -> tuple[Shape, ...]:
+        """The shapes of the operands as printed (for the shape notes of the matrix level)."""
+        return tuple(arg.shape for arg in self.args)
+
+
 GLUE = (Quantity, Transpose, MatMul, Add, Sub, Hadamard)
-LOCAL = (Activate, Slope, LossValue, LossGradient, SoftmaxVJP)
+LOCAL = (Activate, Slope, LossValue, LossGradient, SoftmaxVJP, Op)
 NODES = GLUE + LOCAL
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """``target = rule``: one quantity defined by a tensor expression.
+
+    ``equation`` names a textbook equation (BP3, BP4); ``note`` is the short
+    reason printed beside the step.
+    """
+
+    target: Quantity
+    rule: Tensor
+    equation: str = ""
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.target.name} = {self.rule}"
+
+
 class Visitor:
-    """Walks a tensor expression, dispatching on the node's class to ``_visit_<Class>``."""
+    """Walks a tensor expression, dispatching on the node's class to ``_visit_<Class>``.
+
+    The first match along the class's bases wins, so ``_visit_Op`` serves every
+    layer operation.
+    """
 
     def __call__(self, node: Tensor) -> Any:
-        method = getattr(self, f"_visit_{type(node).__name__}", None)
-        if method is None:
-            raise TypeError(f"{type(self).__name__} cannot handle a {type(node).__name__}")
-        return method(node)
+        for cls in type(node).__mro__:
+            method = getattr(self, f"_visit_{cls.__name__}", None)
+            if method is not None:
+                return method(node)
+        raise TypeError(f"{type(self).__name__} cannot handle a {type(node).__name__}")
 
 
 class Show(Visitor):
@@ -282,3 +386,6 @@ class Show(Visitor):
 
     def _visit_SoftmaxVJP(self, node: SoftmaxVJP) -> str:
         return f"softmax_vjp({self(node.a)}, {self(node.upstream)})"
+
+    def _visit_Op(self, node: Op) -> str:
+        return node.show([self(arg) for arg in node.args])

@@ -61,7 +61,10 @@ def load_network(
         spec["loss"] = loss
     if no_bias:
         spec["bias"] = False
-    spec.setdefault("activation", "sigmoid")
+    from ..spec import is_list_form
+
+    if not is_list_form(spec):
+        spec.setdefault("activation", "sigmoid")
     return Network.from_spec(spec)
 
 

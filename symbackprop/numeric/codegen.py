@@ -20,6 +20,7 @@ import math
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, field
 
@@ -27,7 +28,8 @@ import sympy
 
 from ..activations import S as GENERIC_OUTPUT
 from ..activations import T as GENERIC_INPUT
-from ..backprop import Assignment, DenseRules, Plan, plan
+from ..backprop import Plan, plan
+from ..layers.base import Rules
 from ..losses import A as LOSS_A
 from ..losses import N as LOSS_N
 from ..losses import Y as LOSS_Y
@@ -35,9 +37,11 @@ from ..spec import Network
 from ..tensor import (
     Activate,
     Add,
+    Assignment,
     Hadamard,
     LossGradient,
     MatMul,
+    Op,
     Quantity,
     Slope,
     SoftmaxVJP,
@@ -86,7 +90,19 @@ class _Writer(Visitor):
         self.printer = ArrayPrinter({"complex_safe": complex_safe})
         self.notes: list[str] = []
         self.L = the_plan.depth
-        self.n_out = self.network.sizes[-1]
+        self.n_out = self.network.output_size
+        self.helpers: dict[str, str] = {}  # name -> source of the layers' NumPy functions used
+        self.begin()
+
+    def begin(self) -> None:
+        """Start a new function body: no shared array computed yet."""
+        self.cache: dict[Op, str] = {}
+        self.pending: list[str] = []
+
+    def flush(self, lines: list[str]) -> list[str]:
+        """``lines``, after the lines that compute the shared arrays they use."""
+        out, self.pending = self.pending + lines, []
+        return out
 
     def expr(self, expr: sympy.Expr, names: dict[sympy.Symbol, str]) -> str:
         mapped = expr.xreplace({symbol: _sym(name) for symbol, name in names.items()})
@@ -115,6 +131,21 @@ class _Writer(Visitor):
     def _visit_Hadamard(self, node: Hadamard) -> str:
         return f"({self(node.left)}) * {_wrapped(self(node.right))}"
 
+    def _visit_Op(self, node: Op) -> str:
+        """A layer's own operation: its NumPy call, with its helper functions copied into the module."""
+        if node in self.cache:
+            return self.cache[node]
+        for helper in node.helpers:
+            self.helpers.setdefault(helper.__name__, inspect.getsource(helper))
+        text = node.numpy([self(arg) for arg in node.args])
+        if getattr(node, "cached", False):
+            # Computed once (the windows of a convolution's input), for the forward and backward rules.
+            name = f"P{len(self.cache) + 1}"
+            self.pending.append(f"{name} = {text}")
+            self.cache[node] = name
+            return name
+        return text
+
     def _visit_Slope(self, node: Slope) -> str:
         return self.expr(self.elementwise(node), {})
 
@@ -122,6 +153,8 @@ class _Writer(Visitor):
         """A per-sample parameter gradient summed over the batch: δ aᵀ -> D.T @ A, δ -> D.sum(axis=0)."""
         if isinstance(rule, MatMul) and isinstance(rule.right, Transpose):
             return f"{self(rule.left)}.T @ {self(rule.right.arg)}"
+        if isinstance(rule, Op) and rule.summed_over_batch:
+            return self(rule)
         return f"{self(rule)}.sum(axis=0)"
 
     def elementwise(self, node: Tensor) -> sympy.Expr:
@@ -146,7 +179,7 @@ class _Writer(Visitor):
         lines = []
         for entry in self.plan.layers:
             for assignment in entry.forward:
-                lines.extend(self.assign(assignment, with_log_output))
+                lines.extend(self.flush(self.assign(assignment, with_log_output)))
         return lines
 
     def assign(self, assignment: Assignment, with_log_output: bool) -> list[str]:
@@ -225,7 +258,10 @@ class _Writer(Visitor):
 
     def loss_lines(self) -> list[str]:
         term, names = self.loss_term()
-        return self.commented(f"loss = numpy.sum({self.expr(term, names)}) / m")
+        lines = self.commented(f"loss = numpy.sum({self.expr(term, names)}) / m")
+        if self.plan.penalty is not None:
+            lines.append(f"loss += {self(self.plan.penalty)}  # L2: (λ/2) Σ w² over every weight")
+        return lines
 
     # -- backward -------------------------------------------------------------------
 
@@ -274,20 +310,25 @@ class _Writer(Visitor):
 
     def hidden_delta_lines(self, layer: int) -> list[str]:
         D = self.plan.layers[layer - 1].delta.name.array
-        return self.commented(f"{D} = {self(self.plan.error_rule(layer))}")
+        return self.flush(self.commented(f"{D} = {self(self.plan.error_rule(layer))}"))
 
-    def gradient_lines(self, entry: DenseRules, suffix: str) -> list[str]:
-        return [
-            f"{assignment.target.name.gradient_array} = {self.batch_sum(assignment.rule)}{suffix}"
-            for assignment in entry.gradients
-        ]
+    def gradient_lines(self, entry: Rules, suffix: str) -> list[str]:
+        lines = []
+        for assignment in self.plan.gradients(entry):
+            rule, decay = assignment.rule, ""
+            if isinstance(rule, Add) and isinstance(rule.right, Op) and rule.right.summed_over_batch:
+                # the L2 term λW: the same for every sample, so not divided by the batch size
+                rule, decay = rule.left, f" + {self(rule.right)}"
+            text = f"{assignment.target.name.gradient_array} = {self.batch_sum(rule)}{suffix}{decay}"
+            lines.extend(self.flush([text]))
+        return lines
 
     def backward_lines(self, scale: bool) -> list[str]:
         lines = self.output_delta_lines(scale)
         suffix = "" if scale else " / m"
         for entry in reversed(self.plan.layers):
             lines.extend(self.gradient_lines(entry, suffix))
-            if entry.index > 1:
+            if entry.index > self.plan.lowest_trained:
                 lines.extend(self.hidden_delta_lines(entry.index - 1))
         return lines
 
@@ -309,24 +350,35 @@ def _wrapped(text: str) -> str:
 def _docstring(network: Network, what: str) -> list[str]:
     shapes = network.parameter_shapes()
     params = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
-    term = sympy.sstr(network.loss.term.subs(LOSS_N, network.sizes[-1]))
-    n0, nL = network.sizes[0], network.sizes[-1]
+    term = sympy.sstr(network.loss.term.subs(LOSS_N, network.output_size))
+    sample, nL = ", ".join(map(str, network.input_shape)), network.output_size
+    penalty = [f"plus the L2 penalty ({network.l2:g}/2) Σ w² over the weights once."] if network.l2 else []
+    if network.is_mlp:
+        rules = [
+            "Backpropagation in batch form: D = ∂L/∂Z per layer, D_l = (D_{l+1} @ W_{l+1}) ⊙ σ'(Z_l),",
+            "∂/∂W_l = D_lᵀ @ A_{l-1}, ∂/∂b_l = Σ_rows D_l (the four equations, rows are samples).",
+        ]
+    else:
+        rules = [
+            "Backpropagation in batch form: D_l = ∂L/∂Z_l (∂L/∂A_l for a layer without activation),",
+            "each layer's backward rule from the plan (symbackprop.layers); the first axis is the sample.",
+        ]
     return [
         '"""' + what,
         "",
         f"Network {network.describe()}.",
         f"params: dict of arrays {params}.",
-        f"X: (batch, {n0}) inputs and Y: (batch, {nL}) targets; rows are samples.",
+        f"X: (batch, {sample}) inputs and Y: (batch, {nL}) targets; rows are samples.",
         f"Per-sample loss L = Σ_j ℓ(a_j, y_j) with ℓ(A, Y) = {term}; the batch loss",
-        "is the mean of the per-sample losses.",
-        "Backpropagation in batch form: D = ∂L/∂Z per layer, D_l = (D_{l+1} @ W_{l+1}) ⊙ σ'(Z_l),",
-        "∂/∂W_l = D_lᵀ @ A_{l-1}, ∂/∂b_l = Σ_rows D_l (the four equations, rows are samples).",
+        "is the mean of the per-sample losses" + (";" if penalty else "."),
+        *penalty,
+        *rules,
         "Generated by symbackprop from the symbolic derivation; do not edit.",
         '"""',
     ]
 
 
-_TEMPORARY = re.compile(r"\b((?:Z|A|S|E|T|LOGA|D|G)\d+)\b")
+_TEMPORARY = re.compile(r"\b((?:Z|A|S|E|T|LOGA|D|G|P)\d+)\b")
 
 
 def _free_dead(body: list[str]) -> list[str]:
@@ -369,18 +421,20 @@ def generate(network: Network, complex_safe: bool = False) -> Generated:
     """
     the_plan = plan(network)
     w = _Writer(the_plan, complex_safe)
-    parameters = [q.name for entry in the_plan.layers for q in (entry.W, entry.b) if q is not None]
+    parameters = [q.name for entry in the_plan.layers for q in entry.parameters]
     unpack = [f"{name.array} = params[{str(name)!r}]" for name in parameters]
     log_out = w.uses_log_output()
     zs, as_, ds = (
         ", ".join(getattr(entry, role).name.array for entry in the_plan.layers)
-        for role in ("z", "a", "delta")
+        for role in ("pre", "a", "delta")
     )
     grads = ", ".join(f"{str(name)!r}: {name.gradient_array}" for name in parameters)
     forward_body = unpack + w.forward_lines(False) + [f"return ({zs},), ({as_},)"]
+    w.begin()
     loss_body = _free_dead(
         unpack + w.forward_lines(log_out) + ["m = X.shape[0]"] + w.loss_lines() + ["return loss"]
     )
+    w.begin()
     grad_body = _free_dead(
         unpack
         + w.forward_lines(log_out)
@@ -389,6 +443,7 @@ def generate(network: Network, complex_safe: bool = False) -> Generated:
         + w.backward_lines(scale=True)
         + [f"return loss, {{{grads}}}"]
     )
+    w.begin()
     trace_body = (
         unpack
         + w.forward_lines(log_out)
@@ -444,5 +499,7 @@ def generate(network: Network, complex_safe: bool = False) -> Generated:
     helpers = []
     for name in sorted(w.printer.helpers):
         helpers += HELPERS[name].splitlines() + ["", ""]
+    for name in sorted(w.helpers):
+        helpers += w.helpers[name].rstrip().splitlines() + ["", ""]
     source = "\n".join(header + helpers + functions).rstrip() + "\n"
     return Generated(source, FUNCTIONS, tuple(w.notes))

@@ -113,8 +113,8 @@ def shape_note(step: Any, times: str = r"\times") -> str:
     """``(3 × 1)(1 × 2) → (3 × 2)`` for a matrix-level step, or ''."""
     if step.result_shape is None:
         return ""
-    factors = "".join(f"({r} {times} {c})" for r, c in step.shapes)
-    result = f"({step.result_shape[0]} {times} {step.result_shape[1]})"
+    factors = "".join("(" + f" {times} ".join(map(str, shape)) + ")" for shape in step.shapes)
+    result = "(" + f" {times} ".join(map(str, step.result_shape)) + ")"
     return f"{factors} \\to {result}" if factors else result
 
 

@@ -67,6 +67,15 @@ class DisplayRules:
     def _print_Product(self, expr: Any) -> str:
         return self._factors(expr, self.product_joiner)
 
+    def _print_Formula(self, expr: Any) -> str:
+        operands = []
+        for arg in expr.operands:
+            text = self._print(arg)
+            if isinstance(arg, sympy.Add | sympy.MatAdd | Terms):
+                text = self.group(text)
+            operands.append(text)
+        return self.form(expr).format(*operands)
+
     def _print_Terms(self, expr: Any) -> str:
         out = ""
         for index, arg in enumerate(expr.args):

@@ -19,6 +19,7 @@ from ..options import unknown_settings
 from ..symbols import unicode_name
 from .rules import DisplayRules
 
+_GREEK = {"lambda": "λ"}
 _SUPER = str.maketrans("0123456789()lL", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ")
 
 
@@ -107,7 +108,7 @@ class TextPrinter(DisplayRules, StrPrinter):
         return f"Σ{limits} ({body})"
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
-        return unicode_name(expr.name)
+        return _GREEK.get(expr.name) or unicode_name(expr.name)
 
     def _print_MatrixSymbol(self, expr: Any) -> str:
         return unicode_name(expr.name)
@@ -204,8 +205,8 @@ class TextWriter:
         if self.settings["justify"] and step.why:
             notes.append(step.why)
         if self.settings["shapes"] and step.result_shape is not None:
-            factors = "".join(f"({r}×{c})" for r, c in step.shapes)
-            result = f"({step.result_shape[0]}×{step.result_shape[1]})"
+            factors = "".join("(" + "×".join(map(str, shape)) + ")" for shape in step.shapes)
+            result = "(" + "×".join(map(str, step.result_shape)) + ")"
             notes.append(f"{factors} → {result}" if factors else result)
         if notes:
             lines.append(f"{pad}   [{latex_words_to_text('; '.join(notes))}]")

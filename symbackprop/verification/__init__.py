@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..derive import Derivation
-from ..errors import DataError, ExpressionError, ShapeError
+from ..errors import DataError, ExpressionError, ShapeError, UnsupportedError
 from ..limits import verify_problem
 from ..spec import Network
 from ..symbols import Wrt
@@ -111,6 +111,9 @@ def verify(
     """
     if not isinstance(net, Network):
         net = Network.from_spec(net)
+    unsupported = net.unsupported("verify")
+    if unsupported:
+        raise UnsupportedError(unsupported)
     too_large = verify_problem(net.parameter_count(), net.sizes)
     if too_large:  # refused before the work, which grows with the number of parameters
         raise DataError(too_large)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, UnknownOptionError
+from ..errors import DataError, UnknownOptionError, UnsupportedError
 from ..io import check_output_path, write_atomic
 from ..spec import Network
 from .model import Exercise, Solution, Worksheet, build
@@ -77,6 +77,9 @@ def worksheet(
     # Checked before the work, so a long PDF run is not wasted; write_atomic checks again.
     check_output_path(given, force)
     network = net if isinstance(net, Network) else Network.from_spec(net)
+    unsupported = network.unsupported("a worksheet")
+    if unsupported:
+        raise UnsupportedError(unsupported)
     sheet = build(network, seed=seed, solutions=solutions, params=params, x=x, y=y, lr=lr, digits=digits)
     return write_atomic(path, render(sheet, suffix), force=force)
 

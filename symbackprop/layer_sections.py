@@ -1,0 +1,142 @@
+"""Printed derivations of list-form networks (conv, pooling, flatten, …): Derivation -> sections.
+
+Two levels, read from the plan and from each layer's index rule:
+
+* index level (``level="scalar"``): each layer's forward rule in index
+  notation, SymPy's local derivative with respect to each input, and the chain
+  rule Σ δ ∂out/∂θ collapsed by SymPy (:mod:`symbackprop.layers.indexed`);
+* matrix level: the plan's rules with the layers' operations (W ⋆ x,
+  maxpool, vec) and the shape of every factor.
+
+MLPs keep their entry-by-entry derivation (:mod:`symbackprop.chain`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sympy
+
+from .chain import LOSS, MatrixForm, _output_error_step, factor_shapes
+from .display import Applied, Chain, Formula, Named, Partial
+from .layers.indexed import derivatives
+from .layers.l2 import LAMBDA
+from .losses import A, N, Y
+from .printing import latex, text
+from .steps import Section, Step
+from .symbols import Name
+
+if TYPE_CHECKING:
+    from .derive import Derivation
+
+
+def _indexed(stem: str, layer: int) -> sympy.IndexedBase:
+    return sympy.IndexedBase(str(Name(stem, layer)) if layer else "x")
+
+
+def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
+    """Forward rules, then each layer's backward rules as SymPy derived them, top layer first."""
+    the_plan = d.plan
+    lowest = Name.parse(wrt).layer if wrt else the_plan.lowest_trained
+    forward: list[Step] = []
+    for entry in the_plan.layers:
+        rule = entry.layer.index_rule(entry.index)
+        if rule is None:
+            continue
+        why = f"layer {entry.index}: {entry.layer.describe()}" + (f"; {rule.note}" if rule.note else "")
+        forward.append(Step(rule.output[rule.indices], (rule.expr,), why))
+        act = entry.activation
+        if act is not None and entry.z is not None and act.kind != "identity":
+            index = rule.indices
+            a, z = _indexed("a", entry.index), rule.output
+            value = Applied(act.latex_symbol, act.text_symbol, z[index]) if act.elementwise else sympy.Function("softmax")(z[index])
+            forward.append(Step(a[index], (value,), f"{act.name}, entry by entry" if act.elementwise else "softmax"))
+    n = d.network.output_size
+    term = d.network.loss.term.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: n})
+    loss = sympy.Sum(term, (sympy.Symbol("j"), 1, n))
+    if the_plan.penalty is not None:
+        loss = Formula(r"{0} + \frac{{\lambda}}{{2}} \sum_{{w}} w^2", "{0} + λ/2 Σ_w w²", loss)
+    forward.append(Step(LOSS, (loss,), f"{d.network.loss.name} loss" + (", plus the L2 penalty on every weight entry w" if the_plan.penalty is not None else "")))
+    sections = [Section("Forward pass, in index notation", tuple(forward), _intro(d))]
+    for entry in reversed(the_plan.layers[lowest - 1 :]):
+        rule = entry.layer.index_rule(entry.index)
+        if rule is None:
+            continue
+        delta = _indexed("delta", entry.index)
+        steps: list[Step] = []
+        act = entry.activation
+        if act is not None and entry.z is not None and act.elementwise:
+            index = rule.indices
+            a, z = _indexed("a", entry.index), rule.output
+            steps.append(
+                Step(
+                    delta[index],
+                    (Chain(Partial(LOSS, a[index]), Applied(act.latex_symbol, act.text_symbol, z[index], prime=True)),),
+                    "the activation, entry by entry" + (" (from the next layer, or from the loss)" if entry.index < the_plan.depth else ""),
+                )
+            )
+        for derived in derivatives(rule, delta):
+            is_input = derived.base.label == sympy.Symbol(str(entry.prev.name))
+            if is_input and entry.index <= 1:
+                continue
+            if not is_input and not any(str(p.name) == str(derived.base.label) for p in entry.parameters):
+                continue
+            if wrt is not None and not is_input and str(derived.base.label) != wrt:
+                continue
+            key = "a" if is_input else str(derived.base.label).rstrip("0123456789")
+            textbook = rule.textbook.get(key, "")
+            if isinstance(rule.expr, sympy.Max):
+                # SymPy's derivative of a max, for the window's first entry: 1 where it is the maximum.
+                first, *rest = rule.expr.args
+                steps.append(Step(Partial(rule.output[rule.indices], first), (sympy.diff(rule.expr, first),), "differentiated by SymPy: 1 where this entry is its window's maximum, else 0"))
+                steps.append(Step(Partial(LOSS, derived.entry), (Named(r"\sum_{(i,j):\,(m,n) = \arg\max} " + latex(delta[rule.indices]), "Σ over the windows whose argmax is (m,n) of " + text(delta[rule.indices]), 1, 1),), textbook))
+                continue
+            steps.append(Step(Partial(rule.output[rule.indices], derived.local_entry), (derived.local,), "differentiated by SymPy ([i = j] is 1 when i = j, else 0)"))
+            why = "chain rule over every entry of the layer's output, collapsed by SymPy: " + textbook
+            if derived.bounded:
+                why += "; terms whose indices fall outside their ranges are 0"
+            steps.append(Step(Partial(LOSS, derived.entry), (derived.collapsed,), why))
+            if not is_input and the_plan.penalty is not None and key in ("W", "U"):
+                steps.append(Step(Partial(LOSS, derived.entry), (derived.collapsed + LAMBDA * derived.entry,), "with L2: the penalty's derivative λw is added"))
+        title = f"Layer {entry.index} ({entry.layer.kind}): backward, derived by SymPy"
+        sections.append(Section(title, tuple(steps), f"$\\delta^{{({entry.index})}}$ is $\\partial L$ over the layer's output before its activation."))
+    return tuple(sections)
+
+
+def _intro(d: Derivation) -> str:
+    return f"Network {d.network.describe()}. Indices are 1-based; layer 0 is the input $x$."
+
+
+def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
+    """The plan's rules, layer by layer, with the shape of every factor."""
+    the_plan = d.plan
+    form = MatrixForm()
+    lowest = Name.parse(wrt).layer if wrt else the_plan.lowest_trained
+    forward = [
+        Step(form(a.target), (form(a.rule),), a.note, factor_shapes(a.rule), a.target.shape)
+        for entry in the_plan.layers
+        for a in entry.forward
+    ]
+    output = the_plan.output
+    term = d.network.loss.term_derivative.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: output.a.rows})
+    per_unit = Named(rf"\left[{latex(term)}\right]_{{j}}", f"[{text(term)}]_j", *output.a.shape)
+    backward = [
+        Step(form(the_plan.loss_gradient), (per_unit,), "loss derivative per output unit", (), output.a.shape),
+        _output_error_step(d, form),
+    ]
+    for layer in range(the_plan.depth - 1, lowest - 1, -1):
+        entry, above = the_plan.layers[layer - 1], the_plan.layers[layer]
+        rule = the_plan.error_rule(layer)
+        why = f"back through layer {layer + 1} ({above.layer.kind})"
+        backward.append(Step(form(entry.delta), (form(rule),), why, factor_shapes(rule), entry.delta.shape))
+    grads = []
+    for entry in reversed(the_plan.layers[lowest - 1 :]):
+        for g in the_plan.gradients(entry):
+            if wrt in (None, str(g.target.name)):
+                why = g.equation or g.note
+                grads.append(Step(Partial(LOSS, form(g.target)), (form(g.rule),), why, factor_shapes(g.rule), g.target.shape))
+    return (
+        Section("Forward pass (matrix form)", tuple(forward), _intro(d)),
+        Section("Backward pass: the errors $\\delta^{(l)}$", tuple(backward)),
+        Section("Gradients", tuple(grads)),
+    )

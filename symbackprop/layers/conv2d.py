@@ -1,0 +1,454 @@
+"""``conv2d``: a 2-D convolution layer (PyTorch's cross-correlation), z = W ⋆ a_prev + b, a = σ(z).
+
+``{"type": "conv2d", "channels": C', "kernel": k, "stride": s, "padding": p,
+"activation": …, "bias": true}``, on an image (C, H, W).  With 1-based
+indices and entries outside the image taken as 0 (the padding)::
+
+    z[c,i,j] = b[c] + Σ_{c'=1..C} Σ_{u=1..k} Σ_{v=1..k} W[c,c',u,v] x[c', s(i−1)+u−p, s(j−1)+v−p]
+
+of shape (C', H', W') with H' = ⌊(H + 2p − k)/s⌋ + 1.  SymPy differentiates
+that rule (:func:`symbackprop.layers.indexed.collapse`); collapsed, the
+backward rules are the ones textbooks print:
+
+* ∂L/∂W = δ ⋆ x, the correlation of δ with the input:
+  ∂L/∂W[c,c',u,v] = Σ_{i,j} δ[c,i,j] x[c', s(i−1)+u−p, s(j−1)+v−p];
+* ∂L/∂b[c] = Σ_{i,j} δ[c,i,j];
+* ∂L/∂x = the full convolution of δ (spread out by the stride) with the
+  flipped kernel: ∂L/∂x[c',m,n] = Σ_{c,i,j} δ[c,i,j] W[c,c',m+p−s(i−1), n+p−s(j−1)].
+
+In NumPy the windows of x are gathered once (im2col, with
+``sliding_window_view``) and every sum above is one matrix product.
+
+>>> import numpy
+>>> X = numpy.arange(16.0).reshape(1, 1, 4, 4)
+>>> W = numpy.ones((1, 1, 2, 2))
+>>> _correlate(_patches(X, 2, 2, 0), W)[0, 0]
+array([[10., 18.],
+       [42., 50.]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy
+import sympy
+
+from ..activations import Activation
+from ..display import Formula
+from ..symbols import bias, weight
+from ..tensor import Activate, Assignment, Op, Quantity, Tensor, quantity
+from .base import (
+    IndexRule,
+    Layer,
+    Reader,
+    Rules,
+    Shape,
+    activation_backward,
+    layer_quantities,
+    shape_text,
+)
+
+# -- the NumPy forms (copied into the generated code; they also run on SymPy object arrays) --
+
+
+def _patches(X, k, stride, padding):
+    """im2col: the k×k window of every channel at every output position of X (batch, C, H, W).
+
+    Returns (batch, H', W', C·k·k), one contiguous row per output position, so that a
+    convolution is one matrix product.
+    """
+    if padding:
+        X = numpy.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    windows = numpy.lib.stride_tricks.sliding_window_view(X, (k, k), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride]
+    n, c, h, w = windows.shape[:4]
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n, h, w, c * k * k)
+
+
+def _correlate(P, W):
+    """z[n,c,i,j] = Σ_{c',u,v} W[c,c',u,v] x[n,c',s(i−1)+u−p,s(j−1)+v−p], from the patches P of x."""
+    Z = P @ W.reshape(W.shape[0], -1).T
+    return Z.transpose(0, 3, 1, 2)
+
+
+def _kernel_gradient(D, P, kernel_shape):
+    """∂L/∂W = δ ⋆ x summed over the batch: Σ_{n,i,j} δ[n,c,i,j] x[n,c',s(i−1)+u−p,s(j−1)+v−p]."""
+    rows = D.transpose(0, 2, 3, 1).reshape(-1, D.shape[1])
+    return (rows.T @ P.reshape(rows.shape[0], -1)).reshape(kernel_shape)
+
+
+def _convolve_full(D, W, size, stride, padding):
+    """∂L/∂x: δ (batch, C', H', W') convolved in full with the kernel, i.e. correlated with the flipped one.
+
+    δ is spread out by the stride (zeros between its entries) and padded by k − 1 − p
+    (plus the rows and columns the windows never reached), then correlated with the
+    kernel rotated by 180° with its two channel axes swapped.
+    """
+    k = W.shape[-1]
+    n, channels, h_out, w_out = D.shape
+    spread = numpy.zeros((n, channels, (h_out - 1) * stride + 1, (w_out - 1) * stride + 1), dtype=D.dtype)
+    spread[:, :, ::stride, ::stride] = D
+    edge = k - 1 - padding
+    unreached = (size[0] + 2 * padding - k - (h_out - 1) * stride, size[1] + 2 * padding - k - (w_out - 1) * stride)
+    padded = numpy.pad(spread, ((0, 0), (0, 0), (edge, edge + unreached[0]), (edge, edge + unreached[1])))
+    flipped = W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    return _correlate(_patches(padded, k, 1, 0), flipped)
+
+
+# -- the operations of the plan ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Patches(Op):
+    """The windows of x (im2col), computed once and shared by the forward rule and ∂L/∂W."""
+
+    x: Tensor
+    kernel: int
+    stride: int
+    padding: int
+    out_hw: tuple[int, int]
+
+    cached = True  # the code generator names it once (P<l>) and reuses it
+    helpers = (_patches,)
+
+    @property
+    def args(self) -> tuple[Tensor, ...]:
+        return (self.x,)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (*self.out_hw, self.x.shape[0] * self.kernel**2)
+
+    def compute(self, X: Any) -> Any:
+        return _patches(X, self.kernel, self.stride, self.padding)
+
+    def numpy(self, args: list[str]) -> str:
+        return f"_patches({args[0]}, {self.kernel}, {self.stride}, {self.padding})"
+
+    def display(self, args: list[Any]) -> Any:
+        return args[0]  # printed as the input itself
+
+    def show(self, args: list[str]) -> str:
+        return args[0]
+
+
+@dataclass(frozen=True)
+class Correlate(Op):
+    """z = W ⋆ x + b: the cross-correlation of the input with each kernel, plus the channel's bias."""
+
+    patches: Patches
+    W: Quantity
+    b: Quantity | None
+
+    helpers = (_correlate,)
+
+    @property
+    def args(self) -> tuple[Tensor, ...]:
+        return (self.patches, self.W) if self.b is None else (self.patches, self.W, self.b)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.W.shape[0], *self.patches.out_hw)
+
+    def operand_shapes(self) -> tuple[tuple[int, ...], ...]:
+        return (self.W.shape, self.patches.x.shape)
+
+    def compute(self, P: Any, W: Any, b: Any = None) -> Any:
+        Z = _correlate(P, W)
+        return Z if b is None else Z + b[:, None, None]
+
+    def numpy(self, args: list[str]) -> str:
+        text = f"_correlate({args[0]}, {args[1]})"
+        return text if self.b is None else f"{text} + {args[2]}[:, None, None]"
+
+    def display(self, args: list[Any]) -> Any:
+        if self.b is None:
+            return Formula(r"{1} \star {0}", "{1} ⋆ {0}", *args[:2])
+        return Formula(r"{1} \star {0} + {2}", "{1} ⋆ {0} + {2}", *args)
+
+    def show(self, args: list[str]) -> str:
+        return f"correlate({args[1]}, {args[0]})" + ("" if self.b is None else f" + {args[2]}")
+
+
+@dataclass(frozen=True)
+class KernelGradient(Op):
+    """∂L/∂W = δ ⋆ x: the correlation of the layer's error with its input."""
+
+    delta: Quantity
+    patches: Patches
+    kernel_shape: tuple[int, ...]
+
+    helpers = (_kernel_gradient,)
+    summed_over_batch = True
+
+    @property
+    def args(self) -> tuple[Tensor, ...]:
+        return (self.delta, self.patches)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.kernel_shape
+
+    def operand_shapes(self) -> tuple[tuple[int, ...], ...]:
+        return (self.delta.shape, self.patches.x.shape)
+
+    def compute(self, D: Any, P: Any) -> Any:
+        return _kernel_gradient(D, P, self.kernel_shape)
+
+    def numpy(self, args: list[str]) -> str:
+        return f"_kernel_gradient({args[0]}, {args[1]}, {self.kernel_shape})"
+
+    def display(self, args: list[Any]) -> Any:
+        return Formula(r"{0} \star {1}", "{0} ⋆ {1}", *args)
+
+    def show(self, args: list[str]) -> str:
+        return f"correlate({args[0]}, {args[1]})"
+
+
+@dataclass(frozen=True)
+class ChannelSum(Op):
+    """∂L/∂b[c] = Σ_{i,j} δ[c,i,j]: each channel's error summed over its positions."""
+
+    delta: Quantity
+
+    summed_over_batch = True
+
+    @property
+    def args(self) -> tuple[Tensor, ...]:
+        return (self.delta,)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.delta.shape[0], 1)  # a column, as the bias it belongs to
+
+    def compute(self, D: Any) -> Any:
+        return D.sum(axis=(0, 2, 3))
+
+    def numpy(self, args: list[str]) -> str:
+        return f"{args[0]}.sum(axis=(0, 2, 3))"
+
+    def display(self, args: list[Any]) -> Any:
+        return Formula(r"\sum_{{i,j}} {0}_{{:,i,j}}", "Σ_i,j {0}[:,i,j]", *args)
+
+    def show(self, args: list[str]) -> str:
+        return f"sum_ij({args[0]})"
+
+
+@dataclass(frozen=True)
+class ConvolveFull(Op):
+    """∂L/∂x: the full convolution of δ (spread by the stride) with the flipped kernel."""
+
+    delta: Quantity
+    W: Quantity
+    in_shape: tuple[int, ...]
+    stride: int
+    padding: int
+
+    helpers = (_convolve_full, _correlate, _patches)
+
+    @property
+    def args(self) -> tuple[Tensor, ...]:
+        return (self.delta, self.W)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.in_shape
+
+    def compute(self, D: Any, W: Any) -> Any:
+        return _convolve_full(D, W, self.in_shape[1:], self.stride, self.padding)
+
+    def numpy(self, args: list[str]) -> str:
+        return f"_convolve_full({args[0]}, {args[1]}, {self.in_shape[1:]}, {self.stride}, {self.padding})"
+
+    def display(self, args: list[Any]) -> Any:
+        return Formula(
+            r"{0} \ast_{{\mathrm{{full}}}} \operatorname{{rot180}}\left({1}\right)",
+            "{0} ∗full rot180({1})",
+            *args,
+        )
+
+    def show(self, args: list[str]) -> str:
+        return f"convolve_full({args[0]}, rot180({args[1]}))"
+
+
+# -- the layer ---------------------------------------------------------------------------------
+
+
+def conv_size(n: int, kernel: int, stride: int, padding: int) -> int:
+    """⌊(n + 2p − k)/s⌋ + 1, the output size along one axis (as PyTorch)."""
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+@dataclass(frozen=True)
+class Conv2d(Layer):
+    """A 2-D convolution of an image (C, H, W) with ``channels`` kernels of k×k."""
+
+    image: tuple[int, int, int]
+    channels: int
+    kernel: int
+    stride: int = 1
+    padding: int = 0
+    activation: Activation | None = None  # type: ignore[assignment]
+    bias: bool = True  # type: ignore[assignment]
+
+    kind: ClassVar[str] = "conv2d"
+    keys: ClassVar[tuple[str, ...]] = ("type", "channels", "kernel", "stride", "padding", "activation", "bias")
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.image
+
+    @property
+    def out_shape(self) -> Shape:
+        _, h, w = self.image
+        return (
+            self.channels,
+            conv_size(h, self.kernel, self.stride, self.padding),
+            conv_size(w, self.kernel, self.stride, self.padding),
+        )
+
+    @property
+    def kernel_shape(self) -> Shape:
+        return (self.channels, self.image[0], self.kernel, self.kernel)
+
+    def parameter_shapes(self, index: int) -> dict[str, Shape]:
+        shapes: dict[str, Shape] = {str(weight(index)): self.kernel_shape}
+        if self.bias:
+            shapes[str(bias(index))] = (self.channels,)
+        return shapes
+
+    def fans(self) -> tuple[int, int]:
+        area = self.kernel * self.kernel
+        return (self.image[0] * area, self.channels * area)
+
+    def describe(self) -> str:
+        extra = (f", stride {self.stride}" if self.stride != 1 else "") + (
+            f", padding {self.padding}" if self.padding else ""
+        )
+        act = f" {self.activation.name}" if self.activation is not None and self.activation.kind != "identity" else ""
+        return f"conv2d({self.channels}, {self.kernel}×{self.kernel}{extra}){act}"
+
+    def to_spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "conv2d", "channels": self.channels, "kernel": self.kernel}
+        if self.stride != 1:
+            out["stride"] = self.stride
+        if self.padding:
+            out["padding"] = self.padding
+        out["activation"] = self.activation.source or self.activation.name
+        if not self.bias:
+            out["bias"] = False
+        return out
+
+    @classmethod
+    def read(cls, raw: Mapping[str, Any], in_shape: Shape | None, reader: Reader) -> Conv2d | None:
+        channels = reader.whole("channels")
+        kernel = reader.whole("kernel")
+        stride = reader.whole("stride", 1)
+        padding = reader.whole("padding", 0, minimum=0)
+        act = reader.activation()
+        with_bias = reader.flag("bias", True)
+        image = reader.image(in_shape)
+        if act is not None and not act.elementwise:
+            reader.problem("softmax is only for a dense output layer; use relu, tanh or sigmoid here")
+        if kernel is not None and padding is not None and padding >= kernel:
+            reader.problem(f"padding {padding} must be less than the kernel {kernel}")
+        if image is not None and kernel is not None and padding is not None:
+            _, h, w = image
+            if kernel > min(h, w) + 2 * padding:
+                reader.problem(
+                    f"kernel {kernel}×{kernel} is larger than its input {shape_text(image)}"
+                    + (f" padded by {padding}" if padding else "")
+                )
+                return None
+        if None in (channels, kernel, stride, padding, act, image):
+            return None
+        return cls(image, channels, kernel, stride, padding, act, with_bias)  # type: ignore[arg-type]
+
+    def rules(self, index: int, prev: Quantity) -> Conv2dRules:
+        q = layer_quantities(index, self.out_shape, with_activation=True)
+        return Conv2dRules(
+            index=index,
+            layer=self,
+            prev=prev,
+            a=q["a"],
+            delta=q["delta"],
+            W=quantity(weight(index), self.kernel_shape),
+            b=quantity(bias(index), (self.channels,)) if self.bias else None,
+            z=q["z"],
+        )
+
+    def index_rule(self, index: int) -> IndexRule:
+        c, i, j, cp, u, v = sympy.symbols("c i j c' u v", integer=True, positive=True)
+        W, x = sympy.IndexedBase(f"W{index}"), sympy.IndexedBase(f"a{index - 1}" if index > 1 else "x")
+        s, p = self.stride, self.padding
+        expr = sympy.Sum(
+            W[c, cp, u, v] * x[cp, s * (i - 1) + u - p, s * (j - 1) + v - p],
+            (cp, 1, self.image[0]),
+            (u, 1, self.kernel),
+            (v, 1, self.kernel),
+        )
+        inputs: list[tuple[Any, Shape, tuple[str, ...]]] = [
+            (W, self.kernel_shape, ("c", "c'", "u", "v")),
+            (x, self.image, ("c'", "m", "n")),
+        ]
+        if self.bias:
+            b = sympy.IndexedBase(f"b{index}")
+            expr = b[c] + expr
+            inputs.insert(1, (b, (self.channels,), ("c",)))
+        return IndexRule(
+            output=sympy.IndexedBase(f"z{index}"),
+            indices=(c, i, j),
+            ranges=self.out_shape,
+            expr=expr,
+            inputs=tuple(inputs),
+            textbook={
+                "W": "the correlation of δ with the input, δ ⋆ x",
+                "b": "δ summed over the positions of each channel",
+                "a": "the full convolution of δ with the flipped kernel",
+            },
+            note="entries outside the input are 0 (the padding)" if p else "",
+        )
+
+
+@dataclass(frozen=True)
+class Conv2dRules(Rules):
+    """Layer l, a convolution: z = W ⋆ a_prev + b, a = σ(z), and what each does backwards."""
+
+    W: Quantity
+    b: Quantity | None
+    z: Quantity  # type: ignore[misc]
+
+    @property
+    def parameters(self) -> tuple[Quantity, ...]:
+        return (self.W,) if self.b is None else (self.W, self.b)
+
+    @property
+    def patches(self) -> Patches:
+        layer = self.layer
+        return Patches(self.prev, layer.kernel, layer.stride, layer.padding, layer.out_shape[1:])
+
+    @property
+    def forward(self) -> tuple[Assignment, ...]:
+        act = self.activation
+        return (
+            Assignment(self.z, Correlate(self.patches, self.W, self.b), note=f"layer {self.index}: cross-correlation"),
+            Assignment(self.a, Activate(act, self.z), note=f"{act.name}, entry by entry"),
+        )
+
+    def backward(self, upstream: Tensor) -> Tensor:
+        return activation_backward(self.activation, self.z, self.a, upstream)
+
+    @property
+    def input_gradient(self) -> Tensor:
+        layer = self.layer
+        return ConvolveFull(self.delta, self.W, layer.image, layer.stride, layer.padding)
+
+    @property
+    def gradients(self) -> tuple[Assignment, ...]:
+        out = [Assignment(self.W, KernelGradient(self.delta, self.patches, self.layer.kernel_shape), note="δ ⋆ x")]
+        if self.b is not None:
+            out.append(Assignment(self.b, ChannelSum(self.delta), note="Σ over positions"))
+        return tuple(out)

@@ -1,0 +1,310 @@
+"""``maxpool2d`` and ``avgpool2d``: each channel's k×k windows reduced to their maximum or mean.
+
+``{"type": "maxpool2d", "size": k}`` (stride = size unless ``stride`` is
+given), on an image (C, H, W); no parameters.  With 1-based indices::
+
+    max:      a[c,i,j] = max_{u,v=1..k} x[c, s(i−1)+u, s(j−1)+v]
+    average:  a[c,i,j] = (1/k²) Σ_{u,v=1..k} x[c, s(i−1)+u, s(j−1)+v]
+
+SymPy's derivative of the max is 1 for the entry that is the maximum and 0 for
+the others, so backwards the max routes δ to the argmax of each window (the
+first one on a tie, as PyTorch); the average spreads δ/k² over its window.
+
+>>> import numpy
+>>> X = numpy.array([[[[1.0, 3.0], [2.0, 0.0]]]])
+>>> _maxpool(X, 2, 2), _maxpool_route(numpy.array([[[[5.0]]]]), X, 2, 2)[0, 0]
+(array([[[[3.]]]]), array([[0., 5.],
+       [0., 0.]]))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy
+import sympy
+
+from ..display import Formula
+from ..tensor import Assignment, Op, Quantity, Tensor
+from .base import IndexRule, Layer, Reader, Rules, Shape, layer_quantities, shape_text
+
+# -- the NumPy forms ----------------------------------------------------------------------------
+
+
+def _windows(X, k, stride):
+    """The k×k windows of X (batch, C, H, W) at every output position: (batch, C, H', W', k, k), a view."""
+    return numpy.lib.stride_tricks.sliding_window_view(X, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
+
+
+def _maxpool(X, k, stride):
+    """a[n,c,i,j] = the maximum of the window of x at (i, j)."""
+    return _windows(X, k, stride).max(axis=(4, 5))
+
+
+def _maxpool_route(D, X, k, stride):
+    """∂L/∂x: each window's δ routed to the entry that is its maximum (the first, on a tie)."""
+    n, c, h, w = D.shape
+    first = _windows(X, k, stride).reshape(n, c, h, w, k * k).argmax(axis=-1)
+    dX = numpy.zeros(X.shape, dtype=D.dtype)
+    for offset in range(k * k):  # k² offsets within a window, each one vectorised slice
+        u, v = divmod(offset, k)
+        dX[:, :, u : u + stride * (h - 1) + 1 : stride, v : v + stride * (w - 1) + 1 : stride] += (first == offset) * D
+    return dX
+
+
+def _avgpool(X, k, stride):
+    """a[n,c,i,j] = the mean of the window of x at (i, j)."""
+    return _windows(X, k, stride).sum(axis=(4, 5)) / (k * k)
+
+
+def _avgpool_spread(D, size, k, stride):
+    """∂L/∂x: each window's δ shared out equally, δ/k² to each of its entries."""
+    n, c, h, w = D.shape
+    dX = numpy.zeros((n, c, *size), dtype=D.dtype)
+    share = D / (k * k)
+    for offset in range(k * k):
+        u, v = divmod(offset, k)
+        dX[:, :, u : u + stride * (h - 1) + 1 : stride, v : v + stride * (w - 1) + 1 : stride] += share
+    return dX
+
+
+# -- the operations -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pool(Op):
+    """a = the maximum (or mean) of each k×k window of each channel."""
+
+    x: Tensor
+    size: int
+    stride: int
+    reduce: str  # "max" or "avg"
+
+    @property
+    def helpers(self) -> tuple[Any, ...]:  # type: ignore[override]
+        return (_maxpool if self.reduce == "max" else _avgpool, _windows)
+
+    @property
+    def args(self) -> tuple[Tensor, ...]:
+        return (self.x,)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        c, h, w = self.x.shape
+        return (c, (h - self.size) // self.stride + 1, (w - self.size) // self.stride + 1)
+
+    def compute(self, X: Any) -> Any:
+        if self.reduce == "max":
+            return _maxpool(X, self.size, self.stride)
+        return _avgpool(X, self.size, self.stride)
+
+    def symbolic(self, X: Any) -> Any:
+        if self.reduce == "avg":
+            return super().symbolic(X)
+        windows = _windows(X[None], self.size, self.stride)[0]
+        out = numpy.empty(windows.shape[:3], dtype=object)
+        for index in numpy.ndindex(out.shape):
+            out[index] = sympy.Max(*windows[index].ravel())
+        return out
+
+    def numpy(self, args: list[str]) -> str:
+        return f"_{self.reduce}pool({args[0]}, {self.size}, {self.stride})"
+
+    def display(self, args: list[Any]) -> Any:
+        return Formula(rf"\operatorname{{{self.reduce}pool}}_{{{self.size}}}\left({{0}}\right)", f"{self.reduce}pool_{self.size}({{0}})", *args)
+
+    def show(self, args: list[str]) -> str:
+        return f"{self.reduce}pool{self.size}({args[0]})"
+
+
+@dataclass(frozen=True)
+class MaxRoute(Op):
+    """∂L/∂x of a max pooling: δ routed to each window's maximum."""
+
+    delta: Quantity
+    x: Quantity
+    size: int
+    stride: int
+
+    helpers = (_maxpool_route, _windows)
+
+    @property
+    def args(self) -> tuple[Tensor, ...]:
+        return (self.delta, self.x)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.x.shape
+
+    def compute(self, D: Any, X: Any) -> Any:
+        return _maxpool_route(D, X, self.size, self.stride)
+
+    def symbolic(self, D: Any, X: Any) -> Any:
+        # SymPy's own derivative of each window's Max: a product of Heaviside steps.
+        windows = _windows(X[None], self.size, self.stride)[0]
+        out = numpy.zeros(X.shape, dtype=object)
+        k, s = self.size, self.stride
+        for c, i, j in numpy.ndindex(D.shape):
+            top = sympy.Max(*windows[c, i, j].ravel())
+            for u in range(k):
+                for v in range(k):
+                    entry = X[c, s * i + u, s * j + v]
+                    out[c, s * i + u, s * j + v] += D[c, i, j] * sympy.diff(top, entry)
+        return out
+
+    def numpy(self, args: list[str]) -> str:
+        return f"_maxpool_route({args[0]}, {args[1]}, {self.size}, {self.stride})"
+
+    def display(self, args: list[Any]) -> Any:
+        return Formula(
+            r"\operatorname{route}_{\arg\max}\left({0}; {1}\right)", "route_argmax({0}; {1})", *args
+        )
+
+    def show(self, args: list[str]) -> str:
+        return f"route_argmax({args[0]}, {args[1]})"
+
+
+@dataclass(frozen=True)
+class AverageSpread(Op):
+    """∂L/∂x of an average pooling: δ/k² to every entry of its window."""
+
+    delta: Quantity
+    in_shape: tuple[int, ...]
+    size: int
+    stride: int
+
+    helpers = (_avgpool_spread,)
+
+    @property
+    def args(self) -> tuple[Tensor, ...]:
+        return (self.delta,)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.in_shape
+
+    def compute(self, D: Any) -> Any:
+        return _avgpool_spread(D, self.in_shape[1:], self.size, self.stride)
+
+    def numpy(self, args: list[str]) -> str:
+        return f"_avgpool_spread({args[0]}, {self.in_shape[1:]}, {self.size}, {self.stride})"
+
+    def display(self, args: list[Any]) -> Any:
+        return Formula(rf"\operatorname{{spread}}_{{{self.size}}}\left({{0}}\right) / {self.size ** 2}", f"spread_{self.size}({{0}})/{self.size ** 2}", *args)
+
+    def show(self, args: list[str]) -> str:
+        return f"spread{self.size}({args[0]})/{self.size ** 2}"
+
+
+# -- the layers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pool2d(Layer):
+    """A pooling of an image (C, H, W) by k×k windows, ``stride`` apart (k by default)."""
+
+    image: tuple[int, int, int]
+    size: int
+    stride: int
+
+    reduce: ClassVar[str] = ""
+    keys: ClassVar[tuple[str, ...]] = ("type", "size", "stride")
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.image
+
+    @property
+    def out_shape(self) -> Shape:
+        c, h, w = self.image
+        return (c, (h - self.size) // self.stride + 1, (w - self.size) // self.stride + 1)
+
+    def switches(self) -> tuple[Any, ...]:
+        if self.reduce != "max":
+            return ()
+        k, stride = self.size, self.stride
+
+        def argmax(X: Any) -> Any:
+            n, c, h, w = X.shape[0], *self.out_shape
+            return _windows(X, k, stride).reshape(n, c, h, w, k * k).argmax(axis=-1)
+
+        return (argmax,)
+
+    def describe(self) -> str:
+        stride = f", stride {self.stride}" if self.stride != self.size else ""
+        return f"{self.kind}({self.size}{stride})"
+
+    def to_spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.kind, "size": self.size}
+        if self.stride != self.size:
+            out["stride"] = self.stride
+        return out
+
+    @classmethod
+    def read(cls, raw: Mapping[str, Any], in_shape: Shape | None, reader: Reader) -> Pool2d | None:
+        size = reader.whole("size")
+        stride = reader.whole("stride", size if size is not None else 1)
+        image = reader.image(in_shape)
+        if image is not None and size is not None and size > min(image[1:]):
+            reader.problem(f"size {size}×{size} is larger than its input {shape_text(image)}")
+            return None
+        if size is None or stride is None or image is None:
+            return None
+        return cls(image, size, stride)  # type: ignore[arg-type]
+
+    def rules(self, index: int, prev: Quantity) -> PoolRules:
+        q = layer_quantities(index, self.out_shape, with_activation=False)
+        return PoolRules(index=index, layer=self, prev=prev, a=q["a"], delta=q["delta"])
+
+    def index_rule(self, index: int) -> IndexRule:
+        c, i, j, u, v = sympy.symbols("c i j u v", integer=True, positive=True)
+        x = sympy.IndexedBase(f"a{index - 1}" if index > 1 else "x")
+        k, s = self.size, self.stride
+        entry = x[c, s * (i - 1) + u, s * (j - 1) + v]
+        if self.reduce == "avg":
+            expr = sympy.Sum(entry, (u, 1, k), (v, 1, k)) / k**2
+            textbook = {"a": f"δ shared out equally: δ/{k * k} to each entry of its window"}
+        else:
+            expr = sympy.Max(*[entry.subs({u: uu, v: vv}) for uu in range(1, k + 1) for vv in range(1, k + 1)])
+            textbook = {"a": "δ routed to the maximum of each window (the argmax)"}
+        return IndexRule(
+            output=sympy.IndexedBase(f"a{index}"),
+            indices=(c, i, j),
+            ranges=self.out_shape,
+            expr=expr,
+            inputs=((x, self.image, ("c", "m", "n")),),
+            textbook=textbook,
+        )
+
+
+@dataclass(frozen=True)
+class MaxPool2d(Pool2d):
+    kind: ClassVar[str] = "maxpool2d"
+    reduce: ClassVar[str] = "max"
+
+
+@dataclass(frozen=True)
+class AvgPool2d(Pool2d):
+    kind: ClassVar[str] = "avgpool2d"
+    reduce: ClassVar[str] = "avg"
+
+
+@dataclass(frozen=True)
+class PoolRules(Rules):
+    """Layer l, a pooling: a = pool(a_prev); δ⁽ˡ⁾ = ∂L/∂a⁽ˡ⁾ goes back to each window."""
+
+    @property
+    def forward(self) -> tuple[Assignment, ...]:
+        layer = self.layer
+        what = "maximum" if layer.reduce == "max" else "mean"
+        rule = Pool(self.prev, layer.size, layer.stride, layer.reduce)
+        return (Assignment(self.a, rule, note=f"layer {self.index}: the {what} of each {layer.size}×{layer.size} window"),)
+
+    @property
+    def input_gradient(self) -> Tensor:
+        layer = self.layer
+        if layer.reduce == "max":
+            return MaxRoute(self.delta, self.prev, layer.size, layer.stride)
+        return AverageSpread(self.delta, layer.image, layer.size, layer.stride)
