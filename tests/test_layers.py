@@ -251,3 +251,47 @@ def test_max_pool_ties_are_reported_as_kinks_not_failures():
     params2 = {"W1": np.array([[[[0.0]]]]), "W4": np.array([[1.5]]), "b4": np.array([0.1])}
     report2 = gradcheck(net, params2, X2, Y)  # W1 = 0: every entry ties at 0; ±h picks another argmax
     assert report2.passed and report2.row("W1").kinks == ((1, 1, 1, 1),), report2.table()
+
+
+# -- the command line on a list-form spec -----------------------------------------------------
+
+
+def test_grad_json_reports_gradients_in_parameter_shapes_equal_to_finite_differences(run_cli, tmp_path):
+    import json
+
+    from symbackprop.params import save_params
+
+    spec = tmp_path / "conv.json"
+    spec.write_text(json.dumps(CONV))
+    net = Network.from_spec(CONV)
+    params = init_params(net, seed=4)
+    save_params(tmp_path / "p.json", params)
+    X, Y = random_batch(net, seed=4, batch=5)
+    np.savez(tmp_path / "d.npz", X=X, Y=Y)
+    result = run_cli("grad", "--spec", str(spec), "--params", str(tmp_path / "p.json"),
+                     "--data", str(tmp_path / "d.npz"), "--json")
+    assert result.status == 0, result.stderr
+    grads = {name: np.array(value) for name, value in json.loads(result.stdout)["grads"].items()}
+    assert {name: g.shape for name, g in grads.items()} == net.parameter_shapes()
+    f = net.compile()
+    for name, value in params.items():
+        for index in list(np.ndindex(value.shape))[:12]:
+            h = 1e-6
+            plus, minus = {**params, name: value.copy()}, {**params, name: value.copy()}
+            plus[name][index] += h
+            minus[name][index] -= h
+            numeric = (f.loss(plus, X, Y) - f.loss(minus, X, Y)) / (2 * h)
+            assert abs(grads[name][index] - numeric) < 1e-6
+
+
+def test_check_and_verify_on_a_conv_spec(run_cli, tmp_path):
+    import json
+
+    spec = tmp_path / "conv.json"
+    spec.write_text(json.dumps(CONV))
+    checked = run_cli("check", "--spec", str(spec), "--seed", "3")
+    assert checked.status == 0, checked.stdout + checked.stderr
+    assert "all" in checked.stdout and "entries pass" in checked.stdout
+    refused = run_cli("verify", "--spec", str(spec), "--wrt", "W1", "--formula", "delta1")
+    assert refused.status == 2
+    assert refused.stderr.strip().endswith("verify is not supported yet for conv2d, flatten, maxpool2d, l2")

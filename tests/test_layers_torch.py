@@ -1,0 +1,64 @@
+"""The compiled gradients of list-form networks against PyTorch autograd in float64.
+
+An independent oracle: PyTorch's conv2d, max_pool2d, avg_pool2d and linear,
+with the same parameters, differentiated by its autograd.  Skipped without
+torch (install it with `.venv/bin/pip install torch==2.13.0`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from symbackprop import Network
+from symbackprop.gradient_check import random_batch
+from symbackprop.params import init_params
+
+from .test_layers import conv_specs
+
+torch = pytest.importorskip("torch", reason="PyTorch is not installed: .venv/bin/pip install torch==2.13.0")
+F = torch.nn.functional
+
+ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "identity": lambda t: t}
+
+
+def torch_loss(net: Network, params: dict, X: np.ndarray, Y: np.ndarray):
+    """The batch loss computed by PyTorch, and the parameters as tensors that require grad."""
+    tensors = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in params.items()}
+    a = torch.tensor(X, dtype=torch.float64)
+    for index, layer in enumerate(net.layers, start=1):
+        W, b = tensors.get(f"W{index}"), tensors.get(f"b{index}")
+        if layer.kind == "conv2d":
+            a = F.conv2d(a, W, b, stride=layer.stride, padding=layer.padding)
+        elif layer.kind == "maxpool2d":
+            a = F.max_pool2d(a, layer.size, layer.stride)
+        elif layer.kind == "avgpool2d":
+            a = F.avg_pool2d(a, layer.size, layer.stride)
+        elif layer.kind == "flatten":
+            a = a.reshape(a.shape[0], -1)
+        else:
+            a = F.linear(a, W, b)
+        if layer.activation is not None and layer.activation.name == "softmax":
+            a = torch.log_softmax(a, dim=1)  # cross-entropy reads log a
+        elif layer.activation is not None:
+            a = ACTIVATIONS[layer.activation.name](a)
+    target = torch.tensor(Y, dtype=torch.float64)
+    loss = -(target * a).sum() / X.shape[0]
+    loss = loss + net.l2 / 2 * sum((W**2).sum() for name, W in tensors.items() if name.startswith("W"))
+    return loss, tensors
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conv_specs(), st.integers(0, 1000))
+def test_gradients_equal_pytorch_autograd(spec, seed):
+    net = Network.from_spec(spec)
+    params = init_params(net, seed=seed)
+    X, Y = random_batch(net, seed=seed, batch=3)
+    loss, grads = net.compile()(params, X, Y)
+    expected, tensors = torch_loss(net, params, X, Y)
+    expected.backward()
+    assert loss == pytest.approx(expected.item(), rel=1e-12)
+    for name, tensor in tensors.items():
+        assert np.allclose(grads[name], tensor.grad.numpy(), rtol=1e-9, atol=1e-12), name
