@@ -27,7 +27,7 @@ from .steps import Section, Step
 from .symbols import Name
 
 if TYPE_CHECKING:
-    from .derive import Derivation
+    from .symbolic import Symbolic as Derivation  # the symbolic engine is all these sections read
 
 
 def _indexed(stem: str, layer: int) -> sympy.IndexedBase:

@@ -42,7 +42,7 @@ from .io import MEGABYTE, read_text
 from .layers import KINDS, Layer, count, shape_text
 from .layers.base import Reader
 from .layers.dense import Dense
-from .limits import MAX_LAYERS, network_size_problems
+from .limits import MAX_LAYERS, MAX_PARAMETERS, network_size_problems
 from .losses import Loss, loss
 
 SPEC_KEYS = ("layers", "activation", "output_activation", "bias", "loss", "name", "l2")
@@ -412,13 +412,28 @@ def _read_sizes(raw: Any, problems: list[str]) -> list[int]:
     return sizes
 
 
+def _layer_size_problems(layers: Sequence[Layer]) -> list[str]:
+    """What makes a list-form network too large for any command (empty when it is fine)."""
+    if len(layers) > MAX_LAYERS:
+        return [f"a network may have at most {MAX_LAYERS:,} layers, got {len(layers):,}"]
+    total = sum(
+        _product(shape) for index, layer in enumerate(layers, 1) for shape in layer.parameter_shapes(index).values()
+    )
+    if total > MAX_PARAMETERS:
+        return [f"a network may have at most {MAX_PARAMETERS:,} parameters (weights and biases); this one has {total:,}"]
+    return []
+
+
 def _check_layers(layers: tuple[Layer, ...], the_loss: Loss) -> list[str]:
     problems: list[str] = []
     if not layers:
         return ["a network needs at least one layer with weights"]
-    too_large = network_size_problems(
-        (layers[0].inputs,) + tuple(layer.units for layer in layers[: MAX_LAYERS + 1]), layers[0].bias
-    )
+    if all(isinstance(layer, Dense) for layer in layers):
+        too_large = network_size_problems(
+            (layers[0].inputs,) + tuple(layer.units for layer in layers[: MAX_LAYERS + 1]), layers[0].bias
+        )
+    else:
+        too_large = _layer_size_problems(layers)
     if too_large:
         return too_large
     for index, layer in enumerate(layers, start=1):
