@@ -134,7 +134,7 @@ class Plan:
         out = []
         for g in entry.gradients:
             if g.target.name in penalised:
-                g = Assignment(g.target, Add(g.rule, WeightDecay(self.penalty.strength, g.target)), g.equation, "L2: + λW")
+                g = Assignment(g.target, Add(g.rule, WeightDecay(self.penalty.strength, g.target)), g.equation, r"L2: $+ \lambda W$")
             out.append(g)
         return tuple(out)
 

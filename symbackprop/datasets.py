@@ -39,7 +39,8 @@ from .errors import DataError, UnknownOptionError
 from .limits import batch_memory_problem
 from .network import Network
 
-NAMES = ("teacher", "xor", "spirals")
+NAMES = ("teacher", "xor", "spirals", "digits")
+SKLEARN = "scikit-learn is not installed; the 8×8 digits come with it: .venv/bin/pip install scikit-learn"
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,30 @@ def spirals(
     return Dataset(X, Y, "spirals", f"{n_samples} points on {classes} spiral arms (seed {seed})")
 
 
+def digits(test_fraction: float = 0.25, seed: int = 0) -> tuple[Dataset, Dataset]:
+    """scikit-learn's 8×8 handwritten digits (1,797 images), split into training and test sets.
+
+    The images ship inside scikit-learn (no download).  X is (n, 1, 8, 8) with
+    the pixels' 0..16 scaled to [0, 1], Y is one-hot over the 10 digits; the
+    split is shuffled with ``seed``.
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise DataError(SKLEARN) from None
+    raw = load_digits()
+    X = (raw.images / 16.0).reshape(-1, 1, 8, 8)
+    Y = np.eye(10)[raw.target]
+    order = np.random.default_rng(seed).permutation(len(X))
+    cut = len(X) - int(round(test_fraction * len(X)))
+    train, test = order[:cut], order[cut:]
+    where = f"scikit-learn's 8×8 digits, split with seed {seed}"
+    return (
+        Dataset(X[train], Y[train], "digits", f"{len(train)} training images of {where}"),
+        Dataset(X[test], Y[test], "digits", f"{len(test)} test images of {where}"),
+    )
+
+
 def accuracy(outputs: np.ndarray, Y: np.ndarray) -> float:
     """The share of rows whose largest output is at the target's largest entry.
 
@@ -181,7 +206,7 @@ def accuracy(outputs: np.ndarray, Y: np.ndarray) -> float:
 
 
 def by_name(name: str, network: Network, n_samples: int = 200, seed: int = 0) -> Dataset:
-    """``teacher``, ``xor`` or ``spirals`` shaped for ``network``, or a DataError saying why not."""
+    """``teacher``, ``xor``, ``spirals`` or ``digits`` shaped for ``network``, or a DataError saying why not."""
     sizes = network.sizes
     n_samples = options.whole(n_samples, "the number of samples", 1)
     too_many = batch_memory_problem(n_samples, sizes)
@@ -189,6 +214,13 @@ def by_name(name: str, network: Network, n_samples: int = 200, seed: int = 0) ->
         raise DataError(too_many)
     if name == "teacher":
         return teacher(network, n_samples, seed)
+    if name == "digits":
+        if network.input_shape not in ((1, 8, 8), (64,)) or network.output_size != 10:
+            raise DataError(
+                f"digits needs a network with input [1, 8, 8] (or 64) and 10 outputs, got {network.describe()}"
+            )
+        train, _ = digits(seed=seed)
+        return train
     if name == "xor":
         if sizes[0] != 2 or sizes[-1] not in (1, 2):
             raise DataError(

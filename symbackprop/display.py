@@ -129,7 +129,7 @@ class Formula(sympy.Expr):
     """A layer's operation shown by a template, e.g. ``{0} \\star {1}`` for W ⋆ a.
 
     The arguments are (LaTeX template, text template, *operands); ``{0}``,
-    ``{1}``, … stand for the printed operands.  It lets the printers show
+    ``{1}``, … stand for the printed operands (every other brace is LaTeX's).  It lets the printers show
     operations of arrays with more than two axes, which SymPy's matrix
     expressions cannot hold, as the textbooks write them.
     """

@@ -55,7 +55,7 @@ def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     term = d.network.loss.term.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: n})
     loss = sympy.Sum(term, (sympy.Symbol("j"), 1, n))
     if the_plan.penalty is not None:
-        loss = Formula(r"{0} + \frac{{\lambda}}{{2}} \sum_{{w}} w^2", "{0} + λ/2 Σ_w w²", loss)
+        loss = Formula(r"{0} + \frac{\lambda}{2} \sum_{w} w^2", "{0} + λ/2 Σ_w w²", loss)
     forward.append(Step(LOSS, (loss,), f"{d.network.loss.name} loss" + (", plus the L2 penalty on every weight entry w" if the_plan.penalty is not None else "")))
     sections = [Section("Forward pass, in index notation", tuple(forward), _intro(d))]
     for entry in reversed(the_plan.layers[lowest - 1 :]):
@@ -97,7 +97,7 @@ def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
                 why += "; terms whose indices fall outside their ranges are 0"
             steps.append(Step(Partial(LOSS, derived.entry), (derived.collapsed,), why))
             if not is_input and the_plan.penalty is not None and key in ("W", "U"):
-                steps.append(Step(Partial(LOSS, derived.entry), (derived.collapsed + LAMBDA * derived.entry,), "with L2: the penalty's derivative λw is added"))
+                steps.append(Step(Partial(LOSS, derived.entry), (derived.collapsed + LAMBDA * derived.entry,), r"with L2: the penalty's derivative $\lambda w$ is added"))
         title = f"Layer {entry.index} ({entry.layer.kind}): backward, derived by SymPy"
         sections.append(Section(title, tuple(steps), f"$\\delta^{{({entry.index})}}$ is $\\partial L$ over the layer's output before its activation."))
     return tuple(sections)

@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-import numpy
 import sympy
 
 from .activations import S, T
@@ -173,6 +172,8 @@ class Evaluator(Visitor):
         if node.name not in self.known:
             symbol = self.kit.symbol
             if not node.is_matrix:  # an image or a kernel: nested lists, one level per axis
+                import numpy  # only list-form networks need it; a verdict on an MLP loads no NumPy
+
                 cells = numpy.empty(node.shape, dtype=object)
                 for index in numpy.ndindex(node.shape):
                     cells[index] = symbol(node.name.entry(*(i + 1 for i in index)))
@@ -186,6 +187,8 @@ class Evaluator(Visitor):
 
     def _visit_Op(self, node: Op) -> Entries:
         """A layer's operation, on arrays of this back end's expressions (see :meth:`Op.symbolic`)."""
+        import numpy
+
         arrays = []
         for arg in node.args:
             array = _object_array(self(arg), arg.shape)
@@ -278,7 +281,9 @@ def _zip_map(left: Any, right: Any, fn: Callable[[Any, Any], Any]) -> Any:
     return fn(left, right)
 
 
-def _object_array(entries: Entries, shape: tuple[int, ...]) -> numpy.ndarray:
+def _object_array(entries: Entries, shape: tuple[int, ...]) -> Any:
+    import numpy
+
     out = numpy.empty(shape, dtype=object)
     flat = numpy.array(entries, dtype=object).reshape(-1)
     for position, index in enumerate(numpy.ndindex(shape)):

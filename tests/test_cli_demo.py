@@ -16,14 +16,15 @@ def test_demo_derives_checks_trains_and_plots(run_cli, tmp_path):
                      "--no-progress")
     assert result.status == 0, result.stderr
     text = result.stdout
-    for heading in ("[1] Derive", "[2] Check", "[3] Train", "[4] Train"):
+    for heading in ("[1] Derive", "[2] Check", "[3] Train", "[4] Train", "[5] Train: a conv net"):
         assert heading in text
     assert "δ⁽³⁾ = ∇_a⁽³⁾L ⊙ σ'(z⁽³⁾)" in text  # the matrix-form derivation was printed
     assert "∂L/∂w⁽²⁾₁₁" in text  # and the chain of one hidden weight
     assert "after 300 epochs" in text
     assert "all 21 entries pass" in text and "all 47 entries pass" in text  # both networks
+    assert "accuracy on 449 unseen images" in text  # the conv net on the 8×8 digits
     for name in ("derivation.txt", "derivation.tex", "teacher-student-loss.png",
-                 "spirals-loss.png", "student-params.json"):
+                 "spirals-loss.png", "digits-loss.png", "student-params.json"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "teacher-student-loss.png").read_bytes()[:4] == b"\x89PNG"
     # derivation.tex is the standalone document that tests/test_latex_documents.py compiles.
@@ -47,7 +48,7 @@ def test_demo_says_why_a_worksheet_was_skipped(run_cli, tmp_path, monkeypatch):
     assert result.status == 1
     assert "skipped worksheet.pdf: latexmk is not installed" in result.stdout
     summary = result.stdout[result.stdout.index("\nDone in"):].splitlines()
-    assert f"Wrote 5 files into {tmp_path}/:" in summary[1]
+    assert f"Wrote 6 files into {tmp_path}/:" in summary[1]
     assert summary[-2:] == [
         "Skipped worksheet.html: latexmk is not installed: apt-get install latexmk",
         "Skipped worksheet.pdf: latexmk is not installed: apt-get install latexmk",

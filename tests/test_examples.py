@@ -60,3 +60,12 @@ def test_xor_is_learned():
     out = run_example("xor.py")
     assert out["accuracy"] == 1.0
     np.testing.assert_allclose(out["outputs"], [0, 1, 1, 0], atol=0.2)
+
+
+def test_a_conv_net_learns_the_8x8_digits():
+    pytest.importorskip("sklearn", reason="scikit-learn is not installed: .venv/bin/pip install scikit-learn")
+    out = run_example("digits_conv.py")
+    assert out["network"].startswith("1×8×8 → conv2d(8, 3×3) relu → maxpool2d(2) → flatten → dense(10) softmax")
+    assert out["test_images"] == 449 and out["train_images"] == 1348
+    assert out["test_accuracy"] >= 0.95  # images the network never saw
+    assert out["final_loss"] < 0.2 * out["initial_loss"]

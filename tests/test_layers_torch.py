@@ -62,3 +62,19 @@ def test_gradients_equal_pytorch_autograd(spec, seed):
     assert loss == pytest.approx(expected.item(), rel=1e-12)
     for name, tensor in tensors.items():
         assert np.allclose(grads[name], tensor.grad.numpy(), rtol=1e-9, atol=1e-12), name
+
+
+def test_conv_benchmark_runs_and_agrees_with_pytorch():
+    """bench/conv.py checks the two contenders agree before it times them; a quick run."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent / "bench" / "conv.py"
+    done = subprocess.run([sys.executable, str(bench), "--quick", "--json"], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [row["dtype"] for row in rows] == ["float64", "float32"]
+    assert all(row["compiled_ms"] > 0 and row["pytorch_ms"] > 0 for row in rows)

@@ -5,7 +5,8 @@
 2. check every gradient of both articles' networks against finite differences;
 3. train the teacher–student experiment with a progress bar and plot its loss;
 4. train the second article's architecture on spirals and plot its loss;
-5. write a PDF and an HTML worksheet.
+5. train a small conv net on scikit-learn's 8×8 digits (when it is installed);
+6. write a PDF and an HTML worksheet.
 
 The last lines say what was written where, and what was skipped and why; the
 exit status is 1 when a part failed (a gradient check, a worksheet whose tools
@@ -37,7 +38,7 @@ def command(out_dir, epochs, no_worksheet, progress):
     """Derive, check, train and write a worksheet, end to end.
 
     Writes derivation.txt/.tex, teacher-student-loss.png, spirals-loss.png,
-    student-params.json and worksheet.pdf/.html into --out.  Re-running the
+    digits-loss.png, student-params.json and worksheet.pdf/.html into --out.  Re-running the
     demo replaces these files there (and only these): that folder belongs to
     the demo.  Exit status 1 when a part failed; the last lines say which.
     """
@@ -77,10 +78,17 @@ def command(out_dir, epochs, no_worksheet, progress):
     _heading(4, "Train: two ReLU layers, softmax and cross-entropy learn three spirals")
     written.extend(_spirals(out, progress))
 
+    _heading(5, "Train: a conv net (conv2d, max pooling, dense) learns the 8×8 handwritten digits")
+    digits = _digits(out, progress)
+    if isinstance(digits, str):
+        skipped["digits-loss.png"] = digits
+    else:
+        written.extend(digits)
+
     if no_worksheet:
         skipped.update(dict.fromkeys(WORKSHEETS, "--no-worksheet was given"))
     else:
-        _heading(5, "Write a worksheet for the 2-2-2 network of the classic worked example")
+        _heading(6, "Write a worksheet for the 2-2-2 network of the classic worked example")
         for name in WORKSHEETS:
             problem = _worksheet(models.two_two_two(), out / name)
             if problem:
@@ -158,6 +166,34 @@ def _spirals(out: Path, progress: bool) -> list[Path]:
                f"{accuracy(f.predict(result.params, test_set.X), test_set.Y):.1%}")
     title = "2-16-16-3 ReLU/softmax on spirals (Adam)"
     return [plot_losses(result, out / "spirals-loss.png", title=title, force=True)]
+
+
+def _digits(out: Path, progress: bool) -> list[Path] | str:
+    """The conv net of examples/digits_conv.py, a few epochs; why not, when scikit-learn is missing."""
+    from ..datasets import accuracy, digits
+    from ..network import Network
+    from ..plot import plot_losses
+    from ..training import train
+
+    try:
+        train_set, test_set = digits(seed=0)
+    except SymbackpropError as exc:
+        click.echo(str(exc))
+        return str(exc)
+    net = Network.from_spec({
+        "input": [1, 8, 8], "loss": "cross_entropy",
+        "layers": [{"type": "conv2d", "channels": 8, "kernel": 3, "activation": "relu"},
+                   {"type": "maxpool2d", "size": 2}, {"type": "flatten"},
+                   {"type": "dense", "units": 10, "activation": "softmax"}],
+    })
+    f = net.compile()
+    click.echo(f"{net.describe()} on {train_set.description}; Adam, lr 0.01, batches of 32")
+    result = train(net, train_set.X, train_set.Y, epochs=8, lr=0.01, optimizer="adam", batch_size=32,
+                   validation=(test_set.X, test_set.Y), compiled=f, progress=progress)
+    _report(result)
+    click.echo(f"accuracy on {len(test_set.X)} unseen images: "
+               f"{accuracy(f.predict(result.params, test_set.X), test_set.Y):.1%}")
+    return [plot_losses(result, out / "digits-loss.png", title="conv net on the 8×8 digits (Adam)", force=True)]
 
 
 def _report(result) -> None:

@@ -22,7 +22,7 @@ In NumPy the windows of x are gathered once (im2col, with
 >>> import numpy
 >>> X = numpy.arange(16.0).reshape(1, 1, 4, 4)
 >>> W = numpy.ones((1, 1, 2, 2))
->>> _correlate(_patches(X, 2, 2, 0), W)[0, 0]
+>>> _correlate(_patches(X, 2, 2, 0), W, (2, 2))[0, 0]
 array([[10., 18.],
        [42., 50.]])
 """
@@ -33,7 +33,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import numpy
 import sympy
 
 from ..activations import Activation
@@ -57,27 +56,37 @@ from .base import (
 def _patches(X, k, stride, padding):
     """im2col: the k×k window of every channel at every output position of X (batch, C, H, W).
 
-    Returns (batch, H', W', C·k·k), one contiguous row per output position, so that a
-    convolution is one matrix product.
+    Returns (batch, C·k·k, H'·W'): row (c, u, v) holds x[c, s(i−1)+u−p, s(j−1)+v−p] for
+    every output position (i, j), so that a convolution is one matrix product per sample.
+    Gathered with one strided slice per kernel offset (k², not one per pixel).
     """
+    import numpy
+
     if padding:
         X = numpy.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    windows = numpy.lib.stride_tricks.sliding_window_view(X, (k, k), axis=(2, 3))
-    windows = windows[:, :, ::stride, ::stride]
-    n, c, h, w = windows.shape[:4]
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n, h, w, c * k * k)
+    n, c, h, w = X.shape
+    h_out, w_out = (h - k) // stride + 1, (w - k) // stride + 1
+    P = numpy.empty((n, c, k * k, h_out, w_out), dtype=X.dtype)
+    for offset in range(k * k):
+        u, v = divmod(offset, k)
+        P[:, :, offset] = X[:, :, u : u + stride * (h_out - 1) + 1 : stride, v : v + stride * (w_out - 1) + 1 : stride]
+    return P.reshape(n, c * k * k, h_out * w_out)
 
 
-def _correlate(P, W):
+def _correlate(P, W, size):
     """z[n,c,i,j] = Σ_{c',u,v} W[c,c',u,v] x[n,c',s(i−1)+u−p,s(j−1)+v−p], from the patches P of x."""
-    Z = P @ W.reshape(W.shape[0], -1).T
-    return Z.transpose(0, 3, 1, 2)
+    import numpy
+
+    Z = numpy.matmul(W.reshape(W.shape[0], -1), P)
+    return Z.reshape(P.shape[0], W.shape[0], *size)
 
 
 def _kernel_gradient(D, P, kernel_shape):
     """∂L/∂W = δ ⋆ x summed over the batch: Σ_{n,i,j} δ[n,c,i,j] x[n,c',s(i−1)+u−p,s(j−1)+v−p]."""
-    rows = D.transpose(0, 2, 3, 1).reshape(-1, D.shape[1])
-    return (rows.T @ P.reshape(rows.shape[0], -1)).reshape(kernel_shape)
+    import numpy
+
+    rows = D.reshape(D.shape[0], D.shape[1], -1)
+    return numpy.matmul(rows, P.transpose(0, 2, 1)).sum(axis=0).reshape(kernel_shape)
 
 
 def _convolve_full(D, W, size, stride, padding):
@@ -87,6 +96,8 @@ def _convolve_full(D, W, size, stride, padding):
     (plus the rows and columns the windows never reached), then correlated with the
     kernel rotated by 180° with its two channel axes swapped.
     """
+    import numpy
+
     k = W.shape[-1]
     n, channels, h_out, w_out = D.shape
     spread = numpy.zeros((n, channels, (h_out - 1) * stride + 1, (w_out - 1) * stride + 1), dtype=D.dtype)
@@ -95,7 +106,7 @@ def _convolve_full(D, W, size, stride, padding):
     unreached = (size[0] + 2 * padding - k - (h_out - 1) * stride, size[1] + 2 * padding - k - (w_out - 1) * stride)
     padded = numpy.pad(spread, ((0, 0), (0, 0), (edge, edge + unreached[0]), (edge, edge + unreached[1])))
     flipped = W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-    return _correlate(_patches(padded, k, 1, 0), flipped)
+    return _correlate(_patches(padded, k, 1, 0), flipped, size)
 
 
 # -- the operations of the plan ----------------------------------------------------------------
@@ -120,7 +131,7 @@ class Patches(Op):
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return (*self.out_hw, self.x.shape[0] * self.kernel**2)
+        return (self.x.shape[0] * self.kernel**2, self.out_hw[0] * self.out_hw[1])
 
     def compute(self, X: Any) -> Any:
         return _patches(X, self.kernel, self.stride, self.padding)
@@ -157,11 +168,11 @@ class Correlate(Op):
         return (self.W.shape, self.patches.x.shape)
 
     def compute(self, P: Any, W: Any, b: Any = None) -> Any:
-        Z = _correlate(P, W)
+        Z = _correlate(P, W, self.patches.out_hw)
         return Z if b is None else Z + b[:, None, None]
 
     def numpy(self, args: list[str]) -> str:
-        text = f"_correlate({args[0]}, {args[1]})"
+        text = f"_correlate({args[0]}, {args[1]}, {self.patches.out_hw})"
         return text if self.b is None else f"{text} + {args[2]}[:, None, None]"
 
     def display(self, args: list[Any]) -> Any:
@@ -231,7 +242,7 @@ class ChannelSum(Op):
         return f"{args[0]}.sum(axis=(0, 2, 3))"
 
     def display(self, args: list[Any]) -> Any:
-        return Formula(r"\sum_{{i,j}} {0}_{{:,i,j}}", "Σ_i,j {0}[:,i,j]", *args)
+        return Formula(r"\sum_{i,j} {0}_{:,i,j}", "Σ_i,j {0}[:,i,j]", *args)
 
     def show(self, args: list[str]) -> str:
         return f"sum_ij({args[0]})"
@@ -265,7 +276,7 @@ class ConvolveFull(Op):
 
     def display(self, args: list[Any]) -> Any:
         return Formula(
-            r"{0} \ast_{{\mathrm{{full}}}} \operatorname{{rot180}}\left({1}\right)",
+            r"{0} \ast_{\mathrm{full}} \operatorname{rot180}\left({1}\right)",
             "{0} ∗full rot180({1})",
             *args,
         )
@@ -405,9 +416,9 @@ class Conv2d(Layer):
             expr=expr,
             inputs=tuple(inputs),
             textbook={
-                "W": "the correlation of δ with the input, δ ⋆ x",
-                "b": "δ summed over the positions of each channel",
-                "a": "the full convolution of δ with the flipped kernel",
+                "W": r"the correlation of $\delta$ with the input, $\delta \star x$",
+                "b": r"$\delta$ summed over the positions of each channel",
+                "a": r"the full convolution of $\delta$ with the flipped kernel",
             },
             note="entries outside the input are 0 (the padding)" if p else "",
         )
@@ -448,7 +459,7 @@ class Conv2dRules(Rules):
 
     @property
     def gradients(self) -> tuple[Assignment, ...]:
-        out = [Assignment(self.W, KernelGradient(self.delta, self.patches, self.layer.kernel_shape), note="δ ⋆ x")]
+        out = [Assignment(self.W, KernelGradient(self.delta, self.patches, self.layer.kernel_shape), note=r"$\delta \star x$: the correlation of $\delta$ with the input")]
         if self.b is not None:
-            out.append(Assignment(self.b, ChannelSum(self.delta), note="Σ over positions"))
+            out.append(Assignment(self.b, ChannelSum(self.delta), note=r"$\delta$ summed over the positions of each channel"))
         return tuple(out)

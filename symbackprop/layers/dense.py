@@ -127,9 +127,9 @@ class Dense(Layer):
             expr=expr,
             inputs=tuple(inputs),
             textbook={
-                "W": "the outer product δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ",
-                "b": "δ⁽ˡ⁾ itself",
-                "a": "the transposed weights times δ: (W⁽ˡ⁾)ᵀ δ⁽ˡ⁾",
+                "W": r"the outer product $\delta^{(l)} (a^{(l-1)})^{\top}$",
+                "b": r"$\delta^{(l)}$ itself",
+                "a": r"the transposed weights times $\delta$: $(W^{(l)})^{\top} \delta^{(l)}$",
             },
         )
 

@@ -4,7 +4,6 @@
 (c−1)·H·W + (i−1)·W + j, as NumPy's and PyTorch's reshape do.  Backwards δ is
 the same numbers put back into the image's shape.
 
->>> import numpy
 >>> Flatten((2, 2, 2)).out_shape, Unflatten(None, (2, 2, 2)).numpy(["D3"])
 ((8,), 'D3.reshape(-1, 2, 2, 2)')
 """
@@ -43,7 +42,7 @@ class Vectorise(Op):
         return f"{args[0]}.reshape({args[0]}.shape[0], -1)"
 
     def display(self, args: list[Any]) -> Any:
-        return Formula(r"\operatorname{{vec}}\left({0}\right)", "vec({0})", *args)
+        return Formula(r"\operatorname{vec}\left({0}\right)", "vec({0})", *args)
 
     def show(self, args: list[str]) -> str:
         return f"vec({args[0]})"
@@ -71,7 +70,7 @@ class Unflatten(Op):
         return f"{args[0]}.reshape(-1, {', '.join(map(str, self.image))})"
 
     def display(self, args: list[Any]) -> Any:
-        return Formula(r"\operatorname{{vec}}^{{-1}}\left({0}\right)", "vec⁻¹({0})", *args)
+        return Formula(r"\operatorname{vec}^{-1}\left({0}\right)", "vec⁻¹({0})", *args)
 
     def show(self, args: list[str]) -> str:
         return f"unvec({args[0]})"
@@ -120,8 +119,8 @@ class Flatten(Layer):
             ranges=self.image,
             expr=x[c, i, j],
             inputs=((x, self.image, ("c", "i", "j")),),
-            textbook={"a": "δ put back into the image's shape"},
-            note=f"a^{{({index})}}_{{(c-1) {h * w} + (i-1) {w} + j}} = x_{{c,i,j}}",
+            textbook={"a": r"$\delta$ put back into the image's shape"},
+            note=f"row-major: entry $(c-1) \\cdot {h * w} + (i-1) \\cdot {w} + j$ of the column",
         )
 
 
@@ -131,7 +130,7 @@ class FlattenRules(Rules):
 
     @property
     def forward(self) -> tuple[Assignment, ...]:
-        return (Assignment(self.a, Vectorise(self.prev), note=f"layer {self.index}: row-major, C·H·W entries"),)
+        return (Assignment(self.a, Vectorise(self.prev), note=f"layer {self.index}: row-major, $C \\cdot H \\cdot W$ entries"),)
 
     @property
     def input_gradient(self) -> Tensor:

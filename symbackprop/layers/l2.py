@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import sympy
 
 from ..display import Formula
@@ -53,6 +52,8 @@ class L2Penalty(Op):
         return self.strength / 2 * sum((W * W).sum() for W in arrays)
 
     def symbolic(self, *arrays: Any) -> Any:
+        import numpy as np
+
         total = sympy.Add(*[entry**2 for W in arrays for entry in np.ravel(W)])
         return np.array([[sympy.Float(self.strength) / 2 * total]], dtype=object)
 
@@ -61,9 +62,9 @@ class L2Penalty(Op):
         return f"{self.strength!r} / 2 * ({squares})"
 
     def display(self, args: list[Any]) -> Any:
-        norms = " + ".join(f"\\lVert {{{k}}} \\rVert^2" for k in range(len(args)))
+        norms = " + ".join(rf"\lVert {{{k}}} \rVert^2" for k in range(len(args)))
         texts = " + ".join(f"‖{{{k}}}‖²" for k in range(len(args)))
-        return Formula(f"\\frac{{{{\\lambda}}}}{{{{2}}}} \\left({norms}\\right)", f"λ/2 ({texts})", *args)
+        return Formula(rf"\frac{{\lambda}}{{2}} \left({norms}\right)", f"λ/2 ({texts})", *args)
 
     def show(self, args: list[str]) -> str:
         return f"{self.strength!r}/2 * ({' + '.join(f'|{W}|^2' for W in args)})"

@@ -12,7 +12,7 @@ first one on a tie, as PyTorch); the average spreads δ/k² over its window.
 
 >>> import numpy
 >>> X = numpy.array([[[[1.0, 3.0], [2.0, 0.0]]]])
->>> _maxpool(X, 2, 2), _maxpool_route(numpy.array([[[[5.0]]]]), X, 2, 2)[0, 0]
+>>> _maxpool(X, 2, 2), _maxpool_route(numpy.array([[[[5.0]]]]), X, _maxpool(X, 2, 2), 2, 2)[0, 0]
 (array([[[[3.]]]]), array([[0., 5.],
        [0., 0.]]))
 """
@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import numpy
 import sympy
 
 from ..display import Formula
@@ -35,38 +34,60 @@ from .base import IndexRule, Layer, Reader, Rules, Shape, layer_quantities, shap
 
 def _windows(X, k, stride):
     """The k×k windows of X (batch, C, H, W) at every output position: (batch, C, H', W', k, k), a view."""
+    import numpy
+
     return numpy.lib.stride_tricks.sliding_window_view(X, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
 
 
-def _maxpool(X, k, stride):
-    """a[n,c,i,j] = the maximum of the window of x at (i, j)."""
-    return _windows(X, k, stride).max(axis=(4, 5))
-
-
-def _maxpool_route(D, X, k, stride):
-    """∂L/∂x: each window's δ routed to the entry that is its maximum (the first, on a tie)."""
-    n, c, h, w = D.shape
-    first = _windows(X, k, stride).reshape(n, c, h, w, k * k).argmax(axis=-1)
-    dX = numpy.zeros(X.shape, dtype=D.dtype)
-    for offset in range(k * k):  # k² offsets within a window, each one vectorised slice
+def _offsets(shape, k, stride):
+    """For each offset (u, v) in a window, the slices of rows and columns it takes at every output position."""
+    h, w = shape
+    for offset in range(k * k):
         u, v = divmod(offset, k)
-        dX[:, :, u : u + stride * (h - 1) + 1 : stride, v : v + stride * (w - 1) + 1 : stride] += (first == offset) * D
+        yield slice(u, u + stride * (h - 1) + 1, stride), slice(v, v + stride * (w - 1) + 1, stride)
+
+
+def _maxpool(X, k, stride):
+    """a[n,c,i,j] = the maximum of the window of x at (i, j): one maximum per window offset (k²)."""
+    import numpy
+
+    size = ((X.shape[2] - k) // stride + 1, (X.shape[3] - k) // stride + 1)
+    out = None
+    for rows, cols in _offsets(size, k, stride):
+        out = X[:, :, rows, cols].copy() if out is None else numpy.maximum(out, X[:, :, rows, cols], out=out)
+    return out
+
+
+def _maxpool_route(D, X, A, k, stride):
+    """∂L/∂x: each window's δ routed to the entry that is its maximum A (the first, on a tie, as PyTorch)."""
+    import numpy
+
+    dX = numpy.zeros(X.shape, dtype=D.dtype)
+    free = numpy.ones(D.shape, dtype=bool)  # windows whose maximum is not routed yet
+    for rows, cols in _offsets(D.shape[2:], k, stride):
+        first = free & (X[:, :, rows, cols] == A)
+        free &= ~first
+        dX[:, :, rows, cols] += first * D
     return dX
 
 
 def _avgpool(X, k, stride):
     """a[n,c,i,j] = the mean of the window of x at (i, j)."""
-    return _windows(X, k, stride).sum(axis=(4, 5)) / (k * k)
+    size = ((X.shape[2] - k) // stride + 1, (X.shape[3] - k) // stride + 1)
+    out = 0
+    for rows, cols in _offsets(size, k, stride):
+        out = out + X[:, :, rows, cols]
+    return out / (k * k)
 
 
 def _avgpool_spread(D, size, k, stride):
     """∂L/∂x: each window's δ shared out equally, δ/k² to each of its entries."""
-    n, c, h, w = D.shape
-    dX = numpy.zeros((n, c, *size), dtype=D.dtype)
+    import numpy
+
+    dX = numpy.zeros((*D.shape[:2], *size), dtype=D.dtype)
     share = D / (k * k)
-    for offset in range(k * k):
-        u, v = divmod(offset, k)
-        dX[:, :, u : u + stride * (h - 1) + 1 : stride, v : v + stride * (w - 1) + 1 : stride] += share
+    for rows, cols in _offsets(D.shape[2:], k, stride):
+        dX[:, :, rows, cols] += share
     return dX
 
 
@@ -84,7 +105,7 @@ class Pool(Op):
 
     @property
     def helpers(self) -> tuple[Any, ...]:  # type: ignore[override]
-        return (_maxpool if self.reduce == "max" else _avgpool, _windows)
+        return (_maxpool if self.reduce == "max" else _avgpool, _offsets)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -101,6 +122,8 @@ class Pool(Op):
         return _avgpool(X, self.size, self.stride)
 
     def symbolic(self, X: Any) -> Any:
+        import numpy
+
         if self.reduce == "avg":
             return super().symbolic(X)
         windows = _windows(X[None], self.size, self.stride)[0]
@@ -121,27 +144,33 @@ class Pool(Op):
 
 @dataclass(frozen=True)
 class MaxRoute(Op):
-    """∂L/∂x of a max pooling: δ routed to each window's maximum."""
+    """∂L/∂x of a max pooling: δ routed to each window's maximum (``a``, the layer's output)."""
 
     delta: Quantity
     x: Quantity
+    a: Quantity
     size: int
     stride: int
 
-    helpers = (_maxpool_route, _windows)
+    helpers = (_maxpool_route, _offsets)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
-        return (self.delta, self.x)
+        return (self.delta, self.x, self.a)
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.x.shape
 
-    def compute(self, D: Any, X: Any) -> Any:
-        return _maxpool_route(D, X, self.size, self.stride)
+    def operand_shapes(self) -> tuple[tuple[int, ...], ...]:
+        return (self.delta.shape, self.x.shape)
 
-    def symbolic(self, D: Any, X: Any) -> Any:
+    def compute(self, D: Any, X: Any, A: Any) -> Any:
+        return _maxpool_route(D, X, A, self.size, self.stride)
+
+    def symbolic(self, D: Any, X: Any, A: Any = None) -> Any:
+        import numpy
+
         # SymPy's own derivative of each window's Max: a product of Heaviside steps.
         windows = _windows(X[None], self.size, self.stride)[0]
         out = numpy.zeros(X.shape, dtype=object)
@@ -155,11 +184,11 @@ class MaxRoute(Op):
         return out
 
     def numpy(self, args: list[str]) -> str:
-        return f"_maxpool_route({args[0]}, {args[1]}, {self.size}, {self.stride})"
+        return f"_maxpool_route({args[0]}, {args[1]}, {args[2]}, {self.size}, {self.stride})"
 
     def display(self, args: list[Any]) -> Any:
         return Formula(
-            r"\operatorname{route}_{\arg\max}\left({0}; {1}\right)", "route_argmax({0}; {1})", *args
+            r"\operatorname{route}_{\arg\max}\left({0}; {1}\right)", "route_argmax({0}; {1})", *args[:2]
         )
 
     def show(self, args: list[str]) -> str:
@@ -175,7 +204,7 @@ class AverageSpread(Op):
     size: int
     stride: int
 
-    helpers = (_avgpool_spread,)
+    helpers = (_avgpool_spread, _offsets)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -265,10 +294,10 @@ class Pool2d(Layer):
         entry = x[c, s * (i - 1) + u, s * (j - 1) + v]
         if self.reduce == "avg":
             expr = sympy.Sum(entry, (u, 1, k), (v, 1, k)) / k**2
-            textbook = {"a": f"δ shared out equally: δ/{k * k} to each entry of its window"}
+            textbook = {"a": rf"$\delta$ shared out equally: $\delta/{k * k}$ to each entry of its window"}
         else:
             expr = sympy.Max(*[entry.subs({u: uu, v: vv}) for uu in range(1, k + 1) for vv in range(1, k + 1)])
-            textbook = {"a": "δ routed to the maximum of each window (the argmax)"}
+            textbook = {"a": r"$\delta$ routed to the maximum of each window (the argmax)"}
         return IndexRule(
             output=sympy.IndexedBase(f"a{index}"),
             indices=(c, i, j),
@@ -300,11 +329,11 @@ class PoolRules(Rules):
         layer = self.layer
         what = "maximum" if layer.reduce == "max" else "mean"
         rule = Pool(self.prev, layer.size, layer.stride, layer.reduce)
-        return (Assignment(self.a, rule, note=f"layer {self.index}: the {what} of each {layer.size}×{layer.size} window"),)
+        return (Assignment(self.a, rule, note=f"layer {self.index}: the {what} of each ${layer.size} \\times {layer.size}$ window"),)
 
     @property
     def input_gradient(self) -> Tensor:
         layer = self.layer
         if layer.reduce == "max":
-            return MaxRoute(self.delta, self.prev, layer.size, layer.stride)
+            return MaxRoute(self.delta, self.prev, self.a, layer.size, layer.stride)
         return AverageSpread(self.delta, layer.image, layer.size, layer.stride)

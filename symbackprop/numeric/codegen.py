@@ -136,7 +136,10 @@ class _Writer(Visitor):
         if node in self.cache:
             return self.cache[node]
         for helper in node.helpers:
-            self.helpers.setdefault(helper.__name__, inspect.getsource(helper))
+            # The layer modules import NumPy inside their functions (so a spec loads without it);
+            # the generated module has it already.
+            source = inspect.getsource(helper).replace("\n    import numpy\n", "\n")
+            self.helpers.setdefault(helper.__name__, source)
         text = node.numpy([self(arg) for arg in node.args])
         if getattr(node, "cached", False):
             # Computed once (the windows of a convolution's input), for the forward and backward rules.

@@ -104,7 +104,8 @@ def text_to_latex(text: str) -> str:
 
 def _escape(words: str) -> str:
     for char, repl in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
-                       ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"), ("~", r"\~{}")):
+                       ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"), ("~", r"\~{}"),
+                       ("×", r"$\times$"), ("→", r"$\to$")):
         words = words.replace(char, repl)
     return words
 

@@ -74,7 +74,10 @@ class DisplayRules:
             if isinstance(arg, sympy.Add | sympy.MatAdd | Terms):
                 text = self.group(text)
             operands.append(text)
-        return self.form(expr).format(*operands)
+        out = self.form(expr)
+        for index, operand in enumerate(operands):  # {0}, {1}, …; every other brace is LaTeX's own
+            out = out.replace("{" + str(index) + "}", operand)
+        return out
 
     def _print_Terms(self, expr: Any) -> str:
         out = ""

@@ -167,6 +167,7 @@ _MACROS = [
     (r"\partial", "∂"), (r"\delta", "δ"), (r"\sigma", "σ"), (r"\odot", "⊙"), (r"\top", "ᵀ"),
     (r"\nabla", "∇"), (r"\cdot", "·"), (r"\times", "×"), (r"\to", "→"), (r"\alpha", "α"),
     (r"\theta", "θ"), (r"\leftarrow", "←"), (r"\le", "≤"), (r"\sum", "Σ"),
+    (r"\lambda", "λ"), (r"\star", "⋆"),
 ]
 
 
