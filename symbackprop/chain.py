@@ -26,6 +26,7 @@ from .display import (
     product,
     value,
 )
+from .layers.l2 import LAMBDA
 from .losses import A, N, Y
 from .printing import latex, text
 from .steps import Section, Step
@@ -237,6 +238,10 @@ def parameter_chain(d: Derivation, kind: str, layer: int, row: int, col: int) ->
         why = r"$w_{jk}$ enters $L$ only through $z_j$, and $\partial z_j / \partial w_{jk} = a_k$"
     else:
         why = r"$b_j$ enters $L$ only through $z_j$, and $\partial z_j / \partial b_j = 1$"
+    if kind == "W" and d.plan.penalty is not None:
+        # L2 adds (λ/2) w² to the loss: its derivative λw joins every form of the data term.
+        rhs = [Terms(form, LAMBDA * theta) for form in rhs]
+        why += r"; with L2, $\partial (\lambda/2) w^2 / \partial w = \lambda w$ is added"
     return (_step(Partial(LOSS, theta), tuple(rhs), why),)
 
 
@@ -408,7 +413,7 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     grads: list[Step] = []
     for entry in reversed(the_plan.layers[lowest - 1 :]):
         # BP3 before BP4, in the textbooks' order.
-        for gradient in sorted(entry.gradients, key=lambda g: g.equation):
+        for gradient in sorted(the_plan.gradients(entry), key=lambda g: g.equation):
             if wrt in (None, str(gradient.target.name)):
                 grads.append(
                     _step(

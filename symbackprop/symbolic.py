@@ -521,7 +521,7 @@ def _build(network: Network, kit: Kit) -> dict[str, list[list[Any]]]:
     evaluate = Evaluator(kit)
     result: dict[str, list[list[Any]]] = {}
     for entry in the_plan.layers:
-        for assignment in entry.gradients:
+        for assignment in the_plan.gradients(entry):
             result[str(assignment.target.name)] = evaluate(assignment.rule)
     # δ⁽ᴸ⁾ first: the recursion needs W⁽²⁾…W⁽ᴸ⁾ only, so W⁽¹⁾, the largest, is never made.
     for layer in range(1, the_plan.depth + 1):

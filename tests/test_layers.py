@@ -296,3 +296,25 @@ def test_check_and_verify_on_a_conv_spec(run_cli, tmp_path):
     refused = run_cli("verify", "--spec", str(spec), "--wrt", "W1", "--formula", "delta1")
     assert refused.status == 2
     assert refused.stderr.strip().endswith("verify is not supported yet for conv2d, flatten, maxpool2d, l2")
+
+
+def test_l2_on_an_mlp_adds_lambda_w_to_the_weights_only():
+    """The MLP form with l2: SymPy's derivative of the expanded loss with the penalty, and the
+    printed derivation, both gain λw for each weight entry and nothing for the biases."""
+    net = Network.from_spec({"layers": [2, 3, 2], "activation": "tanh", "loss": "half_sse", "l2": 0.25})
+    d = Symbolic(net)
+    penalty = sympy.Rational(1, 8) * sum(s**2 for name in ("W1", "W2") for s in d.symbols.parameter(name))
+    loss = d.expanded_loss()
+    assert sympy.expand(loss - penalty - Symbolic(Network.from_spec(
+        {"layers": [2, 3, 2], "activation": "tanh", "loss": "half_sse"})).expanded_loss()) == 0
+    params = init_params(net, seed=5)
+    X, Y = random_batch(net, seed=5, batch=1)
+    values = dict(zip(d.symbols.x, X[0], strict=True)) | dict(zip(d.symbols.y, Y[0], strict=True))
+    for name, value in params.items():
+        values.update(zip(d.symbols.parameter(name), np.ravel(value), strict=True))
+    _, grads = net.compile()(params, X, Y)
+    for name in ("W1", "b1", "W2", "b2"):
+        expected = [float(sympy.diff(loss, s).xreplace(values)) for s in d.symbols.parameter(name)]
+        assert np.allclose(np.ravel(grads[name]), expected, rtol=1e-10, atol=1e-12), name
+    text = net.derive().text(wrt="W1[1,1]")
+    assert "λ·w⁽¹⁾₁₁" in text and "λ" not in net.derive().text(wrt="b1[1]").split("Gradients of layer 1")[1]

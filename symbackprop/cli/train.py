@@ -14,7 +14,7 @@ from .common import FRACTION, LEARNING_RATE, SEED, network_options, print_json
 @click.command("train")
 @network_options
 @click.option(
-    "--data", "data", required=True, metavar="teacher|xor|spirals|FILE",
+    "--data", "data", required=True, metavar="teacher|xor|spirals|digits|FILE",
     help="a built-in data set, or a CSV / .npz file of samples (X and Y)",
 )
 @click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
@@ -117,7 +117,7 @@ def _load(data: str, network, samples: int, seed: int):
 
     if data in datasets.NAMES:
         dataset = datasets.by_name(data, network, samples, seed)
-        return dataset.X, dataset.Y, f"{data} data", data in ("xor", "spirals")
+        return dataset.X, dataset.Y, f"{data} data", data in ("xor", "spirals", "digits")
     if not Path(data).exists():
         raise DataError(
             f"--data {data!r} is neither a built-in data set ({', '.join(datasets.NAMES)}) "
