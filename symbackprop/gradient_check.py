@@ -393,7 +393,11 @@ def _refuse_long_checks(net: Network, X: Any, Y: Any, batch: int, method: str, m
     """Estimate the finite differences' time before compiling anything; refuse what would not end."""
     sizes = [math.prod(shape) for shape in net.parameter_shapes().values()]
     entries = sum(size if max_entries is None else min(size, max_entries) for size in sizes)
-    kinks = any(kink_arguments(layer.activation.expr) for layer in net.layers if layer.activation.elementwise)
+    kinks = any(
+        layer.switches()
+        or (layer.activation is not None and layer.activation.elementwise and kink_arguments(layer.activation.expr))
+        for layer in net.layers
+    )
     per_entry = 4 if method == "complex" or kinks else 2  # loss (or forward) evaluations per entry
     rows = batch if X is None or Y is None else max(len(np.atleast_1d(np.asarray(X, dtype=object))), 1)
     too_long = batch_memory_problem(rows, net.sizes) or gradcheck_problem(entries, per_entry, rows, net.sizes)

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from symbackprop import models, system_deps
+from symbackprop import Network, models, system_deps
 from symbackprop.cli import cli
 from symbackprop.printing.preamble import MATH, usepackage
 from symbackprop.worksheets import build, render
 
 from .conftest import require_installed, require_latex
+from .test_layers import CONV
 
 PACKAGE = Path(__file__).resolve().parent.parent / "symbackprop"
 
@@ -46,6 +47,9 @@ DOCUMENTS = {
     # What the demo writes as derivation.txt's LaTeX twin (tests/test_cli_demo.py checks it is this).
     "standalone": lambda: models.beginner().derive().latex(standalone=True),
     "body-only-wrapped": _body_only_wrapped,
+    # A conv net's derivation: index notation (SymPy's sums and Iverson brackets) and matrix level.
+    "conv-index": lambda: Network.from_spec(CONV).derive().latex(standalone=True),
+    "conv-matrix": lambda: Network.from_spec(CONV).derive().latex(level="matrix", standalone=True),
 }
 
 

@@ -318,3 +318,29 @@ def test_l2_on_an_mlp_adds_lambda_w_to_the_weights_only():
         assert np.allclose(np.ravel(grads[name]), expected, rtol=1e-10, atol=1e-12), name
     text = net.derive().text(wrt="W1[1,1]")
     assert "λ·w⁽¹⁾₁₁" in text and "λ" not in net.derive().text(wrt="b1[1]").split("Gradients of layer 1")[1]
+
+
+def test_derive_prints_the_textbook_forms_sympy_collapsed():
+    d = Network.from_spec(CONV).derive()
+    matrix = d.text(level="matrix")
+    for line in ("z⁽¹⁾ = W⁽¹⁾ ⋆ x + b⁽¹⁾", "δ⁽²⁾ = vec⁻¹(δ⁽³⁾)", "δ⁽¹⁾ = route_argmax(δ⁽²⁾; a⁽¹⁾) ⊙ ReLU'(z⁽¹⁾)",
+                 "∂L/∂W⁽¹⁾ = δ⁽¹⁾ ⋆ x + λ W⁽¹⁾", "(2×1×3×3)(1×6×6) → (2×4×4)"):
+        assert line in matrix, line
+    index = d.text()
+    # SymPy's collapsed chain rule: the correlation of δ with the input, and δ summed per channel
+    assert "∂L/∂W⁽¹⁾_c,c',u,v = Σ_i=1..4_j=1..4 (δ⁽¹⁾_c,i,j·x[c',i + u − 1,j + v − 1])" in index
+    assert "∂L/∂b⁽¹⁾_c = Σ_i=1..4_j=1..4 (δ⁽¹⁾_c,i,j)" in index
+    assert "∂L/∂a⁽³⁾_k = Σ_j=1..3 (W⁽⁴⁾_j,k·δ⁽⁴⁾_j)" in index
+    markdown = d.markdown(level="matrix")
+    assert r"W^{(1)} \star x + b^{(1)}" in markdown
+
+
+def test_full_convolution_with_the_flipped_kernel_is_printed_for_a_second_conv_layer():
+    net = Network.from_spec({"input": [1, 5, 5], "layers": [
+        {"type": "conv2d", "channels": 2, "kernel": 2, "activation": "tanh"},
+        {"type": "conv2d", "channels": 1, "kernel": 2, "stride": 2, "padding": 1},
+        {"type": "flatten"}, {"type": "dense", "units": 1}]})
+    d = net.derive()
+    assert "δ⁽²⁾ ∗full rot180(W⁽²⁾)" in d.text(level="matrix")
+    # m + p − s(i − 1) with p = 1, s = 2: the flipped kernel's index, as SymPy collapsed it
+    assert "∂L/∂a⁽¹⁾_c',m,n = Σ_c=1..1_i=1..3_j=1..3 (W⁽²⁾[c,c',-2·i + m + 3,-2·j + n + 3]·δ⁽²⁾_c,i,j)" in d.text()

@@ -155,7 +155,10 @@ class TextPrinter(DisplayRules, StrPrinter):
         return f"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
 
     def _print_Indexed(self, expr: Any) -> str:
-        return f"{self._print(expr.base.label)}_{','.join(self._print(i) for i in expr.indices)}"
+        indices = ",".join(self._print(i) for i in expr.indices)
+        if all(isinstance(i, sympy.Symbol | sympy.Integer) for i in expr.indices):
+            return f"{self._print(expr.base.label)}_{indices}"
+        return f"{self._print(expr.base.label)}[{indices}]"  # an index such as 2·i − 1: bracketed
 
 
 def text(expr: Any) -> str:
