@@ -65,14 +65,16 @@ class Derivation(Symbolic):
         1-based); ``level`` is ``"scalar"`` (entry by entry) or ``"matrix"``.
         """
         choose(level, LEVELS, "level")
+        if not self.network.is_mlp and wrt is not None and "[" in wrt:
+            # A list-form network is derived in index notation: every entry at once.
+            raise UnknownParameterError(
+                f"one entry ({wrt.strip()}) is derived for MLPs only; give the parameter, "
+                f"e.g. {wrt.split('[')[0].strip()}, whose derivation in index notation covers every entry"
+            )
         name, entry = self._parse_wrt(wrt)
         if not self.network.is_mlp:
             from . import layer_sections
 
-            if entry is not None:
-                raise UnknownParameterError(
-                    f"one entry ({wrt}) is derived for MLPs only; give the parameter, e.g. {name}"
-                )
             if level == "matrix":
                 return layer_sections.matrix_sections(self, name)
             return layer_sections.index_sections(self, name)

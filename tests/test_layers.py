@@ -344,3 +344,16 @@ def test_full_convolution_with_the_flipped_kernel_is_printed_for_a_second_conv_l
     assert "δ⁽²⁾ ∗full rot180(W⁽²⁾)" in d.text(level="matrix")
     # m + p − s(i − 1) with p = 1, s = 2: the flipped kernel's index, as SymPy collapsed it
     assert "∂L/∂a⁽¹⁾_c',m,n = Σ_c=1..1_i=1..3_j=1..3 (W⁽²⁾[c,c',-2·i + m + 3,-2·j + n + 3]·δ⁽²⁾_c,i,j)" in d.text()
+
+
+def test_derive_of_one_entry_of_a_conv_net_asks_for_the_parameter(run_cli, tmp_path):
+    import json
+
+    spec = tmp_path / "conv.json"
+    spec.write_text(json.dumps(CONV))
+    result = run_cli("derive", "--spec", str(spec), "--wrt", "W1[1,1]")
+    assert result.status == 2
+    assert result.stderr.strip() == (
+        "symbackprop: error: one entry (W1[1,1]) is derived for MLPs only; give the parameter, "
+        "e.g. W1, whose derivation in index notation covers every entry"
+    )

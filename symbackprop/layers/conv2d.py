@@ -7,7 +7,7 @@ indices and entries outside the image taken as 0 (the padding)::
     z[c,i,j] = b[c] + Σ_{c'=1..C} Σ_{u=1..k} Σ_{v=1..k} W[c,c',u,v] x[c', s(i−1)+u−p, s(j−1)+v−p]
 
 of shape (C', H', W') with H' = ⌊(H + 2p − k)/s⌋ + 1.  SymPy differentiates
-that rule (:func:`symbackprop.layers.indexed.collapse`); collapsed, the
+that rule (:func:`symbackprop.layers.indexed.derivative`); collapsed, the
 backward rules are the ones textbooks print:
 
 * ∂L/∂W = δ ⋆ x, the correlation of δ with the input:
