@@ -37,7 +37,7 @@ from typing import Any
 
 from .activations import Activation, activation
 from .errors import SpecError
-from .expressions import label_problem
+from .expressions import label_problem, shown
 from .io import MEGABYTE, read_text
 from .layers import KINDS, Layer, count, shape_text
 from .layers.base import Reader
@@ -381,29 +381,53 @@ def _dense(sizes: Sequence[int], activations: Sequence[Activation], bias: bool) 
     )
 
 
+_ABSURD_SIZE = 10**15
+
+
+def _int(text: str) -> int | str:
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def _read_sizes(raw: Any, problems: list[str]) -> list[int]:
     if raw is None:
         problems.append("'layers' is missing; expected a list of sizes such as [2, 3, 1]")
         return []
     if isinstance(raw, str):
-        raw = [part.strip() for part in raw.split(",") if part.strip()]
+        text, raw = raw, [part.strip() for part in raw.split(",")]
+        if raw == [""]:
+            raw = []
+        elif "" in raw:  # 2,,1 is a typo, not 2,1
+            problems.append(
+                f"'layers' has an empty entry in {shown(text)}; give sizes separated by commas such as 2,3,1"
+            )
+            return []
     if not isinstance(raw, list | tuple):
-        problems.append(f"'layers' must be a list of sizes such as [2, 3, 1], got {raw!r}")
+        problems.append(f"'layers' must be a list of sizes such as [2, 3, 1], got {raw!r:.60}")
+        return []
+    if len(raw) - 1 > MAX_LAYERS:
+        problems.append(f"a network may have at most {MAX_LAYERS:,} layers, got {len(raw) - 1:,}")
         return []
     sizes: list[int] = []
     for index, value in enumerate(raw):
         number = value
         if isinstance(value, str):
-            try:
-                number = int(value)
-            except ValueError:
-                number = value
+            digits = value.strip().lstrip("+")
+            # int() refuses thousands of digits; such a size is only too large, not unreadable
+            number = 10 ** min(len(digits), 16) if len(digits) > 15 and digits.isdigit() else _int(value)
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            shown = number if isinstance(number, int) and not isinstance(number, bool) else value
-            problems.append(
-                f"layer sizes must be whole numbers of at least 1, got {shown!r} for layer {index}"
-            )
+            size = shown(number) if isinstance(number, str) else f"{number!r:.40}"
+            problems.append(f"layer sizes must be whole numbers of at least 1, got {size} for layer {index}")
             number = 1
+        elif number > _ABSURD_SIZE:  # refused here, before a number too long to print is printed
+            magnitude = len(digits) - 1 if isinstance(value, str) else int(number.bit_length() * 0.30103)
+            problems.append(
+                f"layer {index} has about 10^{magnitude} units, more than a network of at most "
+                f"{MAX_PARAMETERS:,} parameters can hold"
+            )
+            return []
         sizes.append(number)
     if len(raw) < 2:
         problems.append(

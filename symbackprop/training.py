@@ -47,6 +47,8 @@ from .optimizers import optimizer as make_optimizer
 # below 1) counts as exploding: a working run never gets there, and waiting
 # for the overflow to NaN only wastes time.
 EXPLODING_FACTOR = 1e3
+# A sanity bound: 10⁹ epochs of the smallest network already take hours.
+MAX_EPOCHS = 1_000_000_000
 # A run that ends above this multiple of its starting loss did not learn: it diverged.
 RISING_FACTOR = 1.5
 # Starting parameters this large (glorot/he draws are below 5) saturate units
@@ -146,6 +148,8 @@ def train(
     if compiled is None and callable(net) and hasattr(net, "network"):
         compiled, net = net, net.network  # given the compiled gradient itself
     epochs = options.whole(epochs, "epochs", minimum=1)
+    if epochs > MAX_EPOCHS:
+        raise DataError(f"epochs must be at most {MAX_EPOCHS:,}, got {epochs:,}")
     lr = options.learning_rate(lr)
     opt = make_optimizer(optimizer)
     X, Y = check_batch(X, Y, net)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import DataError
+from ..training import MAX_EPOCHS
 from .common import FRACTION, LEARNING_RATE, SEED, network_options, print_json
 
 
@@ -19,7 +20,7 @@ from .common import FRACTION, LEARNING_RATE, SEED, network_options, print_json
 )
 @click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
               help="number of samples drawn for teacher and spirals")
-@click.option("--epochs", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--epochs", type=click.IntRange(min=1, max=MAX_EPOCHS), default=100, show_default=True,
               help="passes over the training data")
 @click.option("--lr", type=LEARNING_RATE, default=0.5, show_default=True, help="learning rate α")
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd",
