@@ -33,6 +33,7 @@ import numpy as np
 from .batch import check_batch
 from .errors import DataError
 from .io import MEGABYTE, read_text, size_text
+from .symbols import INPUT, TARGET, Name
 
 if TYPE_CHECKING:
     from .spec import Network
@@ -108,7 +109,7 @@ def _read_csv(path: Path, n0: int, nL: int) -> tuple[np.ndarray, np.ndarray]:
     except csv.Error as exc:
         raise DataError(f"line {reader.line_num} of {str(path)!r} is not CSV: {exc}") from None
     if not rows:
-        raise DataError(f"data file {str(path)!r} is empty; expected columns x1..x{n0}, y1..y{nL}")
+        raise DataError(f"data file {str(path)!r} is empty; expected columns {_columns(n0, nL, ', ')}")
     header = rows[0]
     if all(_COLUMN.match(cell) for cell in header):
         order = _header_order(header, n0, nL, path)
@@ -121,7 +122,7 @@ def _read_csv(path: Path, n0: int, nL: int) -> tuple[np.ndarray, np.ndarray]:
         bad = next(cell for cell in header if not _COLUMN.match(cell))
         raise DataError(
             f"data file {str(path)!r} has a column named {bad.strip()!r}; "
-            f"name the columns x1..x{n0}, y1..y{nL}, or give no header"
+            f"name the columns {_columns(n0, nL, ', ')}, or give no header"
         )
     width = len(header)
     values = np.empty((len(rows), n0 + nL))
@@ -148,23 +149,28 @@ def _read_csv(path: Path, n0: int, nL: int) -> tuple[np.ndarray, np.ndarray]:
     return values[:, :n0], values[:, n0:]
 
 
+def _columns(n0: int, nL: int, joiner: str) -> str:
+    """The columns a data file needs: ``x1..x3`` and ``y1..y2``."""
+    return f"{INPUT.entry(1)}..{INPUT.entry(n0)}{joiner}{TARGET.entry(1)}..{TARGET.entry(nL)}"
+
+
 def _header_order(header: list[str], n0: int, nL: int, path: Path) -> list[int]:
     position = {}
     for index, cell in enumerate(header):
         kind, number = _COLUMN.match(cell).groups()  # type: ignore[union-attr]
-        position[f"{kind}{int(number)}"] = index
-    wanted = [f"x{j}" for j in range(1, n0 + 1)] + [f"y{j}" for j in range(1, nL + 1)]
+        position[Name(kind).entry(int(number))] = index
+    wanted = [INPUT.entry(j) for j in range(1, n0 + 1)] + [TARGET.entry(j) for j in range(1, nL + 1)]
     for name in wanted:
         if name not in position:
             raise DataError(
                 f"data file {str(path)!r} has no column {name!r}; this network needs "
-                f"x1..x{n0} and y1..y{nL}"
+                f"{_columns(n0, nL, ' and ')}"
             )
     extra = sorted(set(position) - set(wanted))
     if extra:
         raise DataError(
             f"data file {str(path)!r} has a column {extra[0]!r} that this network does not use; "
-            f"it needs x1..x{n0} and y1..y{nL}"
+            f"it needs {_columns(n0, nL, ' and ')}"
         )
     return [position[name] for name in wanted]
 

@@ -38,6 +38,7 @@ from . import options
 from .errors import DataError, UnknownOptionError
 from .limits import batch_memory_problem
 from .network import Network
+from .symbols import bias, weight
 
 NAMES = ("teacher", "xor", "spirals", "digits")
 SKLEARN = "scikit-learn is not installed; the 8×8 digits come with it: .venv/bin/pip install scikit-learn"
@@ -104,9 +105,9 @@ def teacher(
     rng_params, rng_x = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     params: dict[str, np.ndarray] = {}
     for index, layer in enumerate(teacher_net.layers, start=1):
-        params[f"W{index}"] = weight_scale * rng_params.standard_normal((layer.units, layer.inputs))
+        params[str(weight(index))] = weight_scale * rng_params.standard_normal((layer.units, layer.inputs))
         if layer.bias:
-            params[f"b{index}"] = weight_scale * rng_params.standard_normal(layer.units)
+            params[str(bias(index))] = weight_scale * rng_params.standard_normal(layer.units)
     X = rng_x.standard_normal((n_samples, sizes[0]))
     Y = teacher_net.compile().predict(params, X)
     shape = "-".join(map(str, teacher_sizes))

@@ -53,8 +53,16 @@ MATRIX_STEMS = {
     "delta": (r"\delta", "δ"),
 }
 SAMPLE_STEMS = {"x": "x", "y": "y"}
+# Gradients as a derivation names them: dW2 is ∂L/∂W⁽²⁾, db1 is ∂L/∂b⁽¹⁾, dA2 is ∂L/∂a⁽²⁾.
+GRADIENT_STEMS = {"dW": "W", "db": "b", "dA": "a"}
+# Other courses' stems, read as ours: A2 is a⁽²⁾, dZ2 is δ⁽²⁾ (Andrew Ng's capitals).
+NOTATION = {"A": "a", "Z": "z", "dZ": "delta", "dz": "delta", "da": "dA", "dw": "dW"}
 # Batch arrays in generated code: rows are samples, so a column a⁽ˡ⁾ becomes A<l>.
 ARRAY_STEMS = {"x": "X", "y": "Y", "z": "Z", "a": "A", "delta": "D", "W": "W", "b": "b"}
+# Other arrays of generated code, per layer: a softmax's shifted z, its exponentials,
+# their row sums and its log; the product a ⊙ ∂ℓ/∂a of a softmax output; and,
+# numbered in order, the results of a layer's own operations.
+ARRAY_TEMPORARIES = {"shifted": "S", "exponential": "E", "total": "T", "log": "LOGA", "product": "G", "operation": "P"}
 
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -62,6 +70,7 @@ _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"
 _LAYER_SCALAR = re.compile(r"^(w|b|z|a|delta)(\d+)_(\d+(?:_\d+)*)$")
 _LETTER_INDEX = re.compile(r"^(w|b|z|a|delta)(\d+)_([a-z]{1,2})$")
 _MATRIX = re.compile(r"^(W|b|z|a|delta)(\d+)$")
+_QUANTITY = re.compile(r"^(W|b|z|a|delta|dW|db|dA)(\d+)$")
 _SAMPLE = re.compile(r"^(x|y)(\d+)$")
 _SAMPLE_ARRAY = re.compile(r"^(x|y)_(\d+(?:_\d+){2,})$")
 _WRT = re.compile(r"^\s*([Wb])(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")
@@ -198,10 +207,10 @@ class Name:
 
     @classmethod
     def parse(cls, text: str) -> Name:
-        """``"W2"`` -> Name("W", 2), ``"delta1"``, ``"x"``; raises ValueError for other text."""
+        """``"W2"`` -> Name("W", 2), ``"delta1"``, ``"dW1"``, ``"x"``; raises ValueError for other text."""
         if text in SAMPLE_STEMS:
             return cls(text)
-        m = _MATRIX.match(text)
+        m = _QUANTITY.match(text)
         if not m:
             raise ValueError(f"{text!r} is not the name of a quantity such as W2, a1 or delta3")
         return cls(m.group(1), int(m.group(2)))
@@ -212,7 +221,14 @@ class Name:
 
     @property
     def text(self) -> str:
+        """The Unicode form: ``W⁽²⁾``, ``δ⁽¹⁾``; a gradient reads ``∂L/∂W⁽²⁾``."""
+        if self.stem in GRADIENT_STEMS:
+            return "∂L/∂" + Name(GRADIENT_STEMS[self.stem], self.layer).text
         return unicode_name(str(self))
+
+    def again(self, layer: int) -> Name:
+        """The same quantity of another layer."""
+        return Name(self.stem, layer)
 
     @property
     def is_parameter(self) -> bool:
@@ -274,6 +290,16 @@ def activation(layer: int) -> Name:
 def error(layer: int) -> Name:
     """δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾."""
     return Name("delta", layer)
+
+
+def activation_gradient(layer: int) -> Name:
+    """∂L/∂a⁽ˡ⁾, which a derivation names dA<l>."""
+    return Name("dA", layer)
+
+
+def temporary(role: str, number: int) -> str:
+    """An array of generated code other than a layer's quantities, e.g. ``temporary("exponential", 3)``: E3."""
+    return f"{ARRAY_TEMPORARIES[role]}{number}"
 
 
 def parameter(text: str) -> Name:

@@ -34,6 +34,7 @@ from ..losses import A as LOSS_A
 from ..losses import N as LOSS_N
 from ..losses import Y as LOSS_Y
 from ..spec import Network
+from ..symbols import ARRAY_STEMS, ARRAY_TEMPORARIES, temporary
 from ..tensor import (
     Activate,
     Add,
@@ -143,7 +144,7 @@ class _Writer(Visitor):
         text = node.numpy([self(arg) for arg in node.args])
         if getattr(node, "cached", False):
             # Computed once (the windows of a convolution's input), for the forward and backward rules.
-            name = f"P{len(self.cache) + 1}"
+            name = temporary("operation", len(self.cache) + 1)
             self.pending.append(f"{name} = {text}")
             self.cache[node] = name
             return name
@@ -197,7 +198,8 @@ class _Writer(Visitor):
     def activation_lines(self, target: str, rule: Activate, with_log_output: bool) -> list[str]:
         z = self(rule.arg)
         if not rule.activation.elementwise:
-            i = target[1:]
+            layer = rule.arg.name.layer
+            S, E, T = (temporary(role, layer) for role in ("shifted", "exponential", "total"))
             real = f"numpy.real({z})" if self.complex_safe else z
             lines = [
                 "# "
@@ -205,10 +207,10 @@ class _Writer(Visitor):
                     "softmax: subtract each row's maximum before exp, so exp never "
                     "overflows (softmax is unchanged by the shift)"
                 ),
-                f"S{i} = {z} - {real}.max(axis=1, keepdims=True)",
-                f"E{i} = numpy.exp(S{i})",
-                f"T{i} = E{i}.sum(axis=1, keepdims=True)",
-                f"{target} = E{i} / T{i}",
+                f"{S} = {z} - {real}.max(axis=1, keepdims=True)",
+                f"{E} = numpy.exp({S})",
+                f"{T} = {E}.sum(axis=1, keepdims=True)",
+                f"{target} = {E} / {T}",
             ]
             if with_log_output:
                 lines += [
@@ -217,7 +219,7 @@ class _Writer(Visitor):
                         "log-softmax: log a = (z − max z) − log Σ exp(z − max z), finite even "
                         "where a underflows to 0"
                     ),
-                    f"LOGA{i} = S{i} - numpy.log(T{i})",
+                    f"{temporary('log', layer)} = {S} - numpy.log({T})",
                 ]
             return lines
         text = self.expr(rule.activation.expr, {GENERIC_INPUT: z})
@@ -241,7 +243,7 @@ class _Writer(Visitor):
         z = _sym(output.z.name.array)
         names = {LOSS_A: output.a.name.array, LOSS_Y: self.plan.y.name.array}
         if not output.activation.elementwise and term.has(sympy.log(LOSS_A)):
-            term = term.xreplace({sympy.log(LOSS_A): _sym(f"LOGA{self.L}")})
+            term = term.xreplace({sympy.log(LOSS_A): _sym(temporary("log", self.L))})
         elif output.activation.kind == "sigmoid" and (
             term.has(sympy.log(LOSS_A)) or term.has(sympy.log(1 - LOSS_A))
         ):
@@ -293,7 +295,7 @@ class _Writer(Visitor):
                     "(= a − y when each target row sums to 1)",
                     f"{D} = ({A} * Y.sum(axis=1, keepdims=True) - Y){tail}",
                 ]
-            G = f"G{self.L}"
+            G = temporary("product", self.L)
             return [
                 "# softmax Jacobian: δ = g⊙a − a (gᵀa) with g⊙a = ∂ℓ/∂a · a from SymPy",
                 f"{G} = {self.expr(ga, names)}",
@@ -381,7 +383,10 @@ def _docstring(network: Network, what: str) -> list[str]:
     ]
 
 
-_TEMPORARY = re.compile(r"\b((?:Z|A|S|E|T|LOGA|D|G|P)\d+)\b")
+# Arrays made and dropped inside a generated function (not inputs or results).
+_TEMPORARY = re.compile(
+    r"\b((?:" + "|".join([*(ARRAY_STEMS[s] for s in ("z", "a", "delta")), *ARRAY_TEMPORARIES.values()]) + r")\d+)\b"
+)
 
 
 def _free_dead(body: list[str]) -> list[str]:

@@ -30,7 +30,7 @@ from ..errors import DataError
 from ..printing import latex
 from ..spec import Network
 from ..steps import Section, Step
-from ..symbols import real_symbol, scalar_name
+from ..symbols import Name, bias, real_symbol, scalar_name, weight
 from .check import Check, check_gradients
 from .drawing import Layout, layout
 from .numbers import Values, choose_values
@@ -121,7 +121,7 @@ def choose_entries(network: Network, seed: int) -> tuple[tuple[str, str, int, in
         while True:
             row, col = int(rng.integers(1, sizes[layer] + 1)), int(rng.integers(1, sizes[layer - 1] + 1))
             if (row, col) != avoid or sizes[layer] * sizes[layer - 1] == 1:
-                return f"W{layer}", row, col
+                return str(weight(layer)), row, col
 
     chosen: list[tuple[str, str, int, int]] = [("output weight", *weight(L))]
     if L > 1:
@@ -129,7 +129,7 @@ def choose_entries(network: Network, seed: int) -> tuple[tuple[str, str, int, in
         chosen.append(("hidden weight", *weight(hidden)))
     if network.bias:
         layer = int(rng.integers(1, L + 1))
-        chosen.append(("bias", f"b{layer}", int(rng.integers(1, sizes[layer] + 1)), 1))
+        chosen.append(("bias", str(bias(layer)), int(rng.integers(1, sizes[layer] + 1)), 1))
     elif L > 2:
         used = {int(c[1][1:]) for c in chosen}
         layer = int(rng.choice([n for n in range(1, L) if n not in used] or [1]))
@@ -186,7 +186,7 @@ def exercise(d: Derivation, number: int, kind: str, name: str, row: int, col: in
 
 def generic(stem: str, layer: int) -> sympy.Symbol:
     """z⁽ˡ⁾ᵢ with a letter index, as the printer writes it: ``z^{(2)}_{i}``."""
-    return real_symbol(f"{stem}{layer}_i")
+    return Name(stem, layer).symbol("i")
 
 
 def _terms(*terms: Any) -> Any:
@@ -250,9 +250,9 @@ def example_sections(
     for layer in range(1, net.depth + 1):
         m = d.matrix_symbols(layer)
         previous = num.column(values.x if layer == 1 else values.a[layer - 2])
-        weights = num.matrix(values.params[f"W{layer}"])
+        weights = num.matrix(values.params[str(weight(layer))])
         product = MatMul(weights, previous, evaluate=False)
-        substituted = Terms(product, num.matrix(values.params[f"b{layer}"])) if net.bias else product
+        substituted = Terms(product, num.matrix(values.params[str(bias(layer))])) if net.bias else product
         symbolic = Terms(MatMul(m["W"], m["prev"], evaluate=False), m["b"]) if net.bias else m["W"] * m["prev"]
         forward.append(Step(m["z"], (symbolic, substituted, num.column(values.z[layer - 1]))))
         act = net.layers[layer - 1].activation
