@@ -31,7 +31,7 @@ from .losses import A, N, Y
 from .printing import latex, text
 from .steps import Section, Step
 from .symbols import Name, error
-from .tensor import Activate, LossGradient, Op, Quantity, Slope, SoftmaxVJP, Tensor, Visitor
+from .tensor import Activate, LossGradient, LossValue, Op, Quantity, Slope, SoftmaxVJP, Tensor, Visitor
 from .tensor import Add as TensorAdd
 from .tensor import Hadamard as TensorHadamard
 from .tensor import MatMul as TensorMatMul
@@ -327,6 +327,9 @@ class MatrixForm(Visitor):
     def _visit_Slope(self, node: Slope) -> Elementwise:
         act = node.activation
         return Elementwise(act.latex_symbol, act.text_symbol, self(node.z), prime=True)
+
+    def _visit_LossValue(self, node: LossValue) -> Named:
+        return Named(latex(LOSS), text(LOSS), *node.shape)
 
     def _visit_LossGradient(self, node: LossGradient) -> Named:
         a = node.a.name

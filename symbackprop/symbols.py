@@ -226,10 +226,6 @@ class Name:
             return "∂L/∂" + Name(GRADIENT_STEMS[self.stem], self.layer).text
         return unicode_name(str(self))
 
-    def again(self, layer: int) -> Name:
-        """The same quantity of another layer."""
-        return Name(self.stem, layer)
-
     @property
     def is_parameter(self) -> bool:
         return self.stem in ("W", "b")
@@ -295,6 +291,12 @@ def error(layer: int) -> Name:
 def activation_gradient(layer: int) -> Name:
     """∂L/∂a⁽ˡ⁾, which a derivation names dA<l>."""
     return Name("dA", layer)
+
+
+def gradient_name(name: Name) -> Name:
+    """The name a derivation gives ∂L/∂(name): W2 -> dW2, b1 -> db1, a1 -> dA1."""
+    stem = next(d for d, stem in GRADIENT_STEMS.items() if stem == name.stem)
+    return Name(stem, name.layer)
 
 
 def temporary(role: str, number: int) -> str:

@@ -101,3 +101,49 @@ def test_parse_wrt(text, parsed):
 def test_parse_wrt_refuses_other_text(text):
     with pytest.raises(ValueError, match="expected a name such as W2 or b1"):
         parse_wrt(text)
+
+
+def test_typed_names_know_their_forms():
+    from symbackprop.symbols import (
+        INPUT,
+        Name,
+        activation,
+        activation_gradient,
+        error,
+        gradient_name,
+        temporary,
+        weight,
+    )
+
+    assert activation(0) == INPUT and str(activation(2)) == "a2"
+    assert (weight(2).entry(1, 2), weight(12).entry(10, 11), error(3).cell(4)) == ("w2_12", "w12_10_11", "delta3_4")
+    assert (weight(2).latex, error(1).text, weight(1).array, error(2).array) == ("W^{(2)}", "δ⁽¹⁾", "W1", "D2")
+    assert weight(3).gradient_array == "gW3" and temporary("exponential", 2) == "E2"
+    assert Name.parse("dW2").text == "∂L/∂W⁽²⁾" and activation_gradient(1).text == "∂L/∂a⁽¹⁾"
+    assert gradient_name(weight(2)) == Name.parse("dW2") and Name.parse("x") == INPUT
+    assert error(2).symbol("j").name == "delta2_j"
+    for bad in ("w2", "W", "q3", "delta"):
+        with pytest.raises(ValueError):
+            Name.parse(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("W3", r"unknown parameter 'W3'; this network has W1, b1, W2, b2"),
+        ("θ", "unknown parameter"),
+        ("W1[3,1]", r"not an entry of W1: it lies outside its shape \(2, 2\); entries are numbered from 1"),
+        ("W1[1]", r"give 2 1-based indices, e.g. W1\[1,1\]"),
+        ("b1[1,1]", r"e.g. b1\[1\]"),
+    ],
+)
+def test_wrt_is_read_once_and_checked_against_the_shapes(text, message):
+    from symbackprop import UnknownParameterError, models
+    from symbackprop.symbols import Wrt
+
+    shapes = models.two_two_two().parameter_shapes()
+    with pytest.raises(UnknownParameterError, match=message):
+        Wrt.read(text, shapes)
+    good = Wrt.read("W2[2,1]", shapes)
+    assert (good.name, good.kind, good.layer, good.entry, good.cell, str(good)) == ("W2", "W", 2, (2, 1), (1, 0), "W2[2,1]")
+    assert Wrt.read(" b1 [2] ", shapes).cell == (1, 0)

@@ -37,7 +37,8 @@ from ..derive import Derivation
 from ..errors import DataError, ExpressionError, ShapeError, UnsupportedError
 from ..limits import verify_problem
 from ..spec import Network
-from ..symbols import Wrt
+from ..symbols import GRADIENT_STEMS, Wrt, error, gradient_name, parameter
+from ..symbols import Name as Quantity
 from .checking import CheckedLine, check_lines, pick, run, value_lookup
 from .comparison import Comparison, compare, digits_apart
 from .context import NameTable, describe_quantity, names_for, split
@@ -165,8 +166,8 @@ def _check_answer_names(answer: Statement, name: str, wrt: str) -> None:
     """The last line must be the quantity asked about when its left-hand side names one."""
     if answer.quantity is None:
         return
-    kind, layer = name[0], split(name)[1]
-    wanted = {f"d{kind}{layer}"} | ({f"delta{layer}"} if kind == "b" else set())
+    which = parameter(name)
+    wanted = {str(gradient_name(which))} | ({str(error(which.layer))} if which.stem == "b" else set())
     if answer.quantity not in wanted:
         raise ExpressionError(
             f"the last line is {describe_quantity(answer.quantity)}, but the question asks for "
@@ -302,7 +303,7 @@ def _diagnose_line(
         stem, layer = split(line.statement.quantity or "")
         if stem not in ("delta", "db", "dW"):
             return None
-        name, entry = (f"W{layer}" if stem == "dW" else f"b{layer}"), None
+        name, entry = str(Quantity(GRADIENT_STEMS.get(stem, "b"), layer)), None
     index_form = any(isinstance(node, Entry | Sum) for node in _walk(line.tree))
     return diagnose(net, name, entry, points, [pick(v, entry) if entry else v for v in values], table, index_form)
 

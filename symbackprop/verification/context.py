@@ -29,16 +29,25 @@ from fractions import Fraction
 
 from ..activations import DEFAULT_LEAKY_SLOPE
 from ..spec import Network
-from ..symbols import parse_name, scalar_name, unicode_name
+from ..symbols import (
+    INPUT,
+    NOTATION,
+    TARGET,
+    Name,
+    activation,
+    activation_gradient,
+    bias,
+    parse_name,
+    pre_activation,
+    scalar_name,
+    weight,
+)
 
 Shape = tuple[int, ...]
 
 # A name a derivation may assign, and the quantity it stands for.
-_QUANTITY = re.compile(r"^(delta|dZ|dz|dA|da|dW|dw|db|z|Z|a|A)(\d+|L)$")
-_CANONICAL = {
-    "delta": "delta", "dZ": "delta", "dz": "delta", "dA": "dA", "da": "dA",
-    "dW": "dW", "dw": "dW", "db": "db", "z": "z", "Z": "z", "a": "a", "A": "a",
-}
+_CANONICAL = {**{stem: stem for stem in ("delta", "dA", "dW", "db", "z", "a")}, **NOTATION}
+_QUANTITY = re.compile(r"^(" + "|".join(sorted(_CANONICAL, key=len, reverse=True)) + r")(\d+|L)$")
 
 
 @dataclass(frozen=True)
@@ -80,13 +89,13 @@ class NameTable:
         layer = self.depth if m.group(2) == "L" else int(m.group(2))
         if not 1 <= layer <= self.depth:
             return None
-        return f"{_CANONICAL[m.group(1)]}{layer}"
+        return str(Name(_CANONICAL[m.group(1)], layer))
 
     def quantity_shape(self, quantity: str) -> Shape:
         stem, layer = split(quantity)
         if stem == "dW":
-            return self.shapes[f"W{layer}"]
-        return self.shapes[f"z{layer}"]
+            return self.shapes[str(weight(layer))]
+        return self.shapes[str(pre_activation(layer))]
 
     def slope(self) -> Fraction | None:
         """The one leaky ReLU slope of this network (the default where there is none), or None
@@ -106,35 +115,29 @@ class NameTable:
 
 def split(name: str) -> tuple[str, int]:
     """``dW12`` -> ("dW", 12)."""
-    stem = name.rstrip("0123456789")
-    return stem, int(name[len(stem) :])
+    which = Name.parse(name)
+    return which.stem, int(which.layer)  # type: ignore[arg-type]
 
 
 def describe_quantity(quantity: str) -> str:
     """How a quantity is written for people: δ⁽²⁾, ∂L/∂W⁽¹⁾, ∂L/∂a⁽¹⁾, z⁽¹⁾."""
-    stem, layer = split(quantity)
-    if stem in ("dW", "db"):
-        return f"∂L/∂{unicode_name(stem[1] + str(layer))}"
-    if stem == "dA":
-        return f"∂L/∂{unicode_name(f'a{layer}')}"
-    return unicode_name(quantity)
+    return Name.parse(quantity).text
 
 
 def names_for(network: Network) -> NameTable:
     sizes, L = network.sizes, network.depth
-    shapes: dict[str, Shape] = {"x": (sizes[0], 1), "y": (sizes[-1], 1)}
-    aliases = {"a0": "x", "A0": "x", "X": "x", "Y": "y", "yhat": f"a{L}", "AL": f"a{L}", "dAL": f"dA{L}"}
+    x, y, output = str(INPUT), str(TARGET), str(activation(L))
+    shapes: dict[str, Shape] = {x: (sizes[0], 1), y: (sizes[-1], 1)}
+    aliases = {"a0": x, "A0": x, "X": x, "Y": y, "yhat": output, "AL": output, "dAL": str(activation_gradient(L))}
     for layer in range(1, L + 1):
         n, m = sizes[layer], sizes[layer - 1]
-        shapes[f"W{layer}"] = (n, m)
+        shapes[str(weight(layer))] = (n, m)
         if network.bias:
-            shapes[f"b{layer}"] = (n, 1)
-        for stem in ("z", "a", "delta"):
-            shapes[f"{stem}{layer}"] = (n, 1)
-        shapes[f"dA{layer}"] = (n, 1)
+            shapes[str(bias(layer))] = (n, 1)
+        for stem in ("z", "a", "delta", "dA"):
+            shapes[str(Name(stem, layer))] = (n, 1)
         aliases.update(
-            {f"A{layer}": f"a{layer}", f"Z{layer}": f"z{layer}", f"dZ{layer}": f"delta{layer}",
-             f"dz{layer}": f"delta{layer}", f"da{layer}": f"dA{layer}"}
+            {str(Name(theirs, layer)): str(Name(ours, layer)) for theirs, ours in NOTATION.items() if str(Name(ours, layer)) in shapes}
         )
     matrix_names = tuple(shapes) + ("a0",)
     lookup: dict[str, tuple[str, int, int]] = {}
@@ -155,9 +158,4 @@ def names_for(network: Network) -> NameTable:
 
 
 def _entry_name(matrix: str, i: int, j: int) -> str:
-    if matrix in ("x", "y"):
-        return scalar_name(matrix, None, i + 1)
-    stem, layer = split(matrix)
-    if stem == "W":
-        return scalar_name("w", layer, i + 1, j + 1)
-    return scalar_name(stem, layer, i + 1)
+    return Name.parse(matrix).cell(i + 1, j + 1)

@@ -45,7 +45,7 @@ from .nodes import (
     children,
     count_nodes,
 )
-from .points import as_written
+from .values import as_written
 
 RELATIVE = mpmath.mpf(10) ** -25
 SYMBOLIC_MAX_PARAMETERS = 40
@@ -188,10 +188,12 @@ class _Builder:
         stem, layer = split(name)
         if stem == "delta":
             return sympy.Matrix(self.d.deltas_intermediate[layer - 1])
-        if stem == "dA":
+        if stem == "dA":  # what the layer above sends back: the plan's rule, δ's written out
             if layer == self.d.network.depth:
                 return sympy.Matrix(as_written(self.d.loss_gradient))
-            return self.matrix(f"W{layer + 1}").T * self.matrix(f"delta{layer + 1}")
+            entry = self.d.plan.layers[layer]
+            inlined = dict(zip(self.d.symbols.layers[layer].delta, self.d.deltas_intermediate[layer], strict=True))
+            return sympy.Matrix(self.d.evaluate(entry.input_gradient).xreplace(inlined))
         return sympy.Matrix(getattr(syms.layers[layer - 1], stem))
 
     def visit(self, node: Node, bound: dict[str, int]) -> Any:

@@ -47,6 +47,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import ExpressionError
+from ..symbols import activation, activation_gradient
 from .context import NameTable
 from .latex_tokens import Token, lines, normalize, tokenize
 from .nodes import (
@@ -529,7 +530,7 @@ class _Parser:
             if self.is_symbol("_"):
                 self.take()
                 return self.compose("a", self.table.depth, self.index_mark())
-            return self.name_node(f"a{self.table.depth}")
+            return self.name_node(str(activation(self.table.depth)))
         if name == "delta":
             return self.variable("delta")
         if name in _FUNCTION_COMMANDS:
@@ -842,7 +843,7 @@ class _Parser:
             self.take()
             if self.argument(0) != Name("y"):
                 raise self.fail(r"\hat is only understood on y")
-            return f"dA{self.table.depth}", ()
+            return str(activation_gradient(self.table.depth)), ()
         stem = self.stem()
         if stem not in _DERIVATIVE_OF:
             raise self.fail("∂L/∂… is understood for z, a, W, w and b, as in \\frac{\\partial L}{\\partial z^{(1)}}")

@@ -49,7 +49,7 @@ from ..tensor import (
 )
 from .nodes import BinOp, Call, Name, Node, Num
 from .nodes import Transpose as TransposeNode
-from .points import as_written
+from .values import as_written
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,9 @@ from ..errors import DataError
 from ..printing import latex
 from ..spec import Network
 from ..steps import Section, Step
-from ..symbols import Name, bias, real_symbol, scalar_name, weight
+from ..symbols import Name, real_symbol, scalar_name
+from ..symbols import bias as bias_name
+from ..symbols import weight as weight_name
 from .check import Check, check_gradients
 from .drawing import Layout, layout
 from .numbers import Values, choose_values
@@ -121,7 +123,7 @@ def choose_entries(network: Network, seed: int) -> tuple[tuple[str, str, int, in
         while True:
             row, col = int(rng.integers(1, sizes[layer] + 1)), int(rng.integers(1, sizes[layer - 1] + 1))
             if (row, col) != avoid or sizes[layer] * sizes[layer - 1] == 1:
-                return str(weight(layer)), row, col
+                return str(weight_name(layer)), row, col
 
     chosen: list[tuple[str, str, int, int]] = [("output weight", *weight(L))]
     if L > 1:
@@ -129,7 +131,7 @@ def choose_entries(network: Network, seed: int) -> tuple[tuple[str, str, int, in
         chosen.append(("hidden weight", *weight(hidden)))
     if network.bias:
         layer = int(rng.integers(1, L + 1))
-        chosen.append(("bias", str(bias(layer)), int(rng.integers(1, sizes[layer] + 1)), 1))
+        chosen.append(("bias", str(bias_name(layer)), int(rng.integers(1, sizes[layer] + 1)), 1))
     elif L > 2:
         used = {int(c[1][1:]) for c in chosen}
         layer = int(rng.choice([n for n in range(1, L) if n not in used] or [1]))
@@ -250,9 +252,9 @@ def example_sections(
     for layer in range(1, net.depth + 1):
         m = d.matrix_symbols(layer)
         previous = num.column(values.x if layer == 1 else values.a[layer - 2])
-        weights = num.matrix(values.params[str(weight(layer))])
+        weights = num.matrix(values.params[str(weight_name(layer))])
         product = MatMul(weights, previous, evaluate=False)
-        substituted = Terms(product, num.matrix(values.params[str(bias(layer))])) if net.bias else product
+        substituted = Terms(product, num.matrix(values.params[str(bias_name(layer))])) if net.bias else product
         symbolic = Terms(MatMul(m["W"], m["prev"], evaluate=False), m["b"]) if net.bias else m["W"] * m["prev"]
         forward.append(Step(m["z"], (symbolic, substituted, num.column(values.z[layer - 1]))))
         act = net.layers[layer - 1].activation

@@ -1,0 +1,116 @@
+"""The plan's rules evaluated at one point, in mpmath arithmetic: the verifier's true values.
+
+A formula is judged against these values, so they come from the same rules
+as everything else (:mod:`symbackprop.backprop`): the forward pass, each δ,
+∂L/∂a and each gradient.  Floats in the registries' expressions (a leaky
+ReLU's slope 0.2) are read as the decimals they print as, exactly as a person
+types them.
+
+>>> import mpmath
+>>> from symbackprop import models
+>>> from symbackprop.backprop import plan
+>>> p = plan(models.two_two_two())
+>>> at = PlanValues({"a2": Grid.column([0.75, 0.75]), "y": Grid.column([0.01, 0.99])})
+>>> [mpmath.nstr(v, 6) for v in at(p.loss_gradient).flat]
+['0.74', '-0.24']
+"""
+
+from __future__ import annotations
+
+import operator
+from functools import lru_cache
+from typing import Any
+
+import mpmath
+import sympy
+
+from ..activations import S, T
+from ..losses import A, N, Y
+from ..tensor import (
+    Activate,
+    Add,
+    Hadamard,
+    LossGradient,
+    LossValue,
+    MatMul,
+    Quantity,
+    Slope,
+    SoftmaxVJP,
+    Sub,
+    Transpose,
+    Visitor,
+)
+from .grid import Grid, zip_with
+
+
+def as_written(expr: Any) -> Any:
+    """``expr`` with every binary float replaced by the decimal it prints as (0.2 -> 1/5).
+
+    >>> as_written(sympy.Float(0.2) * T)
+    t/5
+    """
+    floats = getattr(expr, "atoms", lambda *_: set())(sympy.Float)
+    return expr.xreplace({f: sympy.Rational(str(f)) for f in floats}) if floats else expr
+
+
+@lru_cache(maxsize=256)
+def numeric(expr: sympy.Expr, *variables: sympy.Symbol):
+    """An mpmath function of ``variables`` for a registry expression, made once."""
+    return sympy.lambdify(variables, as_written(expr), modules="mpmath")
+
+
+class PlanValues(Visitor):
+    """Tensor expressions of the plan evaluated on grids of mpf, given the quantities' values."""
+
+    def __init__(self, values: dict[str, Grid]):
+        self.values = values
+
+    def _visit_Quantity(self, node: Quantity) -> Grid:
+        return self.values[str(node.name)]
+
+    def _visit_Transpose(self, node: Transpose) -> Grid:
+        return self(node.arg).T
+
+    def _visit_MatMul(self, node: MatMul) -> Grid:
+        return self(node.left) @ self(node.right)
+
+    def _visit_Add(self, node: Add) -> Grid:
+        return zip_with(operator.add, self(node.left), self(node.right))
+
+    def _visit_Sub(self, node: Sub) -> Grid:
+        return zip_with(operator.sub, self(node.left), self(node.right))
+
+    def _visit_Hadamard(self, node: Hadamard) -> Grid:
+        return zip_with(operator.mul, self(node.left), self(node.right))
+
+    def _visit_Activate(self, node: Activate) -> Grid:
+        z = self(node.arg)
+        if node.activation.elementwise:
+            return zip_with(numeric(node.activation.expr, T), z)
+        exps = [mpmath.exp(v) for v in z.flat]
+        total = mpmath.fsum(exps)
+        return Grid.column([e / total for e in exps])
+
+    def _visit_Slope(self, node: Slope) -> Grid:
+        act = node.activation
+        if act.derivative_of_output is not None:  # σ' in a = σ(z), as the engine writes it
+            return zip_with(numeric(act.derivative_of_output, S), self(node.a))
+        return zip_with(numeric(act.derivative, T), self(node.z))
+
+    def _per_unit(self, term: sympy.Expr, node: LossValue | LossGradient) -> list[Any]:
+        a, y = self(node.a), self(node.y)
+        f = numeric(term.subs(N, a.rows), A, Y)
+        return [f(a_j, y_j) for a_j, y_j in zip(a.flat, y.flat, strict=True)]
+
+    def _visit_LossValue(self, node: LossValue) -> Grid:
+        return Grid.column([mpmath.fsum(self._per_unit(node.loss.term, node))])
+
+    def _visit_LossGradient(self, node: LossGradient) -> Grid:
+        return Grid.column(self._per_unit(node.loss.term_derivative, node))
+
+    def _visit_SoftmaxVJP(self, node: SoftmaxVJP) -> Grid:
+        a, g = self(node.a).flat, self(node.upstream).flat
+        # Σᵢ gᵢ ∂aᵢ/∂zⱼ with the softmax Jacobian ∂aᵢ/∂zⱼ = aᵢ(δᵢⱼ − aⱼ).
+        return Grid.column(
+            [mpmath.fsum(g[i] * a[i] * ((1 if i == j else 0) - a[j]) for i in range(len(a))) for j in range(len(a))]
+        )
