@@ -32,6 +32,7 @@ demo: $(STAMP) system-deps
 bench: $(STAMP)
 	$(BIN)/python bench/derive_scaling.py
 	$(BIN)/python bench/gradient.py
+	$(BIN)/python bench/gradient_access.py
 
 clean:
 	rm -rf $(VENV) artifacts build demo-output .pytest_cache .ruff_cache

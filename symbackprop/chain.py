@@ -31,7 +31,17 @@ from .losses import A, N, Y
 from .printing import latex, text
 from .steps import Section, Step
 from .symbols import Name, error
-from .tensor import Activate, LossGradient, LossValue, Op, Quantity, Slope, SoftmaxVJP, Tensor, Visitor
+from .tensor import (
+    Activate,
+    LossGradient,
+    LossValue,
+    Op,
+    Quantity,
+    Slope,
+    SoftmaxVJP,
+    Tensor,
+    Visitor,
+)
 from .tensor import Add as TensorAdd
 from .tensor import Hadamard as TensorHadamard
 from .tensor import MatMul as TensorMatMul

@@ -33,14 +33,21 @@ Matrix([[a1_1*x1*(1 - a1_1)*(a1_1 - y1)]])
 
 from __future__ import annotations
 
+import bisect
+import gc
 import importlib.util
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import sympy
+from sympy.core.basic import _cmp_name
+from sympy.core.mul import Mul
+from sympy.polys.domains import EXRAW
+from sympy.polys.matrices import DomainMatrix
 
 from .activations import S, T
 from .backprop import Plan, plan
@@ -107,13 +114,88 @@ def without_heaviside(expr: sympy.Expr) -> sympy.Expr:
 
 @dataclass(frozen=True)
 class Kit:
-    """How one back end makes symbols, sums and expressions from SymPy's generic ones."""
+    """How one back end makes symbols, sums, products and expressions from SymPy's generic ones."""
 
     name: str
     symbol: Callable[[str], Any]
     add: Callable[[Sequence[Any]], Any]
     convert: Callable[[sympy.Expr], Any]
     substitute: Callable[[Any, dict], Any]
+    multiply: Callable[[Any, Any], Any] = operator.mul
+    # u times each of vs, and each of us times each of vs
+    row: Callable[[Any, Sequence[Any]], list[Any]] = lambda u, vs: [u * v for v in vs]
+    outer: Callable[[Sequence[Any], Sequence[Any]], list[list[Any]]] = lambda us, vs: [[u * v for v in vs] for u in us]
+
+
+def times_symbols(u: sympy.Expr, vs: Sequence[sympy.Expr]) -> list[sympy.Expr]:
+    """[u·v for v in vs], each built as SymPy's Mul would build it, without its general flattening.
+
+    The products of backpropagation are of an expression and a symbol: the
+    outer product ∂L/∂W⁽¹⁾ = δ⁽¹⁾ xᵀ makes 200,704 of them at 784-256-128-10,
+    and SymPy's ``u * v`` spends most of its time finding out that nothing
+    combines.  When v is a real symbol that is not already a factor of u,
+    u·v is u's factors with v put in its sorted place, which is what Mul
+    makes.  Mul sorts factors by class, and symbols of one kind by name
+    (:meth:`sympy.core.basic.Basic.compare`), so that place is found from
+    u's factors once and from v's name alone.
+    """
+    if not all(type(v) is sympy.Symbol and v._assumptions0 == _REAL for v in vs):
+        return [u * v for v in vs]
+    return _times_real_symbols(u, vs, [v.name for v in vs])
+
+
+def outer_products(us: Sequence[sympy.Expr], vs: Sequence[sympy.Expr]) -> list[list[sympy.Expr]]:
+    """[[u·v for v in vs] for u in us], the symbols vs looked at once (see :func:`times_symbols`)."""
+    if not all(type(v) is sympy.Symbol and v._assumptions0 == _REAL for v in vs):
+        return [[u * v for v in vs] for u in us]
+    names = [v.name for v in vs]
+    return [_times_real_symbols(u, vs, names) for u in us]
+
+
+def _times_real_symbols(u: sympy.Expr, vs: Sequence[sympy.Symbol], names: list[str]) -> list[sympy.Expr]:
+    if not u.is_commutative or u.is_Number:
+        return [u * v for v in vs]
+    factors = u.args if u.is_Mul else (u,)
+    start = 1 if factors[0].is_Number else 0
+    rest = factors[start:]
+    symbols = [f for f in rest if type(f) is sympy.Symbol]
+    if any(f._assumptions0 != _REAL for f in symbols):
+        return [u * v for v in vs]
+    # Factors of classes that sort before symbols come first, then the symbols by name.
+    before = start + sum(1 for f in rest if type(f) is not sympy.Symbol and _cmp_name(type(f), sympy.Symbol) < 0)
+    own = [f.name for f in symbols]
+    combines = {f.base if f.is_Pow else f for f in factors}.intersection(vs)
+    make = Mul._from_args
+    if not combines and bisect.bisect(own, min(names)) == bisect.bisect(own, max(names)):
+        # Every v goes to the same place (the common case: x's after δ's and a's).
+        head, tail = factors[: before + bisect.bisect(own, names[0])], factors[before + bisect.bisect(own, names[0]) :]
+        return [make(head + (v,) + tail, True) for v in vs]
+    cuts: dict[int, tuple[tuple, tuple]] = {}
+    out = []
+    for v, name in zip(vs, names, strict=True):
+        if v in combines:
+            out.append(u * v)
+            continue
+        place = before + bisect.bisect(own, name) if own else before
+        if place not in cuts:
+            cuts[place] = (factors[:place], factors[place:])
+        head, tail = cuts[place]
+        out.append(make(head + (v,) + tail, True))
+    return out
+
+
+# What a real symbol's content holds besides its name (SymPy compares symbols by both).
+_REAL = real_symbol("_")._assumptions0
+
+
+def times_symbol(u: sympy.Expr, v: sympy.Expr) -> sympy.Expr:
+    """u·v for an expression and a symbol, in either order (see :func:`times_symbols`)."""
+    if type(u) is sympy.Symbol and type(v) is sympy.Symbol:
+        # Two real symbols: sorted by name (the sum (W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾ makes many).
+        if u == v or u._assumptions0 != _REAL or v._assumptions0 != _REAL:
+            return u * v
+        return Mul._from_args((u, v) if u.name < v.name else (v, u), is_commutative=True)
+    return times_symbols(v, [u])[0] if u.is_Symbol else times_symbols(u, [v])[0]
 
 
 SYMPY = Kit(
@@ -122,6 +204,9 @@ SYMPY = Kit(
     lambda terms: sympy.Add(*terms),
     lambda expr: expr,
     lambda expr, mapping: expr.xreplace(mapping),
+    times_symbol,
+    times_symbols,
+    outer_products,
 )
 
 
@@ -204,13 +289,16 @@ class Evaluator(Visitor):
     def _visit_MatMul(self, node: MatMul) -> Entries:
         left, right = self(node.left), self(node.right)
         if len(right) == 1:  # an outer product: one term per entry
-            return [[row[0] * r for r in right[0]] for row in left]
-        columns = list(zip(*right, strict=True))
-        add = self.kit.add
-        return [
-            [add([u * v for u, v in zip(row, column, strict=True)]) for column in columns]
-            for row in left
-        ]
+            return self.kit.outer([row[0] for row in left], right[0])
+        # Entry (i, j) is Σₖ left[i][k]·right[k][j]; the products of one right[k][j] with
+        # the whole column k of left are made together (one row of products at a time).
+        add, products_with = self.kit.add, self.kit.row
+        columns_of_left = list(zip(*left, strict=True))
+        out = []
+        for j in range(len(right[0])):
+            products = [products_with(right[k][j], columns_of_left[k]) for k in range(len(right))]
+            out.append([add([products[k][i] for k in range(len(right))]) for i in range(len(left))])
+        return [list(row) for row in zip(*out, strict=True)]
 
     def _entrywise(self, node: Any, op: Callable[[Any, Any], Any]) -> Entries:
         return _zip_map(self(node.left), self(node.right), op)
@@ -295,10 +383,37 @@ def _is_parameter(node: Tensor) -> bool:
     return isinstance(node, Quantity) and node.name.is_parameter
 
 
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """Python's cycle collector paused while a few hundred thousand expressions are made.
+
+    Expressions are trees, never cycles, but each batch of new objects makes
+    the collector walk every object alive: at 784-256-128-10 that is two
+    thirds of the time ∂L/∂W⁽¹⁾ takes.  It runs again afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _matrix(entries: Entries) -> sympy.ImmutableMatrix:
     if entries and isinstance(entries[0], list) and entries[0] and isinstance(entries[0][0], list):
         return sympy.ImmutableDenseNDimArray(entries)  # an image or a kernel
     return sympy.ImmutableMatrix(entries)
+
+
+def _mutable(entries: Entries) -> sympy.Matrix:
+    """A Matrix of SymPy expressions, made straight from its sparse domain form.
+
+    ``sympy.Matrix(entries)`` checks each of ∂L/∂W⁽¹⁾'s 200,704 entries on the
+    way in, which costs four times as long as building the entries did.
+    """
+    rep = DomainMatrix(entries, (len(entries), len(entries[0])), EXRAW).to_sparse()
+    return sympy.MutableDenseMatrix._fromrep(rep)
 
 
 # -- the SymPy engine of a Derivation ---------------------------------------------
@@ -327,17 +442,8 @@ class Symbolic:
 
     @cached_property
     def _evaluator(self) -> Evaluator:
-        if not self.network.is_mlp:
-            return Evaluator(SYMPY)  # symbols made on first use, for arrays of any shape
-        syms = self.symbols
-        known = {}
-        for name, matrix in [("x", syms.x), ("y", syms.y)]:
-            known[Name(name)] = matrix.tolist()
-        for entry, layer in zip(self.plan.layers, syms.layers, strict=True):
-            for quantity in (entry.W, entry.b, entry.z, entry.a, entry.delta):
-                if quantity is not None:
-                    known[quantity.name] = getattr(layer, quantity.name.stem).tolist()
-        return Evaluator(SYMPY, known)
+        # Symbols are made as the rules ask for them: ∂L/∂W⁽³⁾ never makes the w⁽¹⁾ⱼₖ.
+        return Evaluator(SYMPY)
 
     def evaluate(self, rule: Tensor) -> sympy.ImmutableMatrix:
         """A tensor expression of the plan as a SymPy matrix in this network's symbols."""
@@ -404,16 +510,29 @@ class Symbolic:
         """δ⁽ˡ⁾ for l = 1..L, each in terms of the δ⁽ˡ⁺¹⁾ symbols (shared, never inlined)."""
         return tuple(self.evaluate(self.plan.error_rule(layer)) for layer in range(1, self.network.depth + 1))
 
-    @cached_property
+    @property
     def deltas_intermediate(self) -> tuple[sympy.ImmutableMatrix, ...]:
         """δ⁽ˡ⁾ with the δ's above substituted: in terms of a, z, y and the weights."""
-        L = self.network.depth
-        out: list[sympy.ImmutableMatrix] = [None] * L  # type: ignore[list-item]
-        out[L - 1] = self.deltas[L - 1]
-        for layer in range(L - 1, 0, -1):
-            above = dict(zip(self.symbols.layers[layer].delta, out[layer], strict=True))
-            out[layer - 1] = self.deltas[layer - 1].xreplace(above)
-        return tuple(out)
+        return tuple(self.delta_intermediate(layer) for layer in range(1, self.network.depth + 1))
+
+    def delta_intermediate(self, layer: int) -> sympy.ImmutableMatrix:
+        """δ⁽ˡᵃʸᵉʳ⁾ with the δ's above substituted, made once and only for the layers asked for."""
+        if layer not in self._written_out:
+            if layer < self.network.depth:
+                self.delta_intermediate(layer + 1)  # δ⁽ˡ⁺¹⁾ written out first
+            entries = self._inlined(self.plan.error_rule(layer))
+            self._inlined.known[self.plan.layers[layer - 1].delta.name] = entries
+            self._written_out[layer] = _matrix(entries)
+        return self._written_out[layer]
+
+    @cached_property
+    def _inlined(self) -> Evaluator:
+        """Evaluates rules with each δ given by its written-out entries (never substituted afterwards)."""
+        return Evaluator(SYMPY)
+
+    @cached_property
+    def _written_out(self) -> dict[int, sympy.ImmutableMatrix]:
+        return {}
 
     # -- gradients --------------------------------------------------------------
 
@@ -429,26 +548,41 @@ class Symbolic:
 
         ``form`` is ``"delta"`` (δ⁽ˡ⁾ⱼ a⁽ˡ⁻¹⁾ₖ with δ as symbols),
         ``"intermediate"`` (δ's substituted; in a, z, y and the weights) or
-        ``"expanded"`` (in x, y and the parameters only).
+        ``"expanded"`` (in x, y and the parameters only).  Each gradient is
+        built once and kept; every call returns a new Matrix.
         """
         choose(form, FORMS, "form")
         wrt = self.wrt(name)
         if wrt.entry is not None:
             raise UnknownParameterError(f"unknown parameter {name!r}; this network has {', '.join(self.parameters())}")
-        grad = self.evaluate(self.plan.gradient_rule(wrt.parameter))
+        key = (wrt.name, form)
+        if key not in self._gradients:
+            with _without_gc():
+                self._gradients[key] = self._gradient(wrt, form)
+        grad = self._gradients[key]
+        return grad.copy() if isinstance(grad, sympy.MatrixBase) else grad
+
+    @cached_property
+    def _gradients(self) -> dict[tuple[str, str], Any]:
+        return {}
+
+    def _gradient(self, wrt: Wrt, form: str) -> Any:
+        rule = self.plan.gradient_rule(wrt.parameter)
         if not self.network.is_mlp:
+            grad = self.evaluate(rule)
             if form != "delta":
                 grad = grad.xreplace(self._errors_inlined)
             if form == "expanded":
                 grad = grad.xreplace(self._forward_inlined)
             return grad if isinstance(grad, sympy.NDimArray) else sympy.Matrix(grad)
-        if form != "delta":
-            delta = self.symbols.layers[wrt.layer - 1].delta
-            inlined = dict(zip(delta, self.deltas_intermediate[wrt.layer - 1], strict=True))
-            grad = grad.xreplace(inlined)
+        if form == "delta":
+            return _mutable(self._evaluator(rule))
+        # The rule evaluated with δ⁽ˡ⁾ given by its intermediate form, not substituted afterwards.
+        self.delta_intermediate(wrt.layer)
+        grad = _mutable(self._inlined(rule))
         if form == "expanded":
             grad = grad.xreplace(self.forward_values)
-        return sympy.Matrix(grad)
+        return grad
 
     @cached_property
     def _errors_inlined(self) -> dict[Any, Any]:
@@ -501,6 +635,11 @@ def scalar_gradients(
     ``Derivation`` uses.
     """
     chosen = resolve_backend(backend)
+    with _without_gc():
+        return _scalar_gradients(network, backend, chosen, as_sympy)
+
+
+def _scalar_gradients(network: Network, backend: str, chosen: str, as_sympy: bool) -> dict[str, list[list[Any]]]:
     if chosen == "symengine":
         try:
             result = _build(network, symengine_kit())

@@ -30,3 +30,12 @@ def test_one_row_of_the_table():
 def test_a_stopped_naive_run_is_reported():
     bench = _load()
     assert bench.naive((2, 8, 8, 8, 1), "sigmoid", "half_sse", limit=0.5) is None
+
+
+def test_the_gradient_access_benchmark_runs():
+    spec = importlib.util.spec_from_file_location("gradient_access", BENCH.parent / "gradient_access.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.measure("tanh", "intermediate", sizes=(3, 4, 2))
+    assert [row[0] for row in rows] == ["W1", "b1", "W2", "b2"]
+    assert "| W1 |" in bench.table(rows)

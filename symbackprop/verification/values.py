@@ -33,6 +33,7 @@ from ..tensor import (
     LossGradient,
     LossValue,
     MatMul,
+    Op,
     Quantity,
     Slope,
     SoftmaxVJP,
@@ -107,6 +108,15 @@ class PlanValues(Visitor):
 
     def _visit_LossGradient(self, node: LossGradient) -> Grid:
         return Grid.column(self._per_unit(node.loss.term_derivative, node))
+
+    def _visit_Op(self, node: Op) -> Grid:
+        # A layer's own operation computes on object arrays; here their entries are mpf.
+        import numpy
+
+        arrays = [numpy.array(self(arg).rows_as_lists(), dtype=object) for arg in node.args]
+        out = numpy.asarray(node.symbolic(*arrays), dtype=object)
+        rows = out.reshape(out.shape[0], -1) if out.ndim else out.reshape(1, 1)
+        return Grid.of([[mpmath.mpf(v) for v in row] for row in rows.tolist()])
 
     def _visit_SoftmaxVJP(self, node: SoftmaxVJP) -> Grid:
         a, g = self(node.a).flat, self(node.upstream).flat
