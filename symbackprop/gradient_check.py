@@ -50,6 +50,7 @@ from . import options
 from .activations import T as GENERIC_INPUT
 from .errors import DataError
 from .limits import batch_memory_problem, gradcheck_problem
+from .losses import PROBABILITY, UNIT_INTERVAL
 from .numeric import CompiledGradient
 from .numeric import compile as compile_gradient
 from .options import choose
@@ -305,10 +306,10 @@ def random_batch(
     rng = np.random.default_rng(seed)
     nL = network.output_size
     X = rng.standard_normal((batch, *network.input_shape))
-    out = network.output_activation.name
-    if network.loss.name == "cross_entropy" or out == "softmax":
+    out = network.output_activation
+    if network.loss.targets == PROBABILITY or not out.elementwise:
         Y = rng.dirichlet(np.ones(nL), size=batch)
-    elif network.loss.name == "binary_cross_entropy" or out == "sigmoid":
+    elif network.loss.targets == UNIT_INTERVAL or out.kind == "sigmoid":
         Y = rng.uniform(0.05, 0.95, size=(batch, nL))
     else:
         Y = rng.standard_normal((batch, nL))

@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .activations import Activation, activation
+from .activations import CUSTOM, Activation, activation
 from .errors import SpecError
 from .expressions import label_problem, shown
 from .io import MEGABYTE, read_text
@@ -43,7 +43,7 @@ from .layers import KINDS, Layer, count, shape_text
 from .layers.base import Reader
 from .layers.dense import Dense
 from .limits import MAX_LAYERS, MAX_PARAMETERS, network_size_problems
-from .losses import Loss, loss
+from .losses import PROBABILITY, UNIT_INTERVAL, Loss, loss
 
 SPEC_KEYS = ("layers", "activation", "output_activation", "bias", "loss", "name", "l2")
 LIST_KEYS = ("input", "layers", "loss", "l2", "name")
@@ -492,14 +492,14 @@ def _check_layers(layers: tuple[Layer, ...], the_loss: Loss) -> list[str]:
         )
         return problems
     out = output.activation
-    if out.name == "softmax" and output.units < 2:
+    if not out.elementwise and output.units < 2:
         problems.append("a softmax output needs at least 2 units, got 1")
-    if the_loss.name == "cross_entropy" and out.name != "softmax":
+    if the_loss.targets == PROBABILITY and out.elementwise:
         problems.append(
             f"cross_entropy needs a softmax output layer, got {out.name!r}; "
             "use --output-activation softmax, or binary_cross_entropy with a sigmoid output"
         )
-    if the_loss.name == "binary_cross_entropy" and out.name not in ("sigmoid", "softmax") and not out.is_custom:
+    if the_loss.targets == UNIT_INTERVAL and out.kind not in ("sigmoid", "softmax", CUSTOM):
         problems.append(
             f"binary_cross_entropy needs outputs in (0, 1), but the output activation is "
             f"{out.name!r}; use a sigmoid output"

@@ -164,7 +164,7 @@ def _through_z(difference: sympy.Expr, derivation: Derivation) -> bool:
     net = derivation.network
     local = {}
     for layer, spec in zip(derivation.symbols.layers, net.layers, strict=True):
-        if spec.activation.elementwise and spec.activation.name in ("sigmoid", "tanh", "identity"):
+        if spec.activation.elementwise and spec.activation.kind in ("sigmoid", "tanh", "identity"):
             for a, z in zip(layer.a, layer.z, strict=True):
                 local[a] = spec.activation.expr.subs(T, z)
     expr = difference.xreplace(local).rewrite(sympy.exp)

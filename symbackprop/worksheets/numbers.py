@@ -24,6 +24,7 @@ from ..arrays import float_array
 from ..batch import target_problem
 from ..derive import Derivation
 from ..errors import DataError, ShapeError
+from ..losses import PROBABILITY, UNIT_INTERVAL
 from ..options import learning_rate
 from ..params import check_params, load_params
 
@@ -91,12 +92,12 @@ def draw_targets(derivation: Derivation, rng: np.random.Generator) -> np.ndarray
     """Targets the loss accepts: one-hot for cross-entropy, inside (0, 1) for sigmoid outputs."""
     network = derivation.network
     n = network.sizes[-1]
-    loss, out = network.loss.name, network.output_activation.name
-    if loss == "cross_entropy":
+    targets, out = network.loss.targets, network.output_activation.kind
+    if targets == PROBABILITY:
         target = np.zeros(n)
         target[rng.integers(n)] = 1.0
         return target
-    if loss == "binary_cross_entropy" or out in ("sigmoid", "softmax"):
+    if targets == UNIT_INTERVAL or out in ("sigmoid", "softmax"):
         return _grid(rng, 0.05, 0.95, n)
     if out == "tanh":
         return _grid(rng, -0.9, 0.9, n)
