@@ -252,6 +252,10 @@ class Name:
         """The real SymPy symbol of one entry."""
         return real_symbol(self.entry(*indices))
 
+    def indexed(self) -> sympy.IndexedBase:
+        """The quantity as a SymPy IndexedBase, for rules in index notation: ``W2[j, k]``."""
+        return sympy.IndexedBase(str(self))
+
     def cell(self, row: int, col: int = 1, *more: int) -> str:
         """The Python name of the entry at (row, col, …), 1-based; a column's entries have one index."""
         if more:

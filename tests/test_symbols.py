@@ -147,3 +147,27 @@ def test_wrt_is_read_once_and_checked_against_the_shapes(text, message):
     good = Wrt.read("W2[2,1]", shapes)
     assert (good.name, good.kind, good.layer, good.entry, good.cell, str(good)) == ("W2", "W", 2, (2, 1), (1, 0), "W2[2,1]")
     assert Wrt.read(" b1 [2] ", shapes).cell == (1, 0)
+
+
+def test_no_module_builds_a_quantity_name_by_hand():
+    """Names such as W2, delta1, a0_3 or Z2 come from symbols.py, not from f-strings elsewhere."""
+    import ast
+    import re
+    from pathlib import Path
+
+    stems = {"W", "b", "z", "a", "delta", "w", "x", "y", "dA", "dW", "db", "Z", "A", "D", "gW", "gb"}
+    trailing_stem = re.compile(r"(?:^|[^A-Za-z0-9_])([A-Za-z_]+)$")
+    package = Path(__file__).resolve().parents[1] / "symbackprop"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "symbols.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for part, following in zip(node.values, node.values[1:], strict=False):
+                if isinstance(part, ast.Constant) and isinstance(following, ast.FormattedValue):
+                    m = trailing_stem.search(part.value)
+                    if m and m.group(1) in stems:
+                        found.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert not found, "names built by hand: " + ", ".join(found)

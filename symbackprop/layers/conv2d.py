@@ -37,7 +37,8 @@ import sympy
 
 from ..activations import Activation
 from ..display import Formula
-from ..symbols import bias, weight
+from ..symbols import activation as activation_name
+from ..symbols import bias, pre_activation, weight
 from ..tensor import Activate, Assignment, Op, Quantity, Tensor, quantity
 from .base import (
     IndexRule,
@@ -393,7 +394,7 @@ class Conv2d(Layer):
 
     def index_rule(self, index: int) -> IndexRule:
         c, i, j, cp, u, v = sympy.symbols("c i j c' u v", integer=True, positive=True)
-        W, x = sympy.IndexedBase(f"W{index}"), sympy.IndexedBase(f"a{index - 1}" if index > 1 else "x")
+        W, x = weight(index).indexed(), activation_name(index - 1).indexed()
         s, p = self.stride, self.padding
         expr = sympy.Sum(
             W[c, cp, u, v] * x[cp, s * (i - 1) + u - p, s * (j - 1) + v - p],
@@ -406,11 +407,11 @@ class Conv2d(Layer):
             (x, self.image, ("c'", "m", "n")),
         ]
         if self.bias:
-            b = sympy.IndexedBase(f"b{index}")
+            b = bias(index).indexed()
             expr = b[c] + expr
             inputs.insert(1, (b, (self.channels,), ("c",)))
         return IndexRule(
-            output=sympy.IndexedBase(f"z{index}"),
+            output=pre_activation(index).indexed(),
             indices=(c, i, j),
             ranges=self.out_shape,
             expr=expr,

@@ -24,7 +24,8 @@ from typing import Any, ClassVar
 import sympy
 
 from ..activations import Activation
-from ..symbols import bias, weight
+from ..symbols import activation as activation_name
+from ..symbols import bias, pre_activation, weight
 from ..tensor import Activate, Assignment, Quantity, Tensor
 from .base import (
     IndexRule,
@@ -110,18 +111,18 @@ class Dense(Layer):
 
     def index_rule(self, index: int) -> IndexRule:
         j, k = sympy.symbols("j k", integer=True, positive=True)
-        W, a_prev = sympy.IndexedBase(f"W{index}"), sympy.IndexedBase(f"a{index - 1}" if index > 1 else "x")
+        W, a_prev = weight(index).indexed(), activation_name(index - 1).indexed()
         expr = sympy.Sum(W[j, k] * a_prev[k], (k, 1, self.inputs))
         inputs: list[tuple[Any, Shape, tuple[str, ...]]] = [
             (W, (self.units, self.inputs), ("j", "k")),
             (a_prev, (self.inputs,), ("k",)),
         ]
         if self.bias:
-            b = sympy.IndexedBase(f"b{index}")
+            b = bias(index).indexed()
             expr = expr + b[j]
             inputs.insert(1, (b, (self.units,), ("j",)))
         return IndexRule(
-            output=sympy.IndexedBase(f"z{index}"),
+            output=pre_activation(index).indexed(),
             indices=(j,),
             ranges=(self.units,),
             expr=expr,

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import sympy
 
 from ..display import Formula
+from ..symbols import activation as activation_name
 from ..tensor import Assignment, Op, Quantity, Tensor
 from .base import IndexRule, Layer, Reader, Rules, Shape, count, layer_quantities
 
@@ -110,9 +111,9 @@ class Flatten(Layer):
         if len(self.image) != 3:
             return None
         c, i, j = sympy.symbols("c i j", integer=True, positive=True)
-        x = sympy.IndexedBase(f"a{index - 1}" if index > 1 else "x")
+        x = activation_name(index - 1).indexed()
         _, h, w = self.image
-        a = sympy.IndexedBase(f"a{index}")
+        a = activation_name(index).indexed()
         return IndexRule(
             output=a,
             indices=(c, i, j),

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import sympy
 
 from ..display import Formula
+from ..symbols import activation as activation_name
 from ..tensor import Assignment, Op, Quantity, Tensor
 from .base import IndexRule, Layer, Reader, Rules, Shape, layer_quantities, shape_text
 
@@ -289,7 +290,7 @@ class Pool2d(Layer):
 
     def index_rule(self, index: int) -> IndexRule:
         c, i, j, u, v = sympy.symbols("c i j u v", integer=True, positive=True)
-        x = sympy.IndexedBase(f"a{index - 1}" if index > 1 else "x")
+        x = activation_name(index - 1).indexed()
         k, s = self.size, self.stride
         entry = x[c, s * (i - 1) + u, s * (j - 1) + v]
         if self.reduce == "avg":
@@ -299,7 +300,7 @@ class Pool2d(Layer):
             expr = sympy.Max(*[entry.subs({u: uu, v: vv}) for uu in range(1, k + 1) for vv in range(1, k + 1)])
             textbook = {"a": r"$\delta$ routed to the maximum of each window (the argmax)"}
         return IndexRule(
-            output=sympy.IndexedBase(f"a{index}"),
+            output=activation_name(index).indexed(),
             indices=(c, i, j),
             ranges=self.out_shape,
             expr=expr,
