@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+EXTRAS := $(VENV)/.extras
+TORCH_VERSION ?= 2.13.0
 
 .PHONY: demo test lint system-deps bench clean
 
@@ -12,6 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# The optional extras (PyTorch, JAX) for the export tests; make test installs them,
+# make demo does not need them. torch is pinned to the CPU build this machine keeps:
+# an unpinned torch from PyPI is the CUDA build, several GB.
+$(EXTRAS): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[torch,jax]' 'torch==$(TORCH_VERSION)'
+	@touch $(EXTRAS)
 
 # Every program and TeX file in symbackprop/system-deps.txt (TeX Live packages, Latin
 # Modern, latexmk, poppler, Chromium, npm), installed with apt-get when running as root,
@@ -23,16 +32,17 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check symbackprop tests bench examples
 
-test: $(STAMP) system-deps lint
+test: $(EXTRAS) system-deps lint
 	$(BIN)/python -m pytest
 
 demo: $(STAMP) system-deps
 	$(BIN)/symbackprop demo
 
-bench: $(STAMP)
+bench: $(EXTRAS)
 	$(BIN)/python bench/derive_scaling.py
 	$(BIN)/python bench/gradient.py
 	$(BIN)/python bench/gradient_access.py
+	$(BIN)/python bench/training.py
 
 clean:
 	rm -rf $(VENV) artifacts build demo-output .pytest_cache .ruff_cache

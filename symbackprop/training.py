@@ -3,8 +3,11 @@
 ``train`` runs gradient descent (full batch by default, as in the articles;
 minibatches when ``batch_size`` is given) with plain SGD, momentum or Adam,
 and returns a frozen :class:`TrainResult`: the new parameters, the training
-loss before the first epoch and after each one, and why it stopped.  It
-never changes the arrays it is given.
+loss before the first epoch and of each one, and why it stopped.  It
+never changes the arrays it is given.  It runs at the speed of a hand-written
+NumPy loop: the data is checked and cast once, the generated gradient is
+called directly, and the parameters are updated in place in buffers made
+once (bench/training.py measures it).
 
 Two ways of stopping early are part of the contract: Ctrl-C keeps the
 parameters of the last finished epoch, and a loss that becomes NaN or
@@ -40,7 +43,7 @@ from . import options
 from .batch import check_batch
 from .errors import DataError
 from .numeric import compile as compile_gradient
-from .optimizers import Optimizer
+from .optimizers import Optimizer, in_place
 from .optimizers import optimizer as make_optimizer
 
 # A loss this many times its starting value (or above it when the start is
@@ -74,8 +77,12 @@ class TrainResult:
     """The outcome of :func:`train`.
 
     ``history[0]`` is the training loss before any update and ``history[k]``
-    the loss after epoch k (always over the whole training set, so full-batch
-    and minibatch runs are compared on the same footing).  ``params`` holds
+    the loss of epoch k.  Full batch, they are the losses over the whole
+    training set that the gradient steps computed.  With minibatches, epoch k's
+    loss is the mean of its minibatch losses, each taken before its step (what
+    training computes anyway), and ``history[0]`` is the first minibatch's;
+    ``train(..., full_loss=True)`` makes them all whole-set losses instead,
+    at the cost of one more forward pass per epoch.  ``params`` holds
     read-only arrays: the result is a record, not a working buffer.
     """
 
@@ -133,6 +140,7 @@ def train(
     validation: float | tuple[Any, Any] | None = None,
     progress: bool | Callable[[Epoch], None] | None = None,
     compiled: Callable | None = None,
+    full_loss: bool = False,
 ) -> TrainResult:
     """Train ``net`` on rows ``X`` (samples × n₀) with targets ``Y`` (samples × n_L).
 
@@ -143,7 +151,10 @@ def train(
     ``(X_val, Y_val)``; its loss is recorded after every epoch.  ``progress``
     is True for a progress bar on stderr, False for none, None for a bar only
     when stderr is a terminal, or a function called with each :class:`Epoch`.
-    ``compiled`` is the gradient function when the caller already has one.
+    ``compiled`` is the gradient function when the caller already has one
+    (``net.compile(dtype=np.float32)`` trains in float32).  ``full_loss`` asks
+    for the loss over the whole training set after every minibatch epoch (one
+    more forward pass each) instead of the mean of the epoch's minibatch losses.
     """
     if compiled is None and callable(net) and hasattr(net, "network"):
         compiled, net = net, net.network  # given the compiled gradient itself
@@ -152,11 +163,12 @@ def train(
         raise DataError(f"epochs must be at most {MAX_EPOCHS:,}, got {epochs:,}")
     lr = options.learning_rate(lr)
     opt = make_optimizer(optimizer)
-    X, Y = check_batch(X, Y, net)
+    f = compiled if compiled is not None else compile_gradient(net)
+    gradient, dtype = _gradient_function(f)
+    # Checked and cast once, in the dtype the gradient computes in; never written to, so not copied.
+    X, Y = check_batch(X, Y, net, dtype=dtype, copy=False)
     # Separate streams, so asking for a held-out split does not change the shuffling.
-    rng_split, rng_shuffle = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(options.seed(seed)).spawn(2)
-    )
+    rng_split, rng_shuffle = _streams(options.seed(seed))
     X, Y, X_val, Y_val = _split(net, X, Y, validation, rng_split)
     n = X.shape[0]
     if batch_size is not None:
@@ -164,48 +176,48 @@ def train(
         if batch_size >= n:
             batch_size = None  # one batch of everything is full-batch descent
     start = _start_params(net, params, seed)
-    f = compiled if compiled is not None else compile_gradient(net)
-
     loss_only = _loss_function(f)
     t0 = time.perf_counter()
     # NaN and overflow are detected and named below, not warned about.
     with np.errstate(all="ignore"):
-        loss, grads = f(start, X, Y)
-        history = [float(loss)]
+        working = {name: np.array(value, dtype=dtype) for name, value in start.items()}
+        kept = _Kept(working)
+        apply, state = in_place(opt), opt.start(working)
+        batches = None if batch_size is None else _Batches(X, Y, batch_size, rng_shuffle)
+        history: list[float] = []
         val_history = [loss_only(start, X_val, Y_val)] if X_val is not None else None
-        current, state = start, opt.start(start)
-        completed, stopped, message = 0, "completed", ""
-        limit = EXPLODING_FACTOR * max(history[0], 1.0)
+        stopped, message = "completed", ""
         report = _reporter(progress, epochs)
         try:
-            if not math.isfinite(history[0]):
-                raise _Diverged(0, history[0])
+            if batches is None:
+                loss, grads = gradient(working, X, Y)  # its gradient makes epoch 1's update
+                _record_start(history, float(loss))
+            elif full_loss:
+                _record_start(history, loss_only(working, X, Y))
             for epoch in range(1, epochs + 1):
-                if batch_size is None:
-                    new, new_state = opt.update(current, grads, state, lr)
+                if batches is None:
+                    state = apply(working, grads, state, lr)
+                    # This gradient serves the next epoch's update too.
+                    loss, grads = gradient(working, X, Y)
+                    loss = float(loss)
                 else:
-                    new, new_state = current, state
-                    order = rng_shuffle.permutation(n)
-                    for begin in range(0, n, batch_size):
-                        rows = order[begin : begin + batch_size]
-                        _, batch_grads = f(new, X[rows], Y[rows])
-                        new, new_state = opt.update(new, batch_grads, new_state, lr)
-                # Full batch: this gradient serves the next epoch's update too.
-                loss, new_grads = f(new, X, Y) if batch_size is None else (loss_only(new, X, Y), None)
-                loss = float(loss)
-                if not math.isfinite(loss) or loss > limit:
+                    loss, state = _minibatch_epoch(batches, gradient, apply, working, state, lr,
+                                                   history, epoch)
+                    if full_loss:
+                        loss = loss_only(working, X, Y)
+                if not math.isfinite(loss) or loss > EXPLODING_FACTOR * max(history[0], 1.0):
                     raise _Diverged(epoch, loss)
                 val_loss = None
                 if val_history is not None:
-                    val_loss = loss_only(new, X_val, Y_val)
+                    val_loss = loss_only(working, X_val, Y_val)
                     val_history.append(val_loss)
                 history.append(loss)
-                # The epoch counts from this one assignment on: Ctrl-C before it
-                # leaves the previous epoch's parameters and state intact (the
-                # losses appended above are trimmed below).
-                current, state, grads, completed = new, new_state, new_grads, epoch
+                # The epoch counts once its parameters are kept: Ctrl-C before that
+                # leaves the previous epoch's (the losses appended above are trimmed below).
+                kept.save(epoch, working)
                 report(Epoch(epoch, epochs, loss, val_loss, time.perf_counter() - t0))
         except KeyboardInterrupt:
+            completed = kept.last[0]
             stopped = "interrupted"
             message = (
                 f"interrupted after epoch {completed} of {epochs}; "
@@ -213,9 +225,14 @@ def train(
             )
         except _Diverged as blow_up:
             stopped = "diverged"
-            message = _divergence_message(blow_up.epoch, blow_up.loss, history[0], lr, opt.name, start)
+            message = _divergence_message(
+                blow_up.epoch, blow_up.loss, history[0], lr, opt.name, start
+            )
         finally:
             report(None)
+    completed, final = kept.last
+    if not history:  # interrupted before the first minibatch's loss
+        history.append(loss_only(start, X, Y))
     del history[completed + 1 :]
     if val_history is not None:
         del val_history[completed + 1 :]
@@ -225,7 +242,7 @@ def train(
     elif stopped == "completed":
         message = f"trained {completed} epochs: loss {history[0]:.6g} -> {history[-1]:.6g}"
     return TrainResult(
-        params=_frozen_copy(current),
+        params=_frozen_copy(final),
         history=tuple(history),
         validation_history=tuple(val_history) if val_history is not None else None,
         epochs=completed,
@@ -239,6 +256,103 @@ def train(
         n_validation=0 if X_val is None else X_val.shape[0],
         seed=seed,
     )
+
+
+def shuffles(seed: int) -> np.random.Generator:
+    """The generator whose permutations order the minibatches of ``train(..., seed=seed)``.
+
+    Epoch k's rows are its k-th ``permutation(n)``; a held-out split is drawn
+    from a separate stream, so it never changes the order.
+    """
+    return _streams(seed)[1]
+
+
+def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    split, shuffle = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(split), np.random.default_rng(shuffle)
+
+
+def _gradient_function(f: Callable) -> tuple[Callable, np.dtype]:
+    """The function the loop calls per batch, and the dtype it computes in.
+
+    For a compiled gradient that is its generated function itself (``raw``):
+    the data and parameters were checked and cast once, so no batch is checked
+    again.  The gradients any other function returns are copied, because the
+    update overwrites them.
+    """
+    raw, dtype = getattr(f, "raw", None), getattr(f, "dtype", None)
+    if callable(raw) and dtype is not None:
+        return raw, np.dtype(dtype)
+
+    def copied(params, X, Y):
+        loss, grads = f(params, X, Y)
+        return loss, {name: np.array(g, dtype=np.float64) for name, g in grads.items()}
+
+    return copied, np.dtype(np.float64)
+
+
+class _Batches:
+    """The rows of each epoch in a new random order, gathered batch by batch into buffers made once."""
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, size: int, rng: np.random.Generator):
+        self.X, self.Y, self.size, self.rng = X, Y, size, rng
+        self.x = np.empty((size, X.shape[1]), dtype=X.dtype)
+        self.y = np.empty((size, Y.shape[1]), dtype=Y.dtype)
+
+    def __iter__(self):
+        order = self.rng.permutation(self.X.shape[0])
+        for begin in range(0, order.size, self.size):
+            rows = order[begin : begin + self.size]
+            x, y = self.x[: rows.size], self.y[: rows.size]
+            np.take(self.X, rows, axis=0, out=x)
+            np.take(self.Y, rows, axis=0, out=y)
+            yield x, y
+
+
+def _minibatch_epoch(batches, gradient, apply, params, state, lr, history, epoch):
+    """One pass over the batches, updating ``params`` in place: (mean minibatch loss, state).
+
+    Each batch's loss is computed at the parameters before its step; the first
+    one of the run is the starting loss ``history[0]`` unless that was measured
+    on the whole set already.
+    """
+    total = 0.0
+    for x, y in batches:
+        loss, grads = gradient(params, x, y)
+        loss = float(loss)
+        if not history:
+            _record_start(history, loss)
+        if not math.isfinite(loss):
+            raise _Diverged(epoch, loss)
+        total += loss * x.shape[0]
+        state = apply(params, grads, state, lr)
+    return total / batches.X.shape[0], state
+
+
+def _record_start(history: list[float], loss: float) -> None:
+    history.append(loss)
+    if not math.isfinite(loss):
+        raise _Diverged(0, loss)
+
+
+class _Kept:
+    """The parameters after the last finished epoch, copied from the working arrays.
+
+    The working arrays change in place during an epoch, so Ctrl-C may find them
+    half updated.  Two sets of buffers take turns, and one assignment switches
+    ``last`` from one to the other, so an interrupt at any moment leaves a
+    complete set there.
+    """
+
+    def __init__(self, params: Mapping[str, np.ndarray]):
+        self._buffers = tuple({k: v.copy() for k, v in params.items()} for _ in range(2))
+        self.last: tuple[int, dict[str, np.ndarray]] = (0, self._buffers[0])
+
+    def save(self, epoch: int, params: Mapping[str, np.ndarray]) -> None:
+        spare = self._buffers[1] if self.last[1] is self._buffers[0] else self._buffers[0]
+        for name, value in params.items():
+            np.copyto(spare[name], value)
+        self.last = (epoch, spare)
 
 
 def _loss_function(f: Callable) -> Callable[..., float]:

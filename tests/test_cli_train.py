@@ -56,6 +56,26 @@ def test_plot_writes_a_png(run_cli, tmp_path):
     assert "initial loss:" in result.stdout and "final loss:" in result.stdout
 
 
+def test_minibatch_losses_or_the_full_loss_on_request(run_cli, tmp_path):
+    # Minibatch runs report the mean of each epoch's minibatch losses; --full-loss
+    # reports the loss over all samples, which the saved parameters reproduce.
+    X, Y = datasets.teacher(models.beginner(), n_samples=40, seed=3)
+    f = models.beginner().compile()
+    common = ["train", *BEGINNER, "--data", "teacher", "--samples", "40", "--epochs", "4",
+              "--seed", "3", "--batch-size", "8", "--lr", "3", "--json"]
+    summaries = {}
+    for flag in ("", "--full-loss"):
+        path = tmp_path / f"params{flag}.json"
+        result = run_cli(*common, *([flag] if flag else []), "--save", str(path))
+        assert result.status == 0, result.stderr
+        summaries[flag] = json.loads(result.stdout)
+        summaries[flag]["full"] = f.loss(load_params(path, models.beginner()), X, Y)
+    running, full = summaries[""], summaries["--full-loss"]
+    assert full["final_loss"] == pytest.approx(full["full"], rel=1e-12)
+    assert full["full"] == pytest.approx(running["full"], rel=1e-12)  # the same training
+    assert running["final_loss"] != pytest.approx(running["full"], rel=1e-6)
+
+
 def test_xor_reports_accuracy_and_spirals_with_minibatches(run_cli):
     result = run_cli("train", "--layers", "2,3,1", "--data", "xor", "--epochs", "3000",
                      "--lr", "2", "--json")

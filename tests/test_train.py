@@ -11,6 +11,7 @@ from symbackprop.errors import DataError, ShapeError
 from symbackprop.optimizers import Adam, Momentum, optimizer
 from symbackprop.params import init_params
 from symbackprop.plot import plot_losses
+from symbackprop.training import shuffles
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +95,79 @@ def test_a_batch_as_large_as_the_data_is_full_batch(small):
     assert full.history == big.history
 
 
-def test_minibatch_history_is_the_full_training_loss(small):
+def test_minibatch_history_is_the_full_training_loss_on_request(small):
     net, f, X, Y = small
-    result = sbp.train(net, X, Y, epochs=3, lr=0.5, batch_size=5, progress=False, compiled=f)
+    result = sbp.train(net, X, Y, epochs=3, lr=0.5, batch_size=5, progress=False, compiled=f,
+                       full_loss=True)
     assert len(result.history) == 4
+    assert result.initial_loss == pytest.approx(f.loss(init_params(net, 0), X, Y), rel=1e-12)
     assert result.final_loss == pytest.approx(f.loss(result.params, X, Y), rel=1e-12)
+
+
+def _step_loop(f, params, X, Y, epochs, batch, lr, seed):
+    """Minibatch SGD over f.step in the batches train draws: (params, first loss, epoch means)."""
+    rng, losses, means = shuffles(seed), [], []
+    for _ in range(epochs):
+        order, total = rng.permutation(len(X)), 0.0
+        for begin in range(0, len(X), batch):
+            rows = order[begin : begin + batch]
+            loss, params = f.step(params, X[rows], Y[rows], lr)
+            losses.append(loss)
+            total += loss * len(rows)
+        means.append(total / len(X))
+    return params, losses[0], means
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_minibatch_history_is_the_mean_of_the_minibatch_losses(small, dtype):
+    # The oracle is a plain loop over the compiled f.step in the same batches
+    # (24 samples in batches of 5: the last one has 4, so the mean is weighted).
+    net, _, X, Y = small
+    f = net.compile(dtype=dtype)
+    result = sbp.train(f, X, Y, epochs=3, lr=0.5, batch_size=5, seed=4, progress=False)
+    params, first, means = _step_loop(f, init_params(net, 4), X, Y, 3, 5, 0.5, seed=4)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(result.history, [first, *means], rtol=rtol)
+    for name, value in params.items():
+        np.testing.assert_allclose(result.params[name], value, rtol=rtol, atol=rtol)
+    assert result.params["W1"].dtype == np.float64  # the record is float64 whatever the training
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam"])
+def test_in_place_updates_follow_the_pure_update_rule(small, name):
+    # train updates in place with opt.apply; opt.update (on copies) is the oracle.
+    net, f, X, Y = small
+    opt = optimizer(name)
+    result = sbp.train(net, X, Y, epochs=4, lr=0.05, optimizer=name, batch_size=7, seed=2,
+                       progress=False, compiled=f)
+    params, state, rng = init_params(net, 2), opt.start(init_params(net, 2)), shuffles(2)
+    for _ in range(4):
+        order = rng.permutation(len(X))
+        for begin in range(0, len(X), 7):
+            rows = order[begin : begin + 7]
+            _, grads = f(params, X[rows], Y[rows])
+            params, state = opt.update(params, grads, state, 0.05)
+    for key, value in params.items():
+        np.testing.assert_allclose(result.params[key], value, rtol=1e-12, atol=1e-15)
+
+
+def test_a_nan_minibatch_stops_the_epoch_and_keeps_the_last_one():
+    net = sbp.Network.from_spec({"layers": [1, 1], "activation": "identity"})
+    real, calls = net.compile(), []
+
+    def flaky(params, X, Y):  # NaN from the 8th call on: batch 2 of epoch 2 (6 per epoch)
+        calls.append(1)
+        loss, grads = real(params, X, Y)
+        return (float("nan") if len(calls) >= 8 else loss), grads
+
+    X = np.linspace(0, 1, 12)[:, None]
+    result = sbp.train(net, X, 2 * X, epochs=5, lr=0.1, batch_size=2, progress=False,
+                       compiled=flaky)
+    assert result.stopped == "diverged" and "became NaN in epoch 2" in result.message
+    assert result.epochs == 1 and len(result.history) == 2
+    full = sbp.train(net, X, 2 * X, epochs=1, lr=0.1, batch_size=2, progress=False)
+    for name in full.params:
+        np.testing.assert_array_equal(result.params[name], full.params[name])
 
 
 def test_held_out_fraction_and_pair(small):
@@ -156,6 +225,28 @@ def test_ctrl_c_keeps_the_parameters_so_far(small):
     assert stopped.history == five.history
     for name in five.params:
         np.testing.assert_array_equal(stopped.params[name], five.params[name])
+
+
+def test_ctrl_c_in_the_middle_of_an_epoch_keeps_the_last_finished_one(small):
+    # The parameters change in place batch by batch; an interrupt half way
+    # through epoch 3 must give back those after epoch 2, not a mixture.
+    net, f, X, Y = small
+    calls = []
+
+    def interrupted(params, X, Y):
+        calls.append(1)
+        if len(calls) == 13:  # batch 3 of epoch 3 (5 batches of 5 rows per epoch)
+            raise KeyboardInterrupt
+        return f(params, X, Y)
+
+    stopped = sbp.train(net, X, Y, epochs=10, lr=0.5, batch_size=5, optimizer="adam",
+                        progress=False, compiled=interrupted)
+    two = sbp.train(net, X, Y, epochs=2, lr=0.5, batch_size=5, optimizer="adam",
+                    progress=False, compiled=f)
+    assert stopped.stopped == "interrupted" and stopped.epochs == 2
+    assert stopped.history == pytest.approx(two.history, rel=1e-12)
+    for name in two.params:
+        np.testing.assert_allclose(stopped.params[name], two.params[name], rtol=1e-12)
 
 
 def test_progress_bar_works_when_stderr_is_not_a_terminal(small, capsys):

@@ -27,6 +27,9 @@ from .common import FRACTION, LEARNING_RATE, SEED, network_options, print_json
               show_default=True, help="update rule")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="minibatch size (default: the full batch, as in the articles)")
+@click.option("--full-loss", is_flag=True,
+              help="with --batch-size: report the loss over all samples after each epoch "
+                   "(one more forward pass each) instead of the mean of its minibatch losses")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="seed of the initial parameters, the data sets and the shuffling")
 @click.option("--validation", type=FRACTION,
@@ -42,7 +45,7 @@ from .common import FRACTION, LEARNING_RATE, SEED, network_options, print_json
               help="show the progress bar (default: when stderr is a terminal)")
 @click.option("--json", "as_json", is_flag=True,
               help='print {"initial_loss", "final_loss", "epochs", …} as JSON')
-def command(network, data, samples, epochs, lr, optimizer, batch_size, seed, validation,
+def command(network, data, samples, epochs, lr, optimizer, batch_size, full_loss, seed, validation,
             params_path, plot_path, save_path, force, progress, as_json):
     """Train the network with its compiled symbolic gradients.
 
@@ -81,6 +84,7 @@ def command(network, data, samples, epochs, lr, optimizer, batch_size, seed, val
     result = train(
         network, X, Y, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
         seed=seed, params=start, validation=validation, progress=progress, compiled=compiled,
+        full_loss=full_loss,
     )
     summary = result.summary()
     if classify:
