@@ -42,6 +42,8 @@ _LAZY = {
     "train": "training",
     "TrainResult": "training",
     "worksheet": "worksheets",
+    "export": "exports",
+    "Export": "exports",
     "models": "models",
 }
 

@@ -18,6 +18,7 @@ from . import spec
 from .derive import Derivation
 
 if TYPE_CHECKING:
+    from .exports import Export
     from .numeric import CompiledGradient
 
 
@@ -34,3 +35,12 @@ class Network(spec.Network):
         from .numeric import compile as compile_gradient
 
         return compile_gradient(self, **options)
+
+    def export(self, to: str) -> Export:
+        """The loss and its symbolic gradient as a PyTorch (``"torch"``) or JAX (``"jax"``) module.
+
+        Returns an :class:`~symbackprop.exports.Export`: ``.source``, ``.write(path)``, ``.load()``.
+        """
+        from .exports import export
+
+        return export(self, to)

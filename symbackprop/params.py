@@ -51,15 +51,35 @@ def init_params(
 
     ``scheme="auto"`` picks He for ReLU-family layers and Glorot for sigmoid,
     tanh, softmax, identity and custom ones; ``"xavier"``/``"glorot"``, ``"he"``
-    or ``"zeros"`` force one rule for every layer.  The same seed gives the
-    same parameters on every machine (NumPy's PCG64 generator).
+    or ``"zeros"`` force one rule for every layer (see :func:`weight_scales`).
+    The same seed gives the same parameters on every machine (NumPy's PCG64
+    generator).
     """
-    choose(scheme, SCHEMES, "initialisation scheme")
+    scales = weight_scales(network, scheme)
     rng = np.random.default_rng(None if seed is None else check_seed(seed))
     params: dict[str, np.ndarray] = {}
     for index, layer in enumerate(network.layers, start=1):
-        shapes = layer.parameter_shapes(index)
-        if not shapes:
+        for name, shape in layer.parameter_shapes(index).items():
+            # weights drawn, biases zero (the same draws, in the same order, as before for an MLP)
+            params[name] = rng.standard_normal(shape) * scales[name] if name in scales else np.zeros(shape)
+    return params
+
+
+def weight_scales(network: Network, scheme: str = "auto") -> dict[str, float]:
+    """The standard deviation of each weight's normal draw (biases start at zero).
+
+    He et al. (2015): √(2/fan_in); Glorot & Bengio (2010): √(2/(fan_in + fan_out)).
+    The exported PyTorch and JAX modules draw with the same spreads.
+
+    >>> from symbackprop import Network
+    >>> weight_scales(Network.from_spec({"layers": [2, 8, 1], "activation": "relu"}))
+    {'W1': 1.0, 'W2': 0.5}
+    """
+    choose(scheme, SCHEMES, "initialisation scheme")
+    scales = {}
+    for index, layer in enumerate(network.layers, start=1):
+        weights = [name for name in layer.parameter_shapes(index) if name.startswith("W")]
+        if not weights:
             continue
         act = layer.activation.name if layer.activation is not None else "identity"
         rule = _scheme_for(act) if scheme == "auto" else scheme
@@ -70,10 +90,8 @@ def init_params(
             std = 0.0
         else:
             std = math.sqrt(2.0 / (fan_in + fan_out))
-        for name, shape in shapes.items():
-            # weights drawn, biases zero (the same draws, in the same order, as before for an MLP)
-            params[name] = rng.standard_normal(shape) * std if name.startswith("W") else np.zeros(shape)
-    return params
+        scales.update(dict.fromkeys(weights, std))
+    return scales
 
 
 def check_params(

@@ -267,12 +267,17 @@ class Op(Tensor):
     * ``helpers``: the module-level functions ``compute`` calls, whose source
       the code generator copies into the generated module;
     * ``numpy(args)``: the generated call on array names;
+    * ``torch(args)``, ``jax(args)`` and ``torch_helpers``, ``jax_helpers``: the
+      same for an export (:mod:`symbackprop.numeric.dialects`), or
+      ``portable = True`` when the NumPy call uses only what PyTorch and JAX
+      arrays share (methods such as ``reshape``, operators);
     * ``display(args)``: a printable SymPy object (:mod:`symbackprop.display`);
     * ``show(args)``: a short one-line text.
     """
 
     __slots__ = ()
     summed_over_batch = False  # True when compute() already sums over the batch (∂L/∂W of a conv)
+    portable = False  # True when numpy() is also the PyTorch and JAX call
 
     @property
     def args(self) -> tuple[Tensor, ...]:

@@ -21,6 +21,7 @@ COMMANDS = {
     "verify": "judge a hand-derived gradient formula",
     "train": "train the network with the compiled symbolic gradients",
     "worksheet": "write a derivation worksheet (PDF, HTML, LaTeX, Markdown)",
+    "export": "write the loss and its symbolic gradient as a PyTorch or JAX module",
     "demo": "run the main job end to end on the default networks",
 }
 

@@ -28,6 +28,8 @@ class Vectorise(Op):
 
     x: Tensor
 
+    portable = True  # reshape is the same in NumPy, PyTorch and JAX
+
     @property
     def args(self) -> tuple[Tensor, ...]:
         return (self.x,)
@@ -55,6 +57,8 @@ class Unflatten(Op):
 
     delta: Quantity | None
     image: tuple[int, ...]
+
+    portable = True
 
     @property
     def args(self) -> tuple[Tensor, ...]:

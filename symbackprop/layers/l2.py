@@ -61,6 +61,12 @@ class L2Penalty(Op):
         squares = " + ".join(f"numpy.vdot({W}, {W})" for W in args)
         return f"{self.strength!r} / 2 * ({squares})"
 
+    def torch(self, args: list[str]) -> str:
+        squares = " + ".join(f"({W} * {W}).sum()" for W in args)
+        return f"{self.strength!r} / 2 * ({squares})"
+
+    jax = torch  # the same array methods
+
     def display(self, args: list[Any]) -> Any:
         norms = " + ".join(rf"\lVert {{{k}}} \rVert^2" for k in range(len(args)))
         texts = " + ".join(f"‖{{{k}}}‖²" for k in range(len(args)))
@@ -86,6 +92,7 @@ class WeightDecay(Op):
         return self.W.shape
 
     summed_over_batch = True  # the same for every sample: the batch mean keeps it as it is
+    portable = True
 
     def compute(self, W: Any) -> Any:
         return self.strength * W

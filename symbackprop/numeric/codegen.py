@@ -50,7 +50,8 @@ from ..tensor import (
     Transpose,
     Visitor,
 )
-from .stable import HELPERS, ArrayPrinter, Softplus, stabilize
+from .dialects import NUMPY, Dialect
+from .stable import HELPERS, Softplus, stabilize
 
 FUNCTIONS = ("forward", "loss", "gradient", "trace")
 
@@ -70,11 +71,18 @@ _STABLE_NOTES = (
 
 @dataclass(frozen=True)
 class Generated:
-    """Generated source and the notes about stable forms it used."""
+    """Generated source and the notes about stable forms it used.
+
+    ``definitions`` holds each function's own source (``def …``), and
+    ``helpers`` the helper functions they call, for modules that take only
+    some of them (the exports of :mod:`symbackprop.export`).
+    """
 
     source: str
     functions: tuple[str, ...] = FUNCTIONS
     notes: tuple[str, ...] = field(default=())
+    definitions: dict[str, str] = field(default_factory=dict, compare=False)
+    helpers: tuple[str, ...] = ()
 
 
 def _sym(name: str) -> sympy.Symbol:
@@ -82,13 +90,18 @@ def _sym(name: str) -> sympy.Symbol:
 
 
 class _Writer(Visitor):
-    """Prints one plan's rules as batch NumPy: ``_visit_<Node>`` gives an array expression."""
+    """Prints one plan's rules as batch array code: ``_visit_<Node>`` gives an array expression.
 
-    def __init__(self, the_plan: Plan, complex_safe: bool):
+    The ``dialect`` says how the array library spells its functions (NumPy for
+    the compiled gradient, PyTorch or JAX for an export); the rules are the same.
+    """
+
+    def __init__(self, the_plan: Plan, complex_safe: bool, dialect: Dialect = NUMPY):
         self.plan = the_plan
         self.network = the_plan.network
         self.complex_safe = complex_safe
-        self.printer = ArrayPrinter({"complex_safe": complex_safe})
+        self.dialect = dialect
+        self.printer = dialect.printer({"complex_safe": complex_safe})
         self.notes: list[str] = []
         self.L = the_plan.depth
         self.n_out = self.network.output_size
@@ -133,15 +146,17 @@ class _Writer(Visitor):
         return f"({self(node.left)}) * {_wrapped(self(node.right))}"
 
     def _visit_Op(self, node: Op) -> str:
-        """A layer's own operation: its NumPy call, with its helper functions copied into the module."""
+        """A layer's own operation: its call in the dialect, with its helper functions copied into the module."""
         if node in self.cache:
             return self.cache[node]
-        for helper in node.helpers:
-            # The layer modules import NumPy inside their functions (so a spec loads without it);
-            # the generated module has it already.
-            source = inspect.getsource(helper).replace("\n    import numpy\n", "\n")
+        text, helpers = self.dialect.operation(node, [self(arg) for arg in node.args])
+        for helper in helpers:
+            # The layer modules import the array library inside their functions (so a spec
+            # loads without it); the generated module has it already.
+            source = inspect.getsource(helper)
+            for line in self.dialect.imports:
+                source = source.replace(f"\n    {line}\n", "\n")
             self.helpers.setdefault(helper.__name__, source)
-        text = node.numpy([self(arg) for arg in node.args])
         if getattr(node, "cached", False):
             # Computed once (the windows of a convolution's input), for the forward and backward rules.
             name = temporary("operation", len(self.cache) + 1)
@@ -207,8 +222,8 @@ class _Writer(Visitor):
                     "softmax: subtract each row's maximum before exp, so exp never "
                     "overflows (softmax is unchanged by the shift)"
                 ),
-                f"{S} = {z} - {real}.max(axis=1, keepdims=True)",
-                f"{E} = numpy.exp({S})",
+                f"{S} = {z} - {real}{self.dialect.row_max}",
+                f"{E} = {self.dialect.call('exp', S)}",
                 f"{T} = {E}.sum(axis=1, keepdims=True)",
                 f"{target} = {E} / {T}",
             ]
@@ -219,7 +234,7 @@ class _Writer(Visitor):
                         "log-softmax: log a = (z − max z) − log Σ exp(z − max z), finite even "
                         "where a underflows to 0"
                     ),
-                    f"{temporary('log', layer)} = {S} - numpy.log({T})",
+                    f"{temporary('log', layer)} = {S} - {self.dialect.call('log', T)}",
                 ]
             return lines
         text = self.expr(rule.activation.expr, {GENERIC_INPUT: z})
@@ -263,7 +278,7 @@ class _Writer(Visitor):
 
     def loss_lines(self) -> list[str]:
         term, names = self.loss_term()
-        lines = self.commented(f"loss = numpy.sum({self.expr(term, names)}) / m")
+        lines = self.commented(f"loss = {self.dialect.call('sum', self.expr(term, names))} / m")
         if self.plan.penalty is not None:
             lines.append(f"loss += {self(self.plan.penalty)}  # L2: (λ/2) Σ w² over every weight")
         return lines
@@ -420,15 +435,20 @@ def _function(name: str, args: str, doc: list[str], body: list[str]) -> list[str
     return out + ["", ""]
 
 
-def generate(network: Network, complex_safe: bool = False) -> Generated:
-    """NumPy source defining ``forward``, ``loss``, ``gradient`` and ``trace``.
+def generate(
+    network: Network, complex_safe: bool = False, dialect: Dialect = NUMPY,
+    input_gradient: bool = False,
+) -> Generated:
+    """Source defining ``forward``, ``loss``, ``gradient`` and ``trace`` (NumPy unless ``dialect`` says otherwise).
 
     With ``complex_safe`` the code accepts complex arrays (for complex-step
     differentiation): branches compare real parts and the stable helpers are
-    replaced by their plain analytic forms.
+    replaced by their plain analytic forms.  With ``input_gradient``,
+    ``gradient(params, X, Y, input_gradient=False)`` returns ``(loss, grads,
+    gX)``, gX = ∂L/∂X from the first layer's rule (W⁽¹⁾)ᵀδ⁽¹⁾ when asked for.
     """
     the_plan = plan(network)
-    w = _Writer(the_plan, complex_safe)
+    w = _Writer(the_plan, complex_safe, dialect)
     parameters = [q.name for entry in the_plan.layers for q in entry.parameters]
     unpack = [f"{name.array} = params[{str(name)!r}]" for name in parameters]
     log_out = w.uses_log_output()
@@ -443,13 +463,21 @@ def generate(network: Network, complex_safe: bool = False) -> Generated:
         unpack + w.forward_lines(log_out) + ["m = X.shape[0]"] + w.loss_lines() + ["return loss"]
     )
     w.begin()
+    grad_args, grad_return, grad_what = "params, X, Y", f"return loss, {{{grads}}}", ""
+    if input_gradient:
+        gX = the_plan.x.name.gradient_array
+        grad_args += ", input_gradient=False"
+        grad_return = f"return loss, {{{grads}}}, {gX}"
+        grad_what = f"; and ∂L/∂X as {gX} when input_gradient is true"
     grad_body = _free_dead(
         unpack
         + w.forward_lines(log_out)
         + ["m = X.shape[0]"]
         + w.loss_lines()
         + w.backward_lines(scale=True)
-        + [f"return loss, {{{grads}}}"]
+        + ([f"{gX} = {w(the_plan.layers[0].input_gradient)} if input_gradient else None"]
+           if input_gradient else [])
+        + [grad_return]
     )
     w.begin()
     trace_body = (
@@ -463,36 +491,41 @@ def generate(network: Network, complex_safe: bool = False) -> Generated:
             f"'loss': loss, 'grads': {{{grads}}}}}"
         ]
     )
-    functions = []
-    functions += _function(
-        "forward",
-        "params, X",
-        _docstring(
-            network, "Forward pass: the pre-activations Z_l and activations A_l of every layer."
+    definitions = {
+        "forward": _function(
+            "forward",
+            "params, X",
+            _docstring(
+                network, "Forward pass: the pre-activations Z_l and activations A_l of every layer."
+            ),
+            forward_body,
         ),
-        forward_body,
-    )
-    functions += _function(
-        "loss",
-        "params, X, Y",
-        _docstring(network, "The batch loss: the mean per-sample loss."),
-        loss_body,
-    )
-    functions += _function(
-        "gradient",
-        "params, X, Y",
-        _docstring(network, "The batch loss and its gradient with respect to every parameter."),
-        grad_body,
-    )
-    functions += _function(
-        "trace",
-        "params, X, Y",
-        _docstring(
-            network,
-            "Every intermediate value: Z_l, A_l, the per-sample errors D_l = ∂L/∂Z_l, loss, grads.",
+        "loss": _function(
+            "loss",
+            "params, X, Y",
+            _docstring(network, "The batch loss: the mean per-sample loss."),
+            loss_body,
         ),
-        trace_body,
-    )
+        "gradient": _function(
+            "gradient",
+            grad_args,
+            _docstring(
+                network,
+                f"The batch loss and its gradient with respect to every parameter{grad_what}.",
+            ),
+            grad_body,
+        ),
+        "trace": _function(
+            "trace",
+            "params, X, Y",
+            _docstring(
+                network,
+                "Every intermediate value: Z_l, A_l, the per-sample errors D_l = ∂L/∂Z_l, loss, grads.",
+            ),
+            trace_body,
+        ),
+    }
+    functions = [line for name in FUNCTIONS for line in definitions[name]]
     header = [
         "import math",
         "",
@@ -510,4 +543,11 @@ def generate(network: Network, complex_safe: bool = False) -> Generated:
     for name in sorted(w.helpers):
         helpers += w.helpers[name].rstrip().splitlines() + ["", ""]
     source = "\n".join(header + helpers + functions).rstrip() + "\n"
-    return Generated(source, FUNCTIONS, tuple(w.notes))
+    return Generated(
+        source,
+        FUNCTIONS,
+        tuple(w.notes),
+        {name: "\n".join(lines).rstrip() + "\n" for name, lines in definitions.items()},
+        tuple(HELPERS[name] for name in sorted(w.printer.helpers))
+        + tuple(w.helpers[name] for name in sorted(w.helpers)),
+    )

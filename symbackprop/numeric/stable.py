@@ -146,7 +146,9 @@ class ArrayPrinter(NumPyPrinter):
 
     Every function prints as a NumPy ufunc call (``numpy.maximum`` rather than
     ``functools.reduce``, ``numpy.where`` rather than ``numpy.select``), so
-    the output keeps the dtype and shape of its array arguments.
+    the output keeps the dtype and shape of its array arguments.  Calls go to
+    ``_module``; the PyTorch and JAX printers of :mod:`symbackprop.numeric.dialects`
+    subclass this one.
     """
 
     _default_settings = {**NumPyPrinter._default_settings, "complex_safe": False}
@@ -172,13 +174,13 @@ class ArrayPrinter(NumPyPrinter):
     def _print_Softplus(self, expr: Softplus) -> str:
         if self.complex_safe:
             return f"numpy.log(1 + numpy.exp({self._print(expr.args[0])}))"
-        return f"numpy.logaddexp(0, {self._print(expr.args[0])})"
+        return f"{self._module}.logaddexp(0, {self._print(expr.args[0])})"
 
     def _print_Log1p(self, expr: Log1p) -> str:
-        return f"numpy.log1p({self._print(expr.args[0])})"
+        return f"{self._module}.log1p({self._print(expr.args[0])})"
 
     def _print_Expm1(self, expr: Expm1) -> str:
-        return f"numpy.expm1({self._print(expr.args[0])})"
+        return f"{self._module}.expm1({self._print(expr.args[0])})"
 
     def _print_erf(self, expr: sympy.erf) -> str:
         self.helpers.add("_erf")
@@ -192,7 +194,8 @@ class ArrayPrinter(NumPyPrinter):
             return f"({inside} > 0)"
         if at_zero == 1:
             return f"({inside} >= 0)"
-        return f"numpy.where({inside} > 0, 1.0, numpy.where({inside} < 0, 0.0, {self._print(at_zero)}))"
+        where = f"{self._module}.where"
+        return f"{where}({inside} > 0, 1.0, {where}({inside} < 0, 0.0, {self._print(at_zero)}))"
 
     def _print_minmax(self, expr: sympy.Expr, ufunc: str, compare: str) -> str:
         args = list(expr.args)
@@ -208,7 +211,7 @@ class ArrayPrinter(NumPyPrinter):
             return text
         text = self._print(others[0])
         for arg in others[1:] + numbers:
-            text = f"numpy.{ufunc}({text}, {self._print(arg)})"
+            text = f"{self._module}.{ufunc}({text}, {self._print(arg)})"
         return text
 
     def _print_Max(self, expr: sympy.Max) -> str:
@@ -222,10 +225,14 @@ class ArrayPrinter(NumPyPrinter):
         *branches, (last_value, last_cond) = expr.args
         if last_cond != sympy.true:
             raise ValueError(f"cannot compile {expr}: its last branch has a condition")
-        text = self._print(last_value)
+        text = self._otherwise(last_value, expr)
         for value, cond in reversed(branches):
-            text = f"numpy.where({self._print(cond)}, {self._print(value)}, {text})"
+            text = f"{self._module}.where({self._print(cond)}, {self._print(value)}, {text})"
         return text
+
+    def _otherwise(self, value: sympy.Expr, expr: sympy.Piecewise) -> str:
+        """The value of the last branch of ``expr``, where every other condition fails."""
+        return self._print(value)
 
     def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
         return f"({self._real(expr.lhs)} {expr.rel_op} {self._real(expr.rhs)})"
