@@ -15,11 +15,15 @@ from its seed), each reporting the mean minibatch loss of every epoch:
 Before anything is timed, every contender trains once and their final
 parameters and losses are compared (float64: to 1e-9), so the table never
 compares different work.  Then the contenders run interleaved, each round in a
-shuffled order, and the table reports the median time of a whole training run.
-Each thread count runs in its own process (BLAS reads it when NumPy loads);
-both dtypes run in that process.
+shuffled order, and the table reports the fastest of the rounds of a whole
+training run, in wall-clock time and in CPU time of the process.  The machine
+is shared: other people's work slows single runs down by several times, which
+the fastest round filters out, and CPU time leaves out the time the process
+waited for a core (with 2 threads it adds up both threads' time).  Each thread
+count runs in its own process (BLAS reads it when NumPy loads); both dtypes run
+in that process.  The header gives the load average before and after.
 
-    .venv/bin/python bench/training.py              # 1 and 2 threads, 5 rounds
+    .venv/bin/python bench/training.py              # 1 and 2 threads, 5 rounds each
     .venv/bin/python bench/training.py --quick      # 1 thread, 2 rounds, 1 epoch
 """
 
@@ -30,7 +34,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -184,15 +187,16 @@ def measure(dtype_name, rounds, epochs, samples, threads, use_torch):
             distance = np.linalg.norm(value - reference_params[key])
             assert distance <= params_tol * np.linalg.norm(reference_params[key]), (name, key)
 
-    times = {name: [] for name in runs}
+    walls, cpus = {name: [] for name in runs}, {name: [] for name in runs}
     names = list(runs)
     for index in range(rounds):
         random.Random(index).shuffle(names)
         for name in names:
-            begin = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             runs[name](f, X, Y, start, orders, epochs)
-            times[name].append(time.perf_counter() - begin)
-    return {name: statistics.median(values) for name, values in times.items()}
+            walls[name].append(time.perf_counter() - wall)
+            cpus[name].append(time.process_time() - cpu)
+    return {name: {"wall": min(walls[name]), "cpu": min(cpus[name])} for name in runs}
 
 
 def child(args):
@@ -228,22 +232,19 @@ def run_children(args) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
+    """Seconds of wall-clock time per contender, and sbp.train's ratios: wall (CPU)."""
     has_torch = all("PyTorch" in row for row in rows)
-    head = "| dtype | threads | sbp.train s | step loop s | NumPy by hand s |"
-    sep = "|---|---:|---:|---:|---:|"
-    if has_torch:
-        head += " PyTorch s | sbp.train / PyTorch |"
-        sep += "---:|---:|"
-    head += " sbp.train / NumPy by hand | sbp.train / step loop |"
-    sep += "---:|---:|"
-    lines = [head, sep]
+    others = ["step loop", "NumPy by hand", *(["PyTorch"] if has_torch else [])]
+    head = "| dtype | threads | sbp.train s |" + "".join(f" {name} s |" for name in others)
+    head += "".join(f" sbp.train / {name} |" for name in reversed(others))
+    lines = [head, "|---|---:" + "|---:" * (1 + 2 * len(others)) + "|"]
     for r in rows:
-        line = (f"| {r['dtype']} | {r['threads']} | {r['sbp.train']:.3f} | {r['step loop']:.3f} | "
-                f"{r['NumPy by hand']:.3f} |")
-        if has_torch:
-            line += f" {r['PyTorch']:.3f} | {r['sbp.train'] / r['PyTorch']:.2f}× |"
-        line += (f" {r['sbp.train'] / r['NumPy by hand']:.2f}× |"
-                 f" {r['sbp.train'] / r['step loop']:.2f}× |")
+        line = f"| {r['dtype']} | {r['threads']} | {r['sbp.train']['wall']:.3f} |"
+        line += "".join(f" {r[name]['wall']:.3f} |" for name in others)
+        for name in reversed(others):
+            wall = r["sbp.train"]["wall"] / r[name]["wall"]
+            cpu = r["sbp.train"]["cpu"] / r[name]["cpu"]
+            line += f" {wall:.2f}× ({cpu:.2f}×) |"
         lines.append(line)
     return "\n".join(lines)
 
@@ -266,6 +267,7 @@ def main(argv=None):
         child(args)
         return
     args.thread_counts = (1,) if args.quick else (1, 2)
+    load_before = os.getloadavg()[0]
     rows = run_children(args)
     import numpy as np
 
@@ -279,9 +281,11 @@ def main(argv=None):
             print("PyTorch is not installed (pip install '.[torch]'): its column is left out")
     print(
         f"{'-'.join(map(str, SIZES))} relu/relu/softmax, cross_entropy; {args.samples:,} samples, "
-        f"batches of {BATCH}, {args.epochs} epochs of SGD; median of {args.rounds} interleaved "
-        f"runs; {versions}; {platform.machine()} with {os.cpu_count()} cores"
+        f"batches of {BATCH}, {args.epochs} epochs of SGD; fastest of {args.rounds} interleaved "
+        f"runs; {versions}; {platform.machine()} with {os.cpu_count()} cores; load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
+    print("ratios: wall-clock time (CPU time)")
     print()
     print(table(rows))
     if args.json:
