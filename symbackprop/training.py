@@ -232,7 +232,8 @@ def train(
             report(None)
     completed, final = kept.last
     if not history:  # interrupted before the first minibatch's loss
-        history.append(loss_only(start, X, Y))
+        with np.errstate(all="ignore"):
+            history.append(loss_only(start, X, Y))
     del history[completed + 1 :]
     if val_history is not None:
         del val_history[completed + 1 :]
@@ -296,8 +297,8 @@ class _Batches:
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, size: int, rng: np.random.Generator):
         self.X, self.Y, self.size, self.rng = X, Y, size, rng
-        self.x = np.empty((size, X.shape[1]), dtype=X.dtype)
-        self.y = np.empty((size, Y.shape[1]), dtype=Y.dtype)
+        self.x = np.empty((size, *X.shape[1:]), dtype=X.dtype)  # rows, or images (C, H, W)
+        self.y = np.empty((size, *Y.shape[1:]), dtype=Y.dtype)
 
     def __iter__(self):
         order = self.rng.permutation(self.X.shape[0])

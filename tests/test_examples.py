@@ -16,10 +16,10 @@ from symbackprop.params import load_params
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run_example(name: str, *args: str) -> dict:
+def run_example(name: str, *args: str, timeout: float = 120) -> dict:
     completed = subprocess.run(
         [sys.executable, str(EXAMPLES / name), "--json", *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=timeout, check=False,
     )
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -69,3 +69,15 @@ def test_a_conv_net_learns_the_8x8_digits():
     assert out["test_images"] == 449 and out["train_images"] == 1348
     assert out["test_accuracy"] >= 0.95  # images the network never saw
     assert out["final_loss"] < 0.2 * out["initial_loss"]
+
+
+def test_ddp_over_two_processes_ends_where_one_process_does():
+    pytest.importorskip(
+        "torch", reason="PyTorch is not installed: pip install 'symbackprop[torch]' (make test does)"
+    )
+    out = run_example("ddp_torch.py", "--steps", "20", timeout=600)
+    assert out["processes"] == 2 and out["steps"] == 20
+    assert out["ranks_agree"] == 0.0  # DDP keeps the two processes' parameters identical
+    # Two halves' mean losses averaged are the whole batch's: the same SGD path.
+    assert out["distance_to_one_process"] < 1e-12
+    assert out["final_loss"] < out["initial_loss"]

@@ -249,6 +249,21 @@ def test_ctrl_c_in_the_middle_of_an_epoch_keeps_the_last_finished_one(small):
         np.testing.assert_allclose(stopped.params[name], two.params[name], rtol=1e-12)
 
 
+def test_ctrl_c_before_the_first_minibatch_reports_the_starting_loss(small):
+    net, f, X, Y = small
+
+    class AtOnce:  # a gradient function interrupted at its first call; its loss works
+        loss = staticmethod(f.loss)
+
+        def __call__(self, params, X, Y):
+            raise KeyboardInterrupt
+
+    result = sbp.train(net, X, Y, epochs=3, lr=0.5, batch_size=5, progress=False,
+                       compiled=AtOnce())
+    assert result.stopped == "interrupted" and result.epochs == 0
+    assert result.history == pytest.approx((f.loss(init_params(net, 0), X, Y),), rel=1e-12)
+
+
 def test_progress_bar_works_when_stderr_is_not_a_terminal(small, capsys):
     net, f, X, Y = small
     sbp.train(net, X, Y, epochs=3, lr=0.5, progress=True, compiled=f)
