@@ -121,3 +121,20 @@ def test_loading_without_the_library_names_the_extra_to_install(monkeypatch, tar
     with pytest.raises(DataError, match=rf"needs {library}, which is not installed: "
                                         rf"pip install 'symbackprop\[{target}\]'"):
         models.two_two_two().export(target).load()
+
+
+def test_a_layer_operation_without_a_form_for_the_library_is_named(run_cli, tmp_path, monkeypatch):
+    # Each layer operation brings its PyTorch and JAX forms; one that lacks them stops the
+    # export with one sentence naming it, and nothing is written.
+    from symbackprop.layers.pool import MaxRoute
+
+    monkeypatch.delattr(MaxRoute, "torch")
+    spec = tmp_path / "conv.json"
+    spec.write_text('{"input": [1, 4, 4], "loss": "half_sse", "layers": [{"type": "conv2d", '
+                    '"channels": 1, "kernel": 3, "padding": 1}, {"type": "maxpool2d", "size": 2}, '
+                    '{"type": "flatten"}, {"type": "dense", "units": 1}]}')
+    result = run_cli("export", "--spec", str(spec), "--to", "torch", "-o", str(tmp_path / "m.py"))
+    assert result.status == 2 and "Traceback" not in result.stderr
+    assert "the PyTorch export has no form yet for MaxRoute" in result.stderr
+    assert not (tmp_path / "m.py").exists()
+    assert run_cli("export", "--spec", str(spec), "--to", "jax").status == 0

@@ -13,7 +13,7 @@ import pytest
 import symbackprop as sbp
 from symbackprop.params import init_params
 
-from .export_cases import CASES, IDS
+from .export_cases import CASES, IDS, network
 
 jax = pytest.importorskip(
     "jax", reason="JAX is not installed: pip install 'symbackprop[jax]' (make test does)"
@@ -32,8 +32,7 @@ def float64():
 
 @pytest.fixture(scope="module", params=CASES, ids=IDS)
 def exported(request):
-    sizes, hidden, output, loss, bias = request.param
-    net = sbp.Network.from_layers(sizes, hidden, output, loss, bias=bias)
+    net = network(request.param)
     return net, net.export("jax").load()
 
 

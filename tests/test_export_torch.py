@@ -19,16 +19,11 @@ import pytest
 import symbackprop as sbp
 from symbackprop.params import init_params
 
-from .export_cases import CASES, IDS
+from .export_cases import CASES, IDS, network
 
 torch = pytest.importorskip(
     "torch", reason="PyTorch is not installed: pip install 'symbackprop[torch]' (make test does)"
 )
-
-
-def _network(case) -> sbp.Network:
-    sizes, hidden, output, loss, bias = case
-    return sbp.Network.from_layers(sizes, hidden, output, loss, bias=bias)
 
 
 def _batch(module, rows=5, seed=1):
@@ -38,7 +33,7 @@ def _batch(module, rows=5, seed=1):
 
 @pytest.fixture(scope="module", params=CASES, ids=IDS)
 def exported(request):
-    net = _network(request.param)
+    net = network(request.param)
     return net, net.export("torch").load()
 
 
@@ -93,7 +88,7 @@ def test_parameters_come_in_the_designs_order_and_shapes(exported):
 
 
 def test_the_targets_are_not_differentiated():
-    net = _network(CASES[0])
+    net = network(CASES[0])
     module = net.export("torch").load()
     model = module.Model(dtype=torch.float64)
     X, Y = _batch(module)
@@ -174,7 +169,7 @@ def test_float32_and_an_optimizer_step(exported):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU (CUDA) on this machine")
 def test_on_a_gpu_the_gradients_are_those_on_the_cpu():
-    net = _network(CASES[2])
+    net = network(CASES[2])
     module = net.export("torch").load()
     params = init_params(net, 6)
     X, Y = _batch(module)
@@ -188,7 +183,7 @@ def test_on_a_gpu_the_gradients_are_those_on_the_cpu():
 
 
 def test_the_module_checks_itself_when_run(tmp_path):
-    path = _network(CASES[2]).export("torch").write(tmp_path / "model.py")
+    path = network(CASES[2]).export("torch").write(tmp_path / "model.py")
     run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
                          timeout=300, check=False)
     assert run.returncode == 0, run.stderr

@@ -84,11 +84,13 @@ def constants(network: Network) -> list[str]:
 
 
 def array_code(network: Network, dialect: Dialect) -> list[str]:
-    """The generated ``loss``, ``gradient`` (with ∂L/∂X on request) and ``forward``, and their notes."""
+    """The generated ``loss``, ``gradient`` (with ∂L/∂X on request), ``forward``, their helpers and notes."""
     generated = generate(network, dialect=dialect, input_gradient=True)
     lines = []
     if generated.notes:
         lines += ["# Stable forms used:", *[f"#   - {note}" for note in generated.notes], "", ""]
+    for helper in generated.helpers:  # the layers' own functions (a convolution's im2col, …)
+        lines += helper.rstrip().splitlines() + ["", ""]
     for name in ("loss", "gradient", "forward"):
         lines += generated.definitions[name].splitlines() + ["", ""]
     return lines

@@ -75,19 +75,21 @@ def _patches(X, k, stride, padding):
 
 
 def _correlate(P, W, size):
-    """z[n,c,i,j] = Σ_{c',u,v} W[c,c',u,v] x[n,c',s(i−1)+u−p,s(j−1)+v−p], from the patches P of x."""
-    import numpy
+    """z[n,c,i,j] = Σ_{c',u,v} W[c,c',u,v] x[n,c',s(i−1)+u−p,s(j−1)+v−p], from the patches P of x.
 
-    Z = numpy.matmul(W.reshape(W.shape[0], -1), P)
+    Written with ``@`` and array methods only, so NumPy, PyTorch and JAX run it alike.
+    """
+    Z = W.reshape(W.shape[0], -1) @ P
     return Z.reshape(P.shape[0], W.shape[0], *size)
 
 
 def _kernel_gradient(D, P, kernel_shape):
-    """∂L/∂W = δ ⋆ x summed over the batch: Σ_{n,i,j} δ[n,c,i,j] x[n,c',s(i−1)+u−p,s(j−1)+v−p]."""
-    import numpy
+    """∂L/∂W = δ ⋆ x summed over the batch: Σ_{n,i,j} δ[n,c,i,j] x[n,c',s(i−1)+u−p,s(j−1)+v−p].
 
+    Written with ``@`` and array methods only, so NumPy, PyTorch and JAX run it alike.
+    """
     rows = D.reshape(D.shape[0], D.shape[1], -1)
-    return numpy.matmul(rows, P.transpose(0, 2, 1)).sum(axis=0).reshape(kernel_shape)
+    return (rows @ P.swapaxes(1, 2)).sum(axis=0).reshape(kernel_shape)
 
 
 def _convolve_full(D, W, size, stride, padding):
@@ -110,6 +112,65 @@ def _convolve_full(D, W, size, stride, padding):
     return _correlate(_patches(padded, k, 1, 0), flipped, size)
 
 
+# -- the PyTorch and JAX forms (copied into the modules symbackprop export writes) ----------------
+
+
+def _patches_torch(X, k, stride, padding):
+    """im2col in PyTorch: unfold gathers the rows (c, u, v) that _patches does."""
+    import torch
+
+    return torch.nn.functional.unfold(X, k, padding=padding, stride=stride)
+
+
+def _patches_jax(X, k, stride, padding):
+    """im2col in JAX: the strided slice of every kernel offset, stacked as _patches stores them."""
+    import jax.numpy as jnp
+
+    if padding:
+        X = jnp.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    n, c, h, w = X.shape
+    h_out, w_out = (h - k) // stride + 1, (w - k) // stride + 1
+    taken = [
+        X[:, :, u : u + stride * (h_out - 1) + 1 : stride, v : v + stride * (w_out - 1) + 1 : stride]
+        for u in range(k)
+        for v in range(k)
+    ]
+    return jnp.stack(taken, axis=2).reshape(n, c * k * k, h_out * w_out)
+
+
+def _convolve_full_torch(D, W, size, stride, padding):
+    """∂L/∂x in PyTorch, step by step as _convolve_full: spread δ, pad, correlate with the flipped kernel."""
+    import torch
+
+    k = W.shape[-1]
+    n, channels, h_out, w_out = D.shape
+    # zeros shaped from D (not new ones), so that torch.func.vmap batches them with it
+    spread = torch.nn.functional.pad(
+        torch.zeros_like(D), (0, (w_out - 1) * (stride - 1), 0, (h_out - 1) * (stride - 1))
+    )
+    spread[:, :, ::stride, ::stride] = D
+    edge = k - 1 - padding
+    unreached = (size[0] + 2 * padding - k - (h_out - 1) * stride, size[1] + 2 * padding - k - (w_out - 1) * stride)
+    padded = torch.nn.functional.pad(spread, (edge, edge + unreached[1], edge, edge + unreached[0]))
+    flipped = torch.flip(W, (2, 3)).transpose(0, 1)
+    return _correlate(_patches_torch(padded, k, 1, 0), flipped, size)
+
+
+def _convolve_full_jax(D, W, size, stride, padding):
+    """∂L/∂x in JAX, step by step as _convolve_full: spread δ, pad, correlate with the flipped kernel."""
+    import jax.numpy as jnp
+
+    k = W.shape[-1]
+    n, channels, h_out, w_out = D.shape
+    spread = jnp.zeros((n, channels, (h_out - 1) * stride + 1, (w_out - 1) * stride + 1), dtype=D.dtype)
+    spread = spread.at[:, :, ::stride, ::stride].set(D)
+    edge = k - 1 - padding
+    unreached = (size[0] + 2 * padding - k - (h_out - 1) * stride, size[1] + 2 * padding - k - (w_out - 1) * stride)
+    padded = jnp.pad(spread, ((0, 0), (0, 0), (edge, edge + unreached[0]), (edge, edge + unreached[1])))
+    flipped = W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    return _correlate(_patches_jax(padded, k, 1, 0), flipped, size)
+
+
 # -- the operations of the plan ----------------------------------------------------------------
 
 
@@ -125,6 +186,8 @@ class Patches(Op):
 
     cached = True  # the code generator names it once (P<l>) and reuses it
     helpers = (_patches,)
+    torch_helpers = (_patches_torch,)
+    jax_helpers = (_patches_jax,)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -137,8 +200,14 @@ class Patches(Op):
     def compute(self, X: Any) -> Any:
         return _patches(X, self.kernel, self.stride, self.padding)
 
-    def numpy(self, args: list[str]) -> str:
-        return f"_patches({args[0]}, {self.kernel}, {self.stride}, {self.padding})"
+    def numpy(self, args: list[str], form: str = "_patches") -> str:
+        return f"{form}({args[0]}, {self.kernel}, {self.stride}, {self.padding})"
+
+    def torch(self, args: list[str]) -> str:
+        return self.numpy(args, "_patches_torch")
+
+    def jax(self, args: list[str]) -> str:
+        return self.numpy(args, "_patches_jax")
 
     def display(self, args: list[Any]) -> Any:
         return args[0]  # printed as the input itself
@@ -156,6 +225,7 @@ class Correlate(Op):
     b: Quantity | None
 
     helpers = (_correlate,)
+    portable = True  # _correlate is the same code in NumPy, PyTorch and JAX
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -195,6 +265,7 @@ class KernelGradient(Op):
 
     helpers = (_kernel_gradient,)
     summed_over_batch = True
+    portable = True
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -227,6 +298,7 @@ class ChannelSum(Op):
     delta: Quantity
 
     summed_over_batch = True
+    portable = True  # sum over the axes (0, 2, 3): the same call in the three libraries
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -260,6 +332,8 @@ class ConvolveFull(Op):
     padding: int
 
     helpers = (_convolve_full, _correlate, _patches)
+    torch_helpers = (_convolve_full_torch, _correlate, _patches_torch)
+    jax_helpers = (_convolve_full_jax, _correlate, _patches_jax)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -272,8 +346,14 @@ class ConvolveFull(Op):
     def compute(self, D: Any, W: Any) -> Any:
         return _convolve_full(D, W, self.in_shape[1:], self.stride, self.padding)
 
-    def numpy(self, args: list[str]) -> str:
-        return f"_convolve_full({args[0]}, {args[1]}, {self.in_shape[1:]}, {self.stride}, {self.padding})"
+    def numpy(self, args: list[str], form: str = "_convolve_full") -> str:
+        return f"{form}({args[0]}, {args[1]}, {self.in_shape[1:]}, {self.stride}, {self.padding})"
+
+    def torch(self, args: list[str]) -> str:
+        return self.numpy(args, "_convolve_full_torch")
+
+    def jax(self, args: list[str]) -> str:
+        return self.numpy(args, "_convolve_full_jax")
 
     def display(self, args: list[Any]) -> Any:
         return Formula(

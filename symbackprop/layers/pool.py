@@ -92,6 +92,68 @@ def _avgpool_spread(D, size, k, stride):
     return dX
 
 
+# -- the PyTorch and JAX forms (copied into the modules symbackprop export writes) ---------------
+
+
+def _maxpool_of(X, k, stride, maximum):
+    """_maxpool with the library's elementwise ``maximum`` (torch.maximum, jnp.maximum), no out=."""
+    size = ((X.shape[2] - k) // stride + 1, (X.shape[3] - k) // stride + 1)
+    out = None
+    for rows, cols in _offsets(size, k, stride):
+        out = X[:, :, rows, cols] if out is None else maximum(out, X[:, :, rows, cols])
+    return out
+
+
+def _maxpool_route_torch(D, X, A, k, stride):
+    """_maxpool_route in PyTorch: δ to the first maximum of each window."""
+    import torch
+
+    dX = torch.zeros_like(X)
+    free = torch.ones_like(D, dtype=torch.bool)
+    for rows, cols in _offsets(D.shape[2:], k, stride):
+        first = free & (X[:, :, rows, cols] == A)
+        free = free & ~first
+        dX[:, :, rows, cols] += first * D
+    return dX
+
+
+def _maxpool_route_jax(D, X, A, k, stride):
+    """_maxpool_route in JAX: δ to the first maximum of each window."""
+    import jax.numpy as jnp
+
+    dX = jnp.zeros_like(X)
+    free = jnp.ones(D.shape, dtype=bool)
+    for rows, cols in _offsets(D.shape[2:], k, stride):
+        first = free & (X[:, :, rows, cols] == A)
+        free = free & ~first
+        dX = dX.at[:, :, rows, cols].add(first * D)
+    return dX
+
+
+def _avgpool_spread_torch(D, size, k, stride):
+    """_avgpool_spread in PyTorch."""
+    import torch
+
+    h_out, w_out = D.shape[2:]
+    # zeros shaped from D (not new ones), so that torch.func.vmap batches them with it
+    dX = torch.nn.functional.pad(torch.zeros_like(D), (0, size[1] - w_out, 0, size[0] - h_out))
+    share = D / (k * k)
+    for rows, cols in _offsets(D.shape[2:], k, stride):
+        dX[:, :, rows, cols] += share
+    return dX
+
+
+def _avgpool_spread_jax(D, size, k, stride):
+    """_avgpool_spread in JAX."""
+    import jax.numpy as jnp
+
+    dX = jnp.zeros((*D.shape[:2], *size), dtype=D.dtype)
+    share = D / (k * k)
+    for rows, cols in _offsets(D.shape[2:], k, stride):
+        dX = dX.at[:, :, rows, cols].add(share)
+    return dX
+
+
 # -- the operations -----------------------------------------------------------------------------
 
 
@@ -107,6 +169,12 @@ class Pool(Op):
     @property
     def helpers(self) -> tuple[Any, ...]:  # type: ignore[override]
         return (_maxpool if self.reduce == "max" else _avgpool, _offsets)
+
+    @property
+    def torch_helpers(self) -> tuple[Any, ...]:
+        return (_maxpool_of if self.reduce == "max" else _avgpool, _offsets)
+
+    jax_helpers = torch_helpers
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -133,8 +201,16 @@ class Pool(Op):
             out[index] = sympy.Max(*windows[index].ravel())
         return out
 
-    def numpy(self, args: list[str]) -> str:
-        return f"_{self.reduce}pool({args[0]}, {self.size}, {self.stride})"
+    def numpy(self, args: list[str], maximum: str = "") -> str:
+        if self.reduce == "max" and maximum:
+            return f"_maxpool_of({args[0]}, {self.size}, {self.stride}, {maximum})"
+        return f"_{self.reduce}pool({args[0]}, {self.size}, {self.stride})"  # _avgpool is portable
+
+    def torch(self, args: list[str]) -> str:
+        return self.numpy(args, "torch.maximum")
+
+    def jax(self, args: list[str]) -> str:
+        return self.numpy(args, "jnp.maximum")
 
     def display(self, args: list[Any]) -> Any:
         return Formula(rf"\operatorname{{{self.reduce}pool}}_{{{self.size}}}\left({{0}}\right)", f"{self.reduce}pool_{self.size}({{0}})", *args)
@@ -154,6 +230,8 @@ class MaxRoute(Op):
     stride: int
 
     helpers = (_maxpool_route, _offsets)
+    torch_helpers = (_maxpool_route_torch, _offsets)
+    jax_helpers = (_maxpool_route_jax, _offsets)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -184,8 +262,14 @@ class MaxRoute(Op):
                     out[c, s * i + u, s * j + v] += D[c, i, j] * sympy.diff(top, entry)
         return out
 
-    def numpy(self, args: list[str]) -> str:
-        return f"_maxpool_route({args[0]}, {args[1]}, {args[2]}, {self.size}, {self.stride})"
+    def numpy(self, args: list[str], form: str = "_maxpool_route") -> str:
+        return f"{form}({args[0]}, {args[1]}, {args[2]}, {self.size}, {self.stride})"
+
+    def torch(self, args: list[str]) -> str:
+        return self.numpy(args, "_maxpool_route_torch")
+
+    def jax(self, args: list[str]) -> str:
+        return self.numpy(args, "_maxpool_route_jax")
 
     def display(self, args: list[Any]) -> Any:
         return Formula(
@@ -206,6 +290,8 @@ class AverageSpread(Op):
     stride: int
 
     helpers = (_avgpool_spread, _offsets)
+    torch_helpers = (_avgpool_spread_torch, _offsets)
+    jax_helpers = (_avgpool_spread_jax, _offsets)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -218,8 +304,14 @@ class AverageSpread(Op):
     def compute(self, D: Any) -> Any:
         return _avgpool_spread(D, self.in_shape[1:], self.size, self.stride)
 
-    def numpy(self, args: list[str]) -> str:
-        return f"_avgpool_spread({args[0]}, {self.in_shape[1:]}, {self.size}, {self.stride})"
+    def numpy(self, args: list[str], form: str = "_avgpool_spread") -> str:
+        return f"{form}({args[0]}, {self.in_shape[1:]}, {self.size}, {self.stride})"
+
+    def torch(self, args: list[str]) -> str:
+        return self.numpy(args, "_avgpool_spread_torch")
+
+    def jax(self, args: list[str]) -> str:
+        return self.numpy(args, "_avgpool_spread_jax")
 
     def display(self, args: list[Any]) -> Any:
         return Formula(rf"\operatorname{{spread}}_{{{self.size}}}\left({{0}}\right) / {self.size ** 2}", f"spread_{self.size}({{0}})/{self.size ** 2}", *args)
