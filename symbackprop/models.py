@@ -4,6 +4,8 @@
 '2-3-3-2 sigmoid/sigmoid/sigmoid, half_sse, no bias'
 >>> understanding().describe()
 '2-4-4-3 relu/relu/softmax, cross_entropy, with bias'
+>>> small_conv().parameter_shapes()
+{'W1': (1, 1, 2, 2), 'b1': (1,), 'W3': (1, 9), 'b3': (1,)}
 """
 
 from __future__ import annotations
@@ -52,4 +54,34 @@ def two_two_two() -> Network:
     )
 
 
-CANONICAL = {"beginner": beginner, "understanding": understanding, "2-2-2": two_two_two}
+def small_conv() -> Network:
+    """A 1-channel 4×4 image, one 2×2 kernel with ReLU, flattened into one sigmoid unit.
+
+    The smallest convolution a student can backpropagate through by hand:
+    z⁽¹⁾ is 3×3, ∂L/∂W⁽¹⁾ is the correlation of x with δ⁽¹⁾ (2×2).
+    """
+    return Network.from_spec(
+        {
+            "input": [1, 4, 4],
+            "loss": "half_sse",
+            "name": "small conv",
+            "layers": [
+                {"type": "conv2d", "channels": 1, "kernel": 2, "activation": "relu"},
+                {"type": "flatten"},
+                {"type": "dense", "units": 1, "activation": "sigmoid"},
+            ],
+        }
+    )
+
+
+def l2_mlp() -> Network:
+    """The 2-3-2 sigmoid network with half squared error and L2 regularisation, λ = 0.1."""
+    return Network.from_spec(
+        {"layers": [2, 3, 2], "activation": "sigmoid", "loss": "half_sse", "l2": 0.1, "name": "2-3-2 l2"}
+    )
+
+
+CANONICAL = {
+    "beginner": beginner, "understanding": understanding, "2-2-2": two_two_two,
+    "small conv": small_conv, "l2": l2_mlp,
+}

@@ -40,7 +40,7 @@ from .errors import SpecError
 from .expressions import label_problem, shown
 from .io import MEGABYTE, read_text
 from .layers import KINDS, Layer, count, shape_text
-from .layers.base import Reader
+from .layers.base import VERIFY, Reader
 from .layers.dense import Dense
 from .limits import MAX_LAYERS, MAX_PARAMETERS, network_size_problems
 from .losses import PROBABILITY, UNIT_INTERVAL, Loss, loss
@@ -221,8 +221,8 @@ class Network:
 
     def unsupported(self, what: str) -> str | None:
         """One sentence saying that ``what`` (a command) does not handle this network yet, or None."""
-        kinds = sorted({layer.kind for layer in self.layers if not isinstance(layer, Dense)})
-        if self.l2:
+        kinds = sorted({layer.kind for layer in self.layers if what not in layer.handled_by})
+        if self.l2 and what != VERIFY:
             kinds.append("l2")
         if not kinds:
             return None

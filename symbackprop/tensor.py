@@ -311,6 +311,17 @@ class Op(Tensor):
         """The shapes of the operands as printed (for the shape notes of the matrix level)."""
         return tuple(arg.shape for arg in self.args)
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        """The operation as a formula a person may type to ``verify``, built from the operands'
+        formulas ``args`` with ``f`` (:class:`symbackprop.verification.reference.Formulas`):
+        ``f("correlate", args[1], args[0])`` names a function of docs/verify.md.  None where
+        the notation has no such formula (several channels, a stride)."""
+        return None
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        """The classic mistakes made in this operation, as (name, one sentence, formula)."""
+        return ()
+
 
 GLUE = (Quantity, Transpose, MatMul, Add, Sub, Hadamard)
 LOCAL = (Activate, Slope, LossValue, LossGradient, SoftmaxVJP, Op)

@@ -75,14 +75,17 @@ def test_shapes_that_do_not_fit_are_named():
 def test_mlp_form_accepts_l2_and_stays_an_mlp():
     net = Network.from_spec({"layers": [4, 10, 3], "activation": "tanh", "l2": 0.1})
     assert net.is_mlp and net.describe().endswith("l2 0.1")
-    assert net.unsupported("verify") == "verify is not supported yet for l2"
+    assert net.unsupported("verify") is None
+    assert net.unsupported("a worksheet") == "a worksheet is not supported yet for l2"
 
 
-def test_verify_and_worksheet_say_not_supported_yet():
+def test_worksheet_says_not_supported_yet_and_verify_names_what_a_formula_cannot_see():
     import symbackprop as sbp
 
-    with pytest.raises(UnsupportedError, match="^verify is not supported yet for conv2d, flatten, maxpool2d, l2$"):
+    # Two channels: the kernel has four axes, which a formula (matrices) cannot name.
+    with pytest.raises(UnsupportedError, match=r"^verify cannot judge ∂L/∂W1: W1 has shape 2×1×3×3: "):
         sbp.verify(CONV, "W1", "delta1")
+    assert sbp.verify(CONV, "W4", "delta4 @ a3.T + lam * W4").correct
     with pytest.raises(UnsupportedError, match="a worksheet is not supported yet for conv2d"):
         sbp.worksheet(Network.from_spec(CONV), "sheet.md")
 
@@ -295,7 +298,9 @@ def test_check_and_verify_on_a_conv_spec(run_cli, tmp_path):
     assert "all" in checked.stdout and "entries pass" in checked.stdout
     refused = run_cli("verify", "--spec", str(spec), "--wrt", "W1", "--formula", "delta1")
     assert refused.status == 2
-    assert refused.stderr.strip().endswith("verify is not supported yet for conv2d, flatten, maxpool2d, l2")
+    assert "verify cannot judge ∂L/∂W1: W1 has shape 2×1×3×3" in refused.stderr
+    judged = run_cli("verify", "--spec", str(spec), "--wrt", "W4", "--formula", "delta4 @ a3.T")
+    assert judged.status == 1 and "diagnosis: the L2 term is missing" in judged.stdout
 
 
 def test_l2_on_an_mlp_adds_lambda_w_to_the_weights_only():
@@ -341,7 +346,8 @@ def test_full_convolution_with_the_flipped_kernel_is_printed_for_a_second_conv_l
         {"type": "conv2d", "channels": 1, "kernel": 2, "stride": 2, "padding": 1},
         {"type": "flatten"}, {"type": "dense", "units": 1}]})
     d = net.derive()
-    assert "δ⁽²⁾ ∗full rot180(W⁽²⁾)" in d.text(level="matrix")
+    # rot180(W) slid over δ in full: the convolution of δ with W (⋆ is the correlation, as in W ⋆ x).
+    assert "rot180(W⁽²⁾) ⋆full δ⁽²⁾" in d.text(level="matrix")
     # m + p − s(i − 1) with p = 1, s = 2: the flipped kernel's index, as SymPy collapsed it
     assert "∂L/∂a⁽¹⁾_c',m,n = Σ_c=1..1_i=1..3_j=1..3 (W⁽²⁾[c,c',-2·i + m + 3,-2·j + n + 3]·δ⁽²⁾_c,i,j)" in d.text()
 

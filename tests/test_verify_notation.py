@@ -473,12 +473,13 @@ DOC_NETS = {
 }
 
 
-def documented_examples() -> list[tuple[str, str, str, str]]:
-    """(syntax, example, net, wrt) of every row of the two notation tables."""
+def documented_examples(table: str = "notation table") -> list[tuple[str, str, str, str]]:
+    """(syntax, example, net, wrt) of every row of the two notation tables (or of the two
+    tables marked ``<!-- {table}: python -->`` and ``latex``)."""
     text = DOCS.read_text(encoding="utf-8")
     out = []
     for syntax in ("python", "latex"):
-        start = text.index(f"<!-- notation table: {syntax} -->")
+        start = text.index(f"<!-- {table}: {syntax} -->")
         end = text.index("<!--", start + 10)
         for row in text[start:end].splitlines()[3:]:
             cells = [cell.strip() for cell in row.strip().strip("|").split("|")]

@@ -31,6 +31,9 @@ from ..tensor import Assignment, Quantity, Slope, SoftmaxVJP, Tensor, quantity
 
 Shape = tuple[int, ...]
 
+# The commands a kind of layer may or may not be handled by, as Network.unsupported names them.
+VERIFY, WORKSHEET = "verify", "a worksheet"
+
 
 def count(shape: Shape) -> int:
     """The number of entries of an array of ``shape``."""
@@ -55,6 +58,9 @@ class Layer:
 
     kind: ClassVar[str] = ""
     keys: ClassVar[tuple[str, ...]] = ("type",)
+    # The commands beyond derive, grad, check and train that handle this kind (VERIFY,
+    # WORKSHEET); Network.unsupported names the kinds a command does not handle yet.
+    handled_by: ClassVar[frozenset[str]] = frozenset()
     # Kinds with an activation or a bias declare them as fields; the others have none.
     # (Plain class attributes: an annotation here would put them before the fields of every kind.)
     activation = None
@@ -88,6 +94,13 @@ class Layer:
     def index_rule(self, index: int) -> IndexRule | None:
         """The forward rule in index notation, for the printed derivation (None: none to show)."""
         return None
+
+    def switch_margin(self, x: Any) -> float:
+        """How far one sample's input ``x`` (an array of ``in_shape``) is from where the layer's
+        rule switches branch — for a max pooling, the smallest gap between the two largest
+        entries of a window; infinite for a rule without branches.  The verifier draws its
+        points away from such places, as it does from the kink of a ReLU."""
+        return float("inf")
 
     def switches(self) -> tuple[Callable[[Any], Any], ...]:
         """NumPy functions of the layer's batch input that change value where the layer's rule

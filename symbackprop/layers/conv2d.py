@@ -41,6 +41,7 @@ from ..symbols import activation as activation_name
 from ..symbols import bias, pre_activation, weight
 from ..tensor import Activate, Assignment, Op, Quantity, Tensor, quantity
 from .base import (
+    VERIFY,
     IndexRule,
     Layer,
     Reader,
@@ -212,6 +213,9 @@ class Patches(Op):
     def display(self, args: list[Any]) -> Any:
         return args[0]  # printed as the input itself
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        return args[0]
+
     def show(self, args: list[str]) -> str:
         return args[0]
 
@@ -290,6 +294,21 @@ class KernelGradient(Op):
     def show(self, args: list[str]) -> str:
         return f"correlate({args[0]}, {args[1]})"
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        if not _one_channel(self.kernel_shape, self.patches.stride, self.patches.padding):
+            return None
+        return f("correlate", args[1], args[0])
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        if not _one_channel(self.kernel_shape, self.patches.stride, self.patches.padding):
+            return ()
+        return (
+            ("conv-gradient-flipped",
+             "δ flipped: ∂L/∂W is the correlation of the input with δ, correlate(x, δ), "
+             "without a flip; convolve(x, δ) flips δ",
+             f("convolve", args[1], args[0])),
+        )
+
 
 @dataclass(frozen=True)
 class ChannelSum(Op):
@@ -319,6 +338,9 @@ class ChannelSum(Op):
 
     def show(self, args: list[str]) -> str:
         return f"sum_ij({args[0]})"
+
+    def formula(self, args: list[Any], f: Any) -> Any:
+        return f("sum", args[0]) if self.delta.shape[0] == 1 else None
 
 
 @dataclass(frozen=True)
@@ -356,14 +378,38 @@ class ConvolveFull(Op):
         return self.numpy(args, "_convolve_full_jax")
 
     def display(self, args: list[Any]) -> Any:
+        # The flipped kernel slid over δ, windows overhanging the edge: the full correlation
+        # with rot180(W), which is the full convolution of δ with W itself.
         return Formula(
-            r"{0} \ast_{\mathrm{full}} \operatorname{rot180}\left({1}\right)",
-            "{0} ∗full rot180({1})",
+            r"\operatorname{rot180}\left({1}\right) \star_{\mathrm{full}} {0}",
+            "rot180({1}) ⋆full {0}",
             *args,
         )
 
     def show(self, args: list[str]) -> str:
-        return f"convolve_full({args[0]}, rot180({args[1]}))"
+        return f"convolve_full({args[0]}, {args[1]})"
+
+    def formula(self, args: list[Any], f: Any) -> Any:
+        if not _one_channel(self.W.shape, self.stride, self.padding):
+            return None
+        return f("convolve_full", args[0], args[1])
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        if not _one_channel(self.W.shape, self.stride, self.padding):
+            return ()
+        return (
+            ("conv-kernel-not-flipped",
+             "the kernel is not flipped: the error goes back through the full convolution of δ "
+             "with W, convolve_full(δ, W) = correlate_full(δ, flip(W)), and correlate_full(δ, W) "
+             "leaves out the flip",
+             f("correlate_full", args[0], args[1])),
+        )
+
+
+def _one_channel(kernel_shape: tuple[int, ...], stride: int, padding: int) -> bool:
+    """True when a formula can write the convolution with matrices: one input and one output
+    channel, stride 1, no padding (see docs/verify.md)."""
+    return kernel_shape[:2] == (1, 1) and stride == 1 and padding == 0
 
 
 # -- the layer ---------------------------------------------------------------------------------
@@ -387,6 +433,7 @@ class Conv2d(Layer):
     bias: bool = True  # type: ignore[assignment]
 
     kind: ClassVar[str] = "conv2d"
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
     keys: ClassVar[tuple[str, ...]] = ("type", "channels", "kernel", "stride", "padding", "activation", "bias")
 
     @property

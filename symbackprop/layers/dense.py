@@ -28,6 +28,8 @@ from ..symbols import activation as activation_name
 from ..symbols import bias, pre_activation, weight
 from ..tensor import Activate, Assignment, Quantity, Tensor
 from .base import (
+    VERIFY,
+    WORKSHEET,
     IndexRule,
     Layer,
     Reader,
@@ -52,6 +54,7 @@ class Dense(Layer):
     bias: bool = True  # type: ignore[assignment]
 
     kind: ClassVar[str] = "dense"
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY, WORKSHEET})
     keys: ClassVar[tuple[str, ...]] = ("type", "units", "activation", "bias")
 
     @property

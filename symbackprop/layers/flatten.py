@@ -19,7 +19,7 @@ import sympy
 from ..display import Formula
 from ..symbols import activation as activation_name
 from ..tensor import Assignment, Op, Quantity, Tensor
-from .base import IndexRule, Layer, Reader, Rules, Shape, count, layer_quantities
+from .base import VERIFY, IndexRule, Layer, Reader, Rules, Shape, count, layer_quantities
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class Vectorise(Op):
 
     def show(self, args: list[str]) -> str:
         return f"vec({args[0]})"
+
+    def formula(self, args: list[Any], f: Any) -> Any:
+        return f("vec", args[0]) if self.x.shape[0] == 1 else None
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ class Unflatten(Op):
     def show(self, args: list[str]) -> str:
         return f"unvec({args[0]})"
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        return f("reshape", args[0], *self.image[1:]) if self.image[0] == 1 else None
+
 
 @dataclass(frozen=True)
 class Flatten(Layer):
@@ -88,6 +94,7 @@ class Flatten(Layer):
     image: tuple[int, ...]
 
     kind: ClassVar[str] = "flatten"
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
 
     @property
     def in_shape(self) -> Shape:

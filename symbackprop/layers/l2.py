@@ -108,3 +108,13 @@ class WeightDecay(Op):
 
     def show(self, args: list[str]) -> str:
         return f"{self.strength!r} * {args[0]}"
+
+    def formula(self, args: list[Any], f: Any) -> Any:
+        return f.scale(f.strength(), args[0])
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        return (
+            ("l2-factor-2",
+             "2λW where λW belongs: the penalty (λ/2) Σ w² gives λw (2λw is the gradient of λ Σ w²)",
+             f.scale(2, f.scale(f.strength(), args[0]))),
+        )

@@ -28,7 +28,7 @@ import sympy
 from ..display import Formula
 from ..symbols import activation as activation_name
 from ..tensor import Assignment, Op, Quantity, Tensor
-from .base import IndexRule, Layer, Reader, Rules, Shape, layer_quantities, shape_text
+from .base import VERIFY, IndexRule, Layer, Reader, Rules, Shape, layer_quantities, shape_text
 
 # -- the NumPy forms ----------------------------------------------------------------------------
 
@@ -218,6 +218,9 @@ class Pool(Op):
     def show(self, args: list[str]) -> str:
         return f"{self.reduce}pool{self.size}({args[0]})"
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        return f(f"{self.reduce}pool", args[0], self.size) if _expressible(self.x.shape, self.stride, self.size) else None
+
 
 @dataclass(frozen=True)
 class MaxRoute(Op):
@@ -279,6 +282,25 @@ class MaxRoute(Op):
     def show(self, args: list[str]) -> str:
         return f"route_argmax({args[0]}, {args[1]})"
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        if not _expressible(self.x.shape, self.stride, self.size):
+            return None
+        return f("route_argmax", args[0], args[1], self.size)
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        if not _expressible(self.x.shape, self.stride, self.size):
+            return ()
+        return (
+            ("maxpool-spread",
+             "δ spread to every entry of its window: max pooling passes each window's error only "
+             "to the entry that is its maximum, route_argmax(δ, a), and 0 to the others",
+             f("upsample", args[0], self.size)),
+            ("maxpool-averaged",
+             f"δ shared out as an average pooling would, δ/{self.size ** 2} to every entry: max "
+             "pooling passes each window's error only to the entry that is its maximum",
+             f.divide(f("upsample", args[0], self.size), self.size**2)),
+        )
+
 
 @dataclass(frozen=True)
 class AverageSpread(Op):
@@ -319,6 +341,27 @@ class AverageSpread(Op):
     def show(self, args: list[str]) -> str:
         return f"spread{self.size}({args[0]})/{self.size ** 2}"
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        if not _expressible(self.in_shape, self.stride, self.size):
+            return None
+        return f.divide(f("upsample", args[0], self.size), self.size**2)
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        if not _expressible(self.in_shape, self.stride, self.size):
+            return ()
+        k2 = self.size**2
+        return (
+            ("avgpool-missing-1/k²",
+             f"the 1/{k2} of the average is missing: each entry of a {self.size}×{self.size} window "
+             f"gets δ/{k2}, upsample(δ, {self.size})/{k2}",
+             f("upsample", args[0], self.size)),
+        )
+
+
+def _expressible(image: tuple[int, ...], stride: int, size: int) -> bool:
+    """True when a formula can write the pooling with matrices: one channel, windows side by side."""
+    return image[0] == 1 and stride == size
+
 
 # -- the layers ---------------------------------------------------------------------------------
 
@@ -333,6 +376,7 @@ class Pool2d(Layer):
 
     reduce: ClassVar[str] = ""
     keys: ClassVar[tuple[str, ...]] = ("type", "size", "stride")
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
 
     @property
     def in_shape(self) -> Shape:
@@ -342,6 +386,19 @@ class Pool2d(Layer):
     def out_shape(self) -> Shape:
         c, h, w = self.image
         return (c, (h - self.size) // self.stride + 1, (w - self.size) // self.stride + 1)
+
+    def switch_margin(self, x: Any) -> float:
+        if self.reduce != "max":
+            return float("inf")
+        import numpy
+
+        windows = _windows(x[None], self.size, self.stride)[0]
+        entries = windows.reshape(*windows.shape[:3], -1)
+        gaps = []
+        for index in numpy.ndindex(entries.shape[:3]):
+            top = sorted(entries[index], reverse=True)
+            gaps.append(top[0] - top[1])
+        return min(gaps)
 
     def switches(self) -> tuple[Any, ...]:
         if self.reduce != "max":

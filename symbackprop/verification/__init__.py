@@ -37,18 +37,19 @@ from ..derive import Derivation
 from ..errors import DataError, ExpressionError, ShapeError, UnsupportedError
 from ..limits import verify_problem
 from ..spec import Network
-from ..symbols import GRADIENT_STEMS, Wrt, error, gradient_name, parameter
 from ..symbols import Name as Quantity
+from ..symbols import Wrt, error, gradient_name, parameter
 from .checking import CheckedLine, check_lines, pick, run, value_lookup
 from .comparison import Comparison, compare, digits_apart
 from .context import NameTable, describe_quantity, names_for, split
 from .equivalence import SYMBOLIC_MAX_NODES, prove
 from .evaluate import Undefined, evaluate
+from .grid import view_shape
 from .latex_syntax import parse_latex
 from .nodes import Entry, Name, Node, Statement, Sum, children, substitute
 from .points import Point, quantity_value, sample
 from .python_syntax import parse_python
-from .shapes import check, describe
+from .shapes import check, describe, is_number
 from .verdict import Counterexample, Entries, LineVerdict, Verdict, describe_entries, entry_label
 
 if TYPE_CHECKING:
@@ -68,8 +69,17 @@ def __getattr__(name: str) -> Any:
 
 SYNTAXES = ("python", "latex")
 def parse_wrt(network: Network, wrt: str) -> tuple[str, tuple[int, int] | None]:
-    """``W2`` -> ("W2", None); ``W2[1,2]`` -> ("W2", (0, 1)) (given 1-based, kept 0-based)."""
-    which = Wrt.read(wrt, network.parameter_shapes())
+    """``W2`` -> ("W2", None); ``W2[1,2]`` -> ("W2", (0, 1)) (given 1-based, kept 0-based).
+
+    The entry is a cell of the parameter as a formula sees it: a 2×2 kernel of one input
+    and one output channel, of shape (1, 1, 2, 2), has the entries W1[1,1] … W1[2,2].
+    """
+    views = {
+        name: shape if len(shape) <= 2 else seen
+        for name, shape in network.parameter_shapes().items()
+        if (seen := view_shape(shape)) is not None
+    }
+    which = Wrt.read(wrt, views)
     return which.name, which.cell
 
 
@@ -118,8 +128,8 @@ def verify(
     too_large = verify_problem(net.parameter_count(), net.sizes)
     if too_large:  # refused before the work, which grows with the number of parameters
         raise DataError(too_large)
-    name, entry = parse_wrt(net, wrt)
     table = names_for(net)
+    name, entry = _readable_wrt(net, wrt, table)
     statements = parse_statements(net, formula, syntax, layer=split(name)[1])
     _check_answer_names(statements[-1], name, wrt)
     lines = check_lines(statements, table, syntax)
@@ -135,7 +145,8 @@ def verify(
     line_verdicts, first_wrong = _line_verdicts(net, lines, comparisons, name, entry, sample_points, values, table)
     entries = _entries(result, name, entry)
     if result.correct:
-        inlined = _inline(lines) if symbolic and _provable(lines) else None
+        # The proof reads the MLP's scalar symbols; other networks rest on the points.
+        inlined = _inline(lines) if symbolic and net.is_mlp and _provable(lines) else None
         proved = inlined is not None and prove(inlined, derivation, name, entry, budget)
         return Verdict(
             True, label, formula, syntax, seed, len(sample_points),
@@ -241,7 +252,7 @@ def _entries(comparison: Comparison, name: str, entry: tuple[int, int] | None) -
     if entry is not None:
         return Entries(comparison.score == 1, 1, () if not wrong else (entry_label(name, entry),),
                        "right" if not wrong else "wrong")
-    labels = tuple(entry_label(name, where) for where in wrong)
+    labels = tuple(entry_label(name, where, comparison.cols) for where in wrong)
     shape = (comparison.rows, comparison.cols)
     return Entries(len(comparison.right) - len(wrong), len(comparison.right), labels,
                    describe_entries(shape, wrong, name))
@@ -301,9 +312,9 @@ def _diagnose_line(
         return None
     if name is None:
         stem, layer = split(line.statement.quantity or "")
-        if stem not in ("delta", "db", "dW"):
+        if stem not in ("delta", "dA", "db", "dW"):
             return None
-        name, entry = str(Quantity(GRADIENT_STEMS.get(stem, "b"), layer)), None
+        name, entry = str(Quantity({"dW": "W", "db": "b"}.get(stem, stem), layer)), None
     index_form = any(isinstance(node, Entry | Sum) for node in _walk(line.tree))
     return diagnose(net, name, entry, points, [pick(v, entry) if entry else v for v in values], table, index_form)
 
@@ -317,20 +328,23 @@ def diagnose(
     table: NameTable,
     index_form: bool = False,
 ) -> Diagnosis | None:
-    """The first classic mistake whose values agree with the formula's at every point."""
+    """The first classic mistake whose values agree with the formula's at every point.
+
+    ``name`` is the parameter asked about, or ``delta2`` (``dA2``) for a line that names δ⁽²⁾ (∂L/∂a⁽²⁾).
+    """
     from . import reference
     from .diagnosis import catalogue
 
     extra = reference.functions(net)
     shapes = dict(table.shapes)
-    expected = _parameter_shape(net, name)
+    expected = table.shapes[name]
     for candidate in catalogue(net, name, entry, index_form):
-        tree = reference.gradient_tree(net, name, candidate.mutation)
         try:
+            tree = reference.quantity_tree(net, name, candidate.mutation)
             tree, shape = check(tree, shapes)
-        except ShapeError:
+        except (ShapeError, reference.NoFormula):
             continue
-        if entry is None and shape != expected:
+        if entry is None and shape != expected and not (is_number(shape) and is_number(expected)):
             continue
         if entry is not None and not (entry[0] < shape[0] and entry[1] < shape[1]):
             continue
@@ -365,7 +379,7 @@ def _counterexample(
     return Counterexample(
         point=index + 1,
         inputs=point.inputs(net.parameter_names()),
-        entry=entry_label(name, where) if comparison.rows * comparison.cols > 1 else label,
+        entry=entry_label(name, where, comparison.cols) if comparison.rows * comparison.cols > 1 else label,
         formula_value=None if got is None else float(got),
         true_value=float(expected),
         formula_matrix=None if value is None else _to_lists(value),
@@ -378,8 +392,19 @@ def _counterexample(
 
 
 def _parameter_shape(net: Network, name: str) -> tuple[int, int]:
-    shape = net.parameter_shapes()[name]
-    return (shape[0], shape[1]) if len(shape) == 2 else (shape[0], 1)
+    """The parameter's shape as a formula sees it (a one-channel kernel is a k×k matrix)."""
+    return view_shape(net.parameter_shapes()[name])  # type: ignore[return-value]
+
+
+def _readable_wrt(net: Network, wrt: str, table: NameTable) -> tuple[str, tuple[int, int] | None]:
+    """The parameter asked about, after checking that a formula can name it."""
+    try:
+        name = Wrt.parse(wrt).name
+    except ValueError:
+        name = None
+    if name is not None and table.unseen(name):
+        raise UnsupportedError(f"verify cannot judge ∂L/∂{name}: {table.unseen(name)}")
+    return parse_wrt(net, wrt)
 
 
 def _check_result_shape(

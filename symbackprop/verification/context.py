@@ -23,11 +23,14 @@ A derivation assigns names; those with a recognisable meaning (δ⁽ˡ⁾, ∂L/
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..activations import DEFAULT_LEAKY_SLOPE
+from ..backprop import plan
 from ..spec import Network
 from ..symbols import (
     INPUT,
@@ -36,14 +39,15 @@ from ..symbols import (
     Name,
     activation,
     activation_gradient,
-    bias,
     parse_name,
-    pre_activation,
     scalar_name,
-    weight,
 )
+from .grid import view_shape
 
 Shape = tuple[int, ...]
+
+# What a formula may call the L2 strength λ (Ng's course writes lambd, CS231n reg).
+STRENGTH_NAMES = ("lam", "lambd", "lmbda", "reg")
 
 # A name a derivation may assign, and the quantity it stands for.
 _CANONICAL = {**{stem: stem for stem in ("delta", "dA", "dW", "db", "z", "a")}, **NOTATION}
@@ -65,6 +69,9 @@ class NameTable:
     depth: int = 1
     bias: bool = True
     slopes: tuple[Fraction, ...] = ()
+    hidden: dict[str, Shape] = field(default_factory=dict)
+    constants: dict[str, Fraction] = field(default_factory=dict)
+    images: tuple[Shape, ...] = ()  # the shapes of the network's one-channel images, as matrices
 
     def resolve(self, name: str) -> str | None:
         """The canonical form of a name, or None when the network has no such name."""
@@ -92,10 +99,22 @@ class NameTable:
         return str(Name(_CANONICAL[m.group(1)], layer))
 
     def quantity_shape(self, quantity: str) -> Shape:
+        """The shape of what a derivation's line names: ∂L/∂W⁽ˡ⁾ that of W⁽ˡ⁾, δ⁽ˡ⁾ its own…"""
         stem, layer = split(quantity)
-        if stem == "dW":
-            return self.shapes[str(weight(layer))]
-        return self.shapes[str(pre_activation(layer))]
+        own = str(Name({"dW": "W", "db": "b"}.get(stem, stem), layer))
+        return self.shapes[own] if own in self.shapes else self.shapes[str(Name("delta", layer))]
+
+    def unseen(self, name: str) -> str | None:
+        """Why a name of this network cannot appear in a formula (an array of more than two
+        axes, such as a kernel of several channels), or None."""
+        canonical = self.aliases.get(name, name)
+        if canonical not in self.hidden:
+            return None
+        shape = "×".join(map(str, self.hidden[canonical]))
+        return (
+            f"{canonical} has shape {shape}: a formula sees an image of one channel as a matrix and a kernel "
+            "of one input and one output channel as a k×k matrix, but not arrays of more axes"
+        )
 
     def slope(self) -> Fraction | None:
         """The one leaky ReLU slope of this network (the default where there is none), or None
@@ -125,37 +144,55 @@ def describe_quantity(quantity: str) -> str:
 
 
 def names_for(network: Network) -> NameTable:
-    sizes, L = network.sizes, network.depth
+    """The names a formula may use on ``network``, read from its plan: each layer's parameters,
+    z (where the layer has an activation), a, δ and ∂L/∂a, in the shapes a formula sees
+    (:func:`~symbackprop.verification.grid.view_shape`)."""
+    the_plan = plan(network)
+    L = network.depth
     x, y, output = str(INPUT), str(TARGET), str(activation(L))
-    shapes: dict[str, Shape] = {x: (sizes[0], 1), y: (sizes[-1], 1)}
+    quantities: dict[str, Shape] = {x: the_plan.x.shape, y: the_plan.y.shape}
     aliases = {"a0": x, "A0": x, "X": x, "Y": y, "yhat": output, "AL": output, "dAL": str(activation_gradient(L))}
-    for layer in range(1, L + 1):
-        n, m = sizes[layer], sizes[layer - 1]
-        shapes[str(weight(layer))] = (n, m)
-        if network.bias:
-            shapes[str(bias(layer))] = (n, 1)
-        for stem in ("z", "a", "delta", "dA"):
-            shapes[str(Name(stem, layer))] = (n, 1)
+    for entry in the_plan.layers:
+        for parameter in entry.parameters:
+            quantities[str(parameter.name)] = parameter.shape
+        for quantity in (entry.z, entry.a, entry.delta):
+            if quantity is not None:
+                quantities[str(quantity.name)] = quantity.shape
+        quantities[str(activation_gradient(entry.index))] = entry.a.shape
+        layer = entry.index
         aliases.update(
-            {str(Name(theirs, layer)): str(Name(ours, layer)) for theirs, ours in NOTATION.items() if str(Name(ours, layer)) in shapes}
+            {str(Name(theirs, layer)): str(Name(ours, layer)) for theirs, ours in NOTATION.items()
+             if str(Name(ours, layer)) in quantities}
         )
+    shapes: dict[str, Shape] = {}
+    hidden: dict[str, Shape] = {}
+    for name, shape in quantities.items():
+        seen = view_shape(shape)
+        if seen is None:
+            hidden[name] = shape
+        else:
+            shapes[name] = seen
     matrix_names = tuple(shapes) + ("a0",)
     lookup: dict[str, tuple[str, int, int]] = {}
-    for name, (rows, cols) in list(shapes.items()):
-        if name.startswith("dA"):
+    for name, shape in quantities.items():
+        if name.startswith("dA") or name in hidden:
             continue
-        for i in range(rows):
-            for j in range(cols):
-                lookup[_entry_name(name, i, j)] = (name, i, j)
+        cols = shapes[name][1]
+        for k, where in enumerate(itertools.product(*(range(1, n + 1) for n in shape))):
+            lookup[Name.parse(name).cell(*where)] = (name, *divmod(k, cols))
     for name in lookup:
         shapes[name] = ()
-    for j in range(sizes[0]):
+    for j in range(count(the_plan.x.shape) if len(the_plan.x.shape) == 2 and the_plan.x.shape[1] == 1 else 0):
         aliases[scalar_name("a", 0, j + 1)] = scalar_name("x", None, j + 1)
     slopes = tuple(
-        Fraction(str(spec.activation.slope)) for spec in network.layers if spec.activation.slope is not None
+        Fraction(str(spec.activation.slope))
+        for spec in network.layers
+        if spec.activation is not None and spec.activation.slope is not None
     )
-    return NameTable(shapes, lookup, aliases, matrix_names, L, network.bias, slopes)
+    constants = {name: Fraction(str(network.l2)) for name in STRENGTH_NAMES} if network.l2 else {}
+    images = tuple(sorted({shapes[name] for name, shape in quantities.items() if len(shape) == 3 and name in shapes}))
+    return NameTable(shapes, lookup, aliases, matrix_names, L, network.bias, slopes, hidden, constants, images)
 
 
-def _entry_name(matrix: str, i: int, j: int) -> str:
-    return Name.parse(matrix).cell(i + 1, j + 1)
+def count(shape: Shape) -> int:
+    return math.prod(shape)

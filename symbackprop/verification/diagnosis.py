@@ -19,11 +19,13 @@ from fractions import Fraction
 import sympy
 
 from ..activations import S
-from ..backprop import plan
+from ..backprop import PENALISED, plan
+from ..layers.l2 import WeightDecay
 from ..printing import text as text_form
 from ..spec import Network
-from ..symbols import activation, error, parameter, pre_activation, unicode_name, weight
-from .reference import Mutation
+from ..symbols import activation, bias, error, parameter, pre_activation, unicode_name, weight
+from ..tensor import Add, MatMul
+from .reference import Mutation, operation_mistakes
 
 
 @dataclass(frozen=True)
@@ -49,20 +51,32 @@ def catalogue(
 ) -> list[Diagnosis]:
     """Every mistake that makes sense for ∂L/∂(wrt) (or one entry, 0-based), simplest first.
 
+    ``wrt`` may also be ``delta2`` or ``dA2``: the mistakes of δ⁽²⁾ or ∂L/∂a⁽²⁾ (a line of a derivation).
     ``index_form``: the formula was written with index letters, so a mistake is
     told in indices (w_jk for w_kj) rather than in matrices (W for Wᵀ).
     """
-    param = parameter(wrt)
-    kind, layer = param.stem, param.layer
+    if wrt.startswith(("delta", "dA")):
+        kind = wrt.rstrip("0123456789")
+        layer = int(wrt[len(kind):])
+    else:
+        param = parameter(wrt)
+        kind, layer = param.stem, param.layer
     L = network.depth
     W, z, a, delta = weight, pre_activation, activation, error
     out: list[Diagnosis] = []
     scales = _scales(network)
     out.extend(scales)
     structural: list[Diagnosis] = []
+    structural.extend(_penalty_slips(network, kind, layer))
+    structural.extend(
+        Diagnosis(name, message, Mutation(operation=(op, name))) for op, name, message in operation_mistakes(network, wrt)
+    )
+    shapes = network.parameter_shapes()
+    # The MLP's mistakes in δ (aₗ₋₁)ᵀ and (W⁽ᵏ⁾)ᵀ δ⁽ᵏ⁾: for dense layers, whose W is a matrix.
+    dense_rule = kind == "W" and isinstance(_data_rule(network, wrt), MatMul)
     for k in range(layer, L + 1):
         act = network.layers[k - 1].activation
-        if not act.elementwise or act.kind == "identity":
+        if act is None or not act.elementwise or act.kind == "identity":
             continue
         s = _act(network, k)
         structural.append(
@@ -73,6 +87,8 @@ def catalogue(
             )
         )
     for k in range(layer + 1, L + 1):
+        if len(shapes.get(str(W(k)), ())) != 2:
+            continue
         if index_form:
             w = "w" + W(k).text[1:]
             text = (
@@ -85,7 +101,7 @@ def catalogue(
                 f"the error flows back through the transpose, δ⁽ˡ⁾ = ((W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾) ⊙ σ'(z⁽ˡ⁾)"
             )
         structural.append(Diagnosis("untransposed-weights", text, Mutation(untransposed=k)))
-    if kind == "W":
+    if kind == "W" and dense_rule:
         if entry is not None:
             j, k = entry[0] + 1, entry[1] + 1
             d_j, d_k = (unicode_name(delta(layer).entry(i)) for i in (j, k))
@@ -100,7 +116,7 @@ def catalogue(
         structural.append(Diagnosis("transposed", text, Mutation(transposed=True)))
     for k in range(layer, L + 1):
         act = network.layers[k - 1].activation
-        if not act.elementwise or act.kind == "identity":
+        if act is None or not act.elementwise or act.kind == "identity":
             continue
         s = _act(network, k)
         structural.append(
@@ -131,7 +147,7 @@ def catalogue(
                     Mutation(output_form_on_z=k),
                 )
             )
-    if kind == "W":
+    if kind == "W" and dense_rule:
         for m in range(0, L + 1):
             if m == layer - 1 or network.sizes[m] != network.sizes[layer - 1]:
                 continue
@@ -190,6 +206,8 @@ def _activation_mix_ups(network: Network, layer: int) -> list[Diagnosis]:
     out = []
     for k in range(layer, network.depth + 1):
         act = network.layers[k - 1].activation
+        if act is None:
+            continue
         names = {"a": activation(k).text, "z": pre_activation(k).text}
         if act.kind in _MIX_UPS:
             name, whose, written, right = _MIX_UPS[act.kind]
@@ -234,6 +252,34 @@ def _loss_and_softmax_slips(network: Network) -> list[Diagnosis]:
             Mutation(softmax_jacobian_missing=True),
         ))
     return out
+
+
+def _penalty_slips(network: Network, kind: str, layer: int) -> list[Diagnosis]:
+    """The L2 term left out of ∂L/∂W, or added to ∂L/∂b."""
+    if not network.l2:
+        return []
+    if kind == "b":
+        b = bias(layer).text
+        return [Diagnosis(
+            "l2-on-bias",
+            f"λ{b} added to the bias's gradient: L2 penalises the weights W, not the biases, "
+            f"so ∂L/∂{b} has no λ term",
+            Mutation(l2_on_bias=True),
+        )]
+    if kind in PENALISED:
+        w = weight(layer).text
+        return [Diagnosis(
+            "l2-missing",
+            f"the L2 term is missing: the penalty (λ/2) Σ w² adds λ{w} to ∂L/∂{w}",
+            Mutation(l2_missing=True),
+        )]
+    return []
+
+
+def _data_rule(network: Network, wrt: str) -> object:
+    """The plan's rule for ∂L/∂(wrt) without the L2 term."""
+    rule = plan(network).gradient_rule(wrt)
+    return rule.left if isinstance(rule, Add) and isinstance(rule.right, WeightDecay) else rule
 
 
 def _scales(network: Network) -> list[Diagnosis]:

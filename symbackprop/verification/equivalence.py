@@ -205,8 +205,10 @@ class _Builder:
                 return self.matrix(matrix)[i, j]
             return self.matrix(node.id)
         if isinstance(node, Entry):
-            where = [bound[i] if isinstance(i, str) else i for i in node.indices]
-            return self.matrix(node.name)[where[0], where[1] if len(where) > 1 else 0]
+            where = node.positions(bound)
+            matrix = self.matrix(node.name)
+            row, col = where[0], where[1] if len(where) > 1 else 0
+            return matrix[row, col] if 0 <= row < matrix.rows and 0 <= col < matrix.cols else sympy.Integer(0)
         if isinstance(node, Sum):
             return sympy.Add(*[self.visit(node.body, {**bound, node.index: k}) for k in range(node.size or 0)])
         if isinstance(node, Table):

@@ -24,6 +24,7 @@ import mpmath
 
 from .functions import FUNCTIONS
 from .grid import Grid, entries, zip_with
+from .images import OPERATIONS
 from .nodes import BinOp, Call, Compare, Entry, Name, Neg, Node, Num, Sum, Table, Transpose
 from .points import DIGITS
 
@@ -98,8 +99,11 @@ class _Evaluator:
 
     def entry(self, node: Entry, bound: dict[str, int]) -> Any:
         matrix = self.value_of(node.name)
-        where = [bound[i] if isinstance(i, str) else i for i in node.indices]
-        return matrix[where[0], where[1] if len(where) > 1 else 0]
+        where = node.positions(bound)
+        row, col = where[0], where[1] if len(where) > 1 else 0
+        if not (0 <= row < matrix.rows and 0 <= col < matrix.cols):
+            return mpmath.mpf(0)  # an offset index beyond the edge: the zero padding
+        return matrix[row, col]
 
     def table(self, node: Table, bound: dict[str, int]) -> Grid:
         rows = node.sizes[0]
@@ -118,6 +122,11 @@ class _Evaluator:
             return zip_with(self.extra[node.func], *args)
         spec = FUNCTIONS[node.func]
         arg = args[0]
+        if spec.kind == "image":
+            operation = OPERATIONS[node.func]
+            counts = [int(v) for v in args[operation.operands :]]
+            matrices = [v if isinstance(v, Grid) else Grid(1, 1, (v,)) for v in args[: operation.operands]]
+            return operation.value(*matrices, *counts)
         if spec.kind == "sum":
             return mpmath.fsum(entries(arg))
         if spec.kind == "rowsum":

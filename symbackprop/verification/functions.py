@@ -6,7 +6,9 @@ uses ``numeric`` (mpmath, high precision) and the symbolic proof ``symbolic``
 (SymPy).  ReLU's derivative at 0 is 0, as everywhere in symbackprop; a leaky
 ReLU takes its slope as a second argument (the parsers fill in the network's).
 
-Kinds: ``elementwise`` (entry by entry, numbers broadcast), ``sum`` (all
+Kinds: ``image`` (the operations on images and kernels of
+:mod:`~symbackprop.verification.images`: correlations, convolutions, pooling,
+reshapes), ``elementwise`` (entry by entry, numbers broadcast), ``sum`` (all
 entries to one number), ``rowsum`` / ``colsum`` (NumPy's axis=1 / axis=0
 with keepdims), ``softmax``, ``diag`` (a column to a diagonal matrix, or a
 square matrix to its diagonal) and ``outer`` (u vᵀ of two vectors).
@@ -28,6 +30,8 @@ from typing import Any
 
 import mpmath
 import sympy
+
+from .images import OPERATIONS
 
 # Beyond this size exp() is reported as infinite instead of being computed:
 # nested exponentials typed on purpose must not stall the verifier.
@@ -62,6 +66,19 @@ def _sym_sigmoid(t: Any) -> Any:
 
 def _identity(t: Any) -> Any:
     return t
+
+
+def _not_symbolic(*args: Any) -> Any:
+    raise TypeError("the operations on images are judged at the points, not proved")
+
+
+# Arguments of the operations on images: the matrices, then the whole numbers (route_argmax's
+# window size may be left out, as the shapes tell it).
+_IMAGE_ARITY = {
+    "correlate": (2, 2), "correlate_full": (2, 2), "convolve": (2, 2), "convolve_full": (2, 2),
+    "flip": (1, 1), "maxpool": (2, 2), "avgpool": (2, 2), "upsample": (2, 2), "route_argmax": (2, 3),
+    "reshape": (3, 3), "vec": (1, 1),
+}
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,10 @@ FUNCTIONS: dict[str, Function] = {
         Function("softmax", "softmax", _identity, _identity, r"\operatorname{softmax}"),
         Function("diag", "diag", _identity, _identity, r"\operatorname{diag}"),
         Function("outer", "outer", _identity, _identity, r"\otimes", (2, 2)),
+        *(
+            Function(op.name, "image", op.value, _not_symbolic, rf"\operatorname{{{op.name}}}", _IMAGE_ARITY[op.name])
+            for op in OPERATIONS.values()
+        ),
     )
 }
 

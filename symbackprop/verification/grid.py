@@ -25,11 +25,44 @@ import mpmath
 
 @dataclass(frozen=True)
 class Grid:
-    """A rows × cols matrix, entries row-major."""
+    """A rows × cols matrix, entries row-major.
+
+    ``dims`` is the shape of an array of other than two axes (an image
+    (C, H, W), a kernel (C', C, k, k)), held as rows = its first axis and
+    cols = the rest; :meth:`view` is how a formula sees it.
+    """
 
     rows: int
     cols: int
     flat: tuple[Any, ...]
+    dims: tuple[int, ...] | None = None
+
+    @classmethod
+    def array(cls, dims: tuple[int, ...], flat: Iterable[Any]) -> Grid:
+        """An array of shape ``dims`` from its entries in row-major order."""
+        values = tuple(_mpf(v) for v in flat)
+        if len(dims) == 2:
+            return cls(dims[0], dims[1], values)
+        rows = dims[0] if dims else 1
+        return cls(rows, len(values) // rows if rows else 0, values, tuple(dims))
+
+    @property
+    def array_shape(self) -> tuple[int, ...]:
+        """The shape as the plan has it: ``dims``, or (rows, cols)."""
+        return self.dims if self.dims is not None else (self.rows, self.cols)
+
+    def view(self) -> Grid | None:
+        """The array as a formula sees it: its axes of length 1 dropped from the front until two
+        are left (a one-channel image is an H×W matrix, a kernel of one input and one output
+        channel a k×k matrix, a vector a column); None when more than two axes remain.
+
+        >>> Grid.array((1, 2, 2), [1, 2, 3, 4]).view().shape, Grid.array((2, 2, 2), range(8)).view()
+        ((2, 2), None)
+        """
+        shape = view_shape(self.array_shape)
+        if shape is None:
+            return None
+        return Grid(shape[0], shape[1], self.flat)
 
     @classmethod
     def of(cls, rows: Iterable[Iterable[Any]]) -> Grid:
@@ -81,6 +114,20 @@ class Grid:
         return [list(row) for row in self]
 
 
+def view_shape(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """The shape of an array as a formula sees it (see :meth:`Grid.view`).
+
+    >>> view_shape((3,)), view_shape((1, 1, 2, 2)), view_shape((1, 4, 4)), view_shape((2, 1, 3, 3))
+    ((3, 1), (2, 2), (4, 4), None)
+    """
+    if len(shape) == 1:
+        return (shape[0], 1)
+    dims = list(shape)
+    while len(dims) > 2 and dims[0] == 1:
+        dims.pop(0)
+    return (dims[0], dims[1]) if len(dims) == 2 else None
+
+
 def _mpf(value: Any) -> Any:
     return value if isinstance(value, mpmath.mpf) else mpmath.mpf(value)
 
@@ -95,7 +142,8 @@ def zip_with(func: Callable[..., Any], *args: Any) -> Any:
     grids = [a for a in args if isinstance(a, Grid)]
     if not grids:
         return func(*args)
-    shape = max((g.shape for g in grids), key=lambda s: s[0] * s[1])
+    largest = max(grids, key=lambda g: g.size)
+    shape = largest.shape
     columns = []
     for a in args:
         if isinstance(a, Grid) and a.shape == shape:
@@ -103,4 +151,4 @@ def zip_with(func: Callable[..., Any], *args: Any) -> Any:
         else:
             value = a.flat[0] if isinstance(a, Grid) else a
             columns.append((value,) * (shape[0] * shape[1]))
-    return Grid(shape[0], shape[1], tuple(func(*vs) for vs in zip(*columns, strict=True)))
+    return Grid(shape[0], shape[1], tuple(func(*vs) for vs in zip(*columns, strict=True)), largest.dims)

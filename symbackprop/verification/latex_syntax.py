@@ -44,11 +44,13 @@ is listed, with an example, in docs/verify.md.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from ..errors import ExpressionError
 from ..symbols import activation, activation_gradient
 from .context import NameTable
+from .functions import FUNCTIONS
 from .latex_tokens import Token, lines, normalize, tokenize
 from .nodes import (
     BinOp,
@@ -59,6 +61,7 @@ from .nodes import (
     Neg,
     Node,
     Num,
+    Offset,
     Statement,
     Sum,
     Table,
@@ -91,6 +94,15 @@ _DERIVATIVES = {
 }
 _LEAKY = ("leaky_relu", "leaky_relu_prime")
 _PRODUCTS = {"cdot": "product", "times": "product", "odot": "odot", "circ": "odot"}
+# Correlation and convolution as operators: P \star Q slides P over Q (as the derivations print
+# W ⋆ x), P \ast Q convolves; _{full} where the windows may overhang the edge.
+_SLIDING = {"star": "correlate", "ast": "convolve"}
+# Operations on images written as words: \operatorname{maxpool}_{2}(a^{(1)}), \operatorname{rot180}(W).
+_IMAGE_WORDS = {
+    "flip": "flip", "rot180": "flip", "vec": "vec", "maxpool": "maxpool", "avgpool": "avgpool",
+    "upsample": "upsample", "spread": "upsample", "route": "route_argmax", "reshape": "reshape",
+    "correlate": "correlate", "convolve": "convolve",
+}
 _TRANSPOSE = {"top", "intercal", "T"}
 _COMPARISONS = {
     ">": ">", "<": "<", "gt": ">", "lt": "<", "geq": ">=", "ge": ">=", "geqslant": ">=",
@@ -282,7 +294,8 @@ class _Parser:
         parts = _index_parts(sub) if sub is not None else ()
         if any(not isinstance(p, str) for p in parts):
             return None  # one numbered entry: not a whole quantity
-        if parts and len(parts) != (2 if kind == "dW" else 1):
+        rows_and_columns = 2 if kind == "dW" or self.table.quantity_shape(quantity)[1] > 1 else 1
+        if parts and len(parts) != rows_and_columns:
             return None
         return quantity, tuple(parts)
 
@@ -316,6 +329,12 @@ class _Parser:
             elif token.kind == "command" and token.text in _PRODUCTS:
                 self.take()
                 node = BinOp(_PRODUCTS[token.text], node, self.factor(depth + 1))
+            elif token.kind == "command" and token.text in _SLIDING:
+                self.take()
+                name = _SLIDING[token.text] + ("_full" if self.full_mode() else "")
+                right = self.factor(depth + 1)
+                # P ⋆ Q slides P over Q: correlate(Q, P); a convolution commutes.
+                node = Call(name, (right, node) if token.text == "star" else (node, right))
             elif self.starts_atom(token):
                 node = BinOp("product", node, self.factor(depth + 1))
             else:
@@ -396,7 +415,29 @@ class _Parser:
             return True
         if token.kind == "symbol":
             return token.text in "({[."
-        return token.kind == "command" and token.text not in _PRODUCTS and token.text not in _COMPARISONS
+        return token.kind == "command" and token.text not in _PRODUCTS and token.text not in _COMPARISONS and (
+            token.text not in _SLIDING
+        )
+
+    def full_mode(self) -> bool:
+        r"""After \star or st: _{full}, _{\mathrm{full}}, _{	ext{full}} mark the full mode."""
+        if not self.is_symbol("_"):
+            return False
+        self.take()
+        braced = self.is_symbol("{")
+        if braced:
+            self.take()
+        word = ""
+        if self.peek().kind == "word":
+            word = self.take().text
+        else:
+            while self.peek().kind == "letter":
+                word += self.take().text
+        if braced:
+            self.expect("}")
+        if word != "full":
+            raise self.fail(r"a correlation or convolution takes the subscript full or none, as in \star_{\mathrm{full}}")
+        return True
 
     def postfix(self, node: Node, depth: int) -> Node:
         """Superscripts after a group: ^T (transpose) or ^{number} (power)."""
@@ -533,6 +574,11 @@ class _Parser:
             return self.name_node(str(activation(self.table.depth)))
         if name == "delta":
             return self.variable("delta")
+        if name == "lambda":
+            strength = self.table.constants.get("lam")
+            if strength is None:
+                raise self.fail(r"\lambda is the L2 strength, but this network has no L2 term")
+            return Num(strength)
         if name in _FUNCTION_COMMANDS:
             return self.function(_FUNCTION_COMMANDS[name], depth)
         if name == "sum":
@@ -565,6 +611,8 @@ class _Parser:
     def word(self, depth: int) -> Node:
         token = self.take()
         key = token.text.lower()
+        if key in _IMAGE_WORDS:
+            return self.image_operation(_IMAGE_WORDS[key], depth)
         if key in _FUNCTION_WORDS:
             return self.function(_FUNCTION_WORDS[key], depth)
         if token.text == "e":
@@ -602,6 +650,62 @@ class _Parser:
         if exponent is not None:
             node = power(node, exponent, self.text)
         return node
+
+    def image_operation(self, name: str, depth: int) -> Node:
+        r"""\operatorname{maxpool}_{2}(a), \operatorname{upsample}(\delta, 2), \operatorname{vec}^{-1}(\delta),
+        \operatorname{route}_{\arg\max}(\delta, a), \operatorname{rot180}(W): arguments in parentheses,
+        separated by commas; a window size also as a subscript."""
+        size: Node | None = None
+        inverse = False
+        if self.is_symbol("_"):
+            self.take()
+            if name == "route_argmax":
+                self.route_subscript()
+            else:
+                size = self.argument(depth + 1)
+        if name == "vec" and self.is_symbol("^"):
+            self.take()
+            exponent = self.argument(depth + 1)
+            if exponent != Neg(Num(Fraction(1))):
+                raise self.fail(r"vec takes the power -1 only: \operatorname{vec}^{-1} puts a column back into an image")
+            inverse = True
+        if not self.is_symbol("("):
+            raise self.fail(f"{name} takes its arguments in parentheses, as in \\operatorname{{{name}}}(…)")
+        args = self.call_arguments(depth)
+        if size is not None:
+            args.append(size)
+        if inverse:
+            if len(args) != 1:
+                raise self.fail(r"\operatorname{vec}^{-1} takes one argument")
+            return Call("unvec", (args[0],))  # the shape checker knows which image it gives back
+        low, high = FUNCTIONS[name].arity
+        if not low <= len(args) <= high:
+            count = str(low) if low == high else f"{low} to {high}"
+            raise self.fail(f"{name} takes {count} arguments (a window size may be a subscript), got {len(args)}")
+        return Call(name, tuple(args))
+
+    def route_subscript(self) -> None:
+        r"""_{\arg\max}, _{\max}, _{argmax} or _\max after route."""
+        if not self.is_symbol("{"):
+            words = [self.take().text]
+        else:
+            self.take()
+            words = []
+            while not self.is_symbol("}") and self.peek().kind != "end":
+                words.append(self.take().text)
+            self.expect("}")
+        if "".join(words) not in ("argmax", "max"):
+            raise self.fail(r"route takes the subscript \arg\max, as in \operatorname{route}_{\arg\max}(\delta, a)")
+
+    def call_arguments(self, depth: int) -> list[Node]:
+        """( expression , expression … )"""
+        self.expect("(")
+        args = [self.expression(depth + 1)]
+        while self.is_symbol(","):
+            self.take()
+            args.append(self.expression(depth + 1))
+        self.expect(")")
+        return args
 
     def slope(self, name: str) -> Num:
         slope = self.table.slope()
@@ -761,7 +865,7 @@ class _Parser:
             raise self.fail("a subscript must be numbers or index letters, such as _{12}, _{jk} or _j")
         self.take()
         text = ""
-        while self.peek().kind in ("digit", "letter") or self.is_symbol(","):
+        while self.peek().kind in ("digit", "letter") or self.is_symbol(",") or self.is_symbol("+") or self.is_symbol("-"):
             text += self.take().text
         if not text or not self.is_symbol("}"):
             raise self.fail("a subscript must be numbers or index letters, such as _{12}, _{jk} or _j")
@@ -870,10 +974,41 @@ class _Parser:
         return node
 
 
-def _index_parts(sub: str) -> list[str | int]:
-    """``jk`` -> [j, k]; ``j,1`` -> [j, 0] (numbers 0-based)."""
-    parts = sub.split(",") if "," in sub else list(sub)
-    return [p if p.isalpha() else int(p) - 1 for p in parts]
+def _index_parts(sub: str) -> list[str | int | Offset]:
+    """``jk`` -> [j, k]; ``j,1`` -> [j, 0] (numbers 0-based); ``i+u-1,j+v-1`` -> two offsets."""
+    if "," in sub:
+        parts = sub.split(",")
+    elif "+" in sub or "-" in sub:
+        parts = [sub]
+    else:
+        parts = list(sub)
+    return [_index(p) for p in parts]
+
+
+_TERM = re.compile(r"([+-]?)(\d*)([a-z]?)")
+
+
+def _index(part: str) -> str | int | Offset:
+    """One index: a letter, a number (kept 0-based) or a sum such as i+u-1 or 2i-1."""
+    if part.isalpha() and len(part) == 1:
+        return part
+    if part.isdigit():
+        return int(part) - 1
+    terms: dict[str, int] = {}
+    constant, pos = 0, 0
+    while pos < len(part):
+        m = _TERM.match(part, pos)
+        if m is None or m.end() == pos or (pos > 0 and not m.group(1)):
+            raise ExpressionError(f"cannot read the index {part!r}: write a sum of letters and numbers such as i+u-1")
+        sign = -1 if m.group(1) == "-" else 1
+        if m.group(3):
+            terms[m.group(3)] = terms.get(m.group(3), 0) + sign * int(m.group(2) or 1)
+        elif m.group(2):
+            constant += sign * int(m.group(2))
+        else:
+            raise ExpressionError(f"cannot read the index {part!r}: write a sum of letters and numbers such as i+u-1")
+        pos = m.end()
+    return Offset(tuple((letter, c) for letter, c in terms.items() if c), constant)
 
 
 def _shown(stem: str) -> str:

@@ -126,7 +126,7 @@ def _environment(text: str, pos: int, which: str) -> int:
 
 
 def _braced_word(text: str, pos: int) -> tuple[str, int]:
-    m = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}").match(text, pos)
+    m = re.compile(r"\s*\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}").match(text, pos)
     if m is None:
         raise ExpressionError(
             f"cannot read {quoted(text)}: \\operatorname, \\mathrm and \\text take a word in braces"

@@ -81,14 +81,61 @@ class Compare:
 
 
 @dataclass(frozen=True)
+class Offset:
+    """An index written as a sum, 1-based as written: ``i+u-1`` is Offset((("i", 1), ("u", 1)), -1).
+
+    >>> Offset((("i", 1), ("u", 1)), -1).position({"i": 0, "u": 1}), str(Offset((("i", 1), ("u", 1)), -1))
+    (1, 'i+u-1')
+    """
+
+    terms: tuple[tuple[str, int], ...]
+    constant: int = 0
+
+    def position(self, bound: dict[str, int]) -> int:
+        """The 0-based position, given the 0-based values of the letters."""
+        return sum(c * (bound[letter] + 1) for letter, c in self.terms) + self.constant - 1
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        return tuple(letter for letter, _ in self.terms)
+
+    def __str__(self) -> str:
+        text = ""
+        for letter, c in self.terms:
+            sign = "-" if c < 0 else "+"
+            size = "" if abs(c) == 1 else str(abs(c))
+            text += f"{sign}{size}{letter}"
+        if self.constant:
+            text += f"{'-' if self.constant < 0 else '+'}{abs(self.constant)}"
+        return text.lstrip("+")
+
+
+Index = str | int | Offset
+
+
+@dataclass(frozen=True)
 class Entry:
     """One entry of a matrix named by index letters: ``w^2_{jk}`` is Entry("W2", ("j", "k")).
 
-    An index is a letter, or a number (0-based) where the formula fixes it.
+    An index is a letter, a number (0-based) where the formula fixes it, or an
+    :class:`Offset` such as ``i+u-1`` (the input under a kernel); an offset that
+    falls outside the matrix reads 0, as the padding of a convolution does.
     """
 
     name: str
-    indices: tuple[str | int, ...]
+    indices: tuple[Index, ...]
+
+    def positions(self, bound: dict[str, int]) -> list[int]:
+        """The 0-based row (and column) at these values of the letters."""
+        out = []
+        for index in self.indices:
+            if isinstance(index, str):
+                out.append(bound[index])
+            elif isinstance(index, Offset):
+                out.append(index.position(bound))
+            else:
+                out.append(index)
+        return out
 
 
 @dataclass(frozen=True)
@@ -157,7 +204,9 @@ def free_indices(node: Node) -> tuple[str, ...]:
 
     def walk(item: Node, bound: frozenset[str]) -> None:
         if isinstance(item, Entry):
-            found.extend(i for i in item.indices if isinstance(i, str) and i not in bound)
+            for index in item.indices:
+                letters = index.letters if isinstance(index, Offset) else (index,) if isinstance(index, str) else ()
+                found.extend(letter for letter in letters if letter not in bound)
         if isinstance(item, Sum):
             bound = bound | {item.index}
         if isinstance(item, Table):
@@ -273,7 +322,7 @@ def show(node: Node, parent: int = 0) -> str:
     if isinstance(node, Compare):
         return f"({show(node.left, 1)} {node.op} {show(node.right, 1)})"
     if isinstance(node, Entry):
-        return f"{node.name}[{','.join(str(i if isinstance(i, str) else i + 1) for i in node.indices)}]"
+        return f"{node.name}[{','.join(str(i + 1 if isinstance(i, int) else i) for i in node.indices)}]"
     if isinstance(node, Sum):
         return f"sum_{node.index}({show(node.body)})"
     if isinstance(node, Table):

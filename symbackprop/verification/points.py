@@ -23,6 +23,7 @@ turns them back.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -43,21 +44,34 @@ KINK_MARGIN = mpmath.mpf("0.001")
 
 @dataclass(frozen=True)
 class Point:
-    """Values (grids of mpf) of x, y, W, b, z, a, δ, ∂L/∂a (``dA1``…) and the true gradient."""
+    """Values (grids of mpf) of x, y, W, b, z, a, δ, ∂L/∂a (``dA1``…) and the true gradient.
+
+    ``values`` are as a formula sees them (:meth:`Grid.view`: a one-channel
+    image is a matrix); ``given`` holds x, y and the parameters in their own
+    shapes, as a parameters file would.
+    """
 
     values: dict[str, Grid]
     gradient: Grid
     loss: Any
+    given: dict[str, Grid] | None = None
 
     def inputs(self, parameters: tuple[str, ...]) -> dict[str, Any]:
-        """x, y and the parameters as plain floats (vectors flat, matrices as rows)."""
+        """x, y and the parameters as plain floats (vectors flat, matrices as rows, images nested)."""
+        given = self.given if self.given is not None else self.values
         out: dict[str, Any] = {}
         for name in ("x", "y", *parameters):
-            array = self.values[name]
-            out[name] = [float(v) for v in array.flat] if array.cols == 1 and name[0] != "W" else [
-                [float(v) for v in row] for row in array
-            ]
+            array = given[name]
+            out[name] = _nested(array.array_shape, [float(v) for v in array.flat], name[0] != "W")
         return out
+
+
+def _nested(shape: tuple[int, ...], flat: list[float], column: bool) -> Any:
+    """Row-major entries as nested lists of ``shape``; a ``column`` as one flat list."""
+    if len(shape) == 1 or (column and len(shape) == 2 and shape[1] == 1):
+        return flat
+    step = len(flat) // shape[0]
+    return [_nested(shape[1:], flat[k * step : (k + 1) * step], False) for k in range(shape[0])]
 
 
 def matrix(rows: int, cols: int, entries: list[Any]) -> Grid:
@@ -101,20 +115,26 @@ def _targets(targets: str, n: int, rng: random.Random) -> list[Any]:
 
 def _try_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int) -> Point | None:
     the_plan = derivation.plan
-    sizes = derivation.network.sizes
+    network = derivation.network
     values: dict[str, Grid] = {}
     evaluate = PlanValues(values)
-    values[str(INPUT)] = matrix(sizes[0], 1, [_grid(rng, -200 * scale, 200 * scale) for _ in range(sizes[0])])
-    values[str(TARGET)] = matrix(sizes[-1], 1, _targets(derivation.network.loss.targets, sizes[-1], rng))
+    x = the_plan.x
+    values[str(INPUT)] = Grid.array(x.shape, [_grid(rng, -200 * scale, 200 * scale) for _ in range(math.prod(x.shape))])
+    values[str(TARGET)] = matrix(network.output_size, 1, _targets(network.loss.targets, network.output_size, rng))
     for entry in the_plan.layers:
-        n, m = entry.W.shape
-        values[str(entry.W.name)] = matrix(n, m, [_grid(rng, -150 * scale, 150 * scale) for _ in range(n * m)])
-        if entry.b is not None:
-            values[str(entry.b.name)] = matrix(n, 1, [_grid(rng, -100 * scale, 100 * scale) for _ in range(n)])
+        for parameter_ in entry.parameters:
+            reach = 100 if parameter_.name.stem == "b" else 150
+            count = math.prod(parameter_.shape)
+            values[str(parameter_.name)] = Grid.array(
+                parameter_.shape, [_grid(rng, -reach * scale, reach * scale) for _ in range(count)]
+            )
         for assignment in entry.forward:
             values[str(assignment.target.name)] = evaluate(assignment.rule)
-        if entry.activation.has_kink and any(abs(v) < KINK_MARGIN for v in values[str(entry.z.name)].flat):
+        act = entry.activation
+        if act is not None and act.has_kink and any(abs(v) < KINK_MARGIN for v in values[str(entry.z.name)].flat):
             return None
+        if entry.layer.switches() and entry.layer.switch_margin(_array(values[str(entry.prev.name)])) < KINK_MARGIN:
+            return None  # a max-pooling window with two equal largest entries: a kink, as above
     loss = evaluate(the_plan.loss).flat[0]
     if not _finite_real(loss):
         return None
@@ -128,9 +148,18 @@ def _try_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int)
     for entry in the_plan.layers[1:]:
         values[str(activation_gradient(entry.index - 1))] = evaluate(entry.input_gradient)
     for entry in the_plan.layers:
-        for gradient in entry.gradients:
+        for gradient in the_plan.gradients(entry):
             values[str(gradient_name(gradient.target.name))] = evaluate(gradient.rule)
-    return Point(values, values[str(gradient_name(parameter(wrt)))], loss)
+    given = {name: values[name] for name in (str(INPUT), str(TARGET), *network.parameter_names())}
+    views = {name: view for name, value in values.items() if (view := value.view()) is not None}
+    return Point(views, views[str(gradient_name(parameter(wrt)))], loss, given)
+
+
+def _array(value: Grid) -> Any:
+    """A value as a NumPy array of its own shape (for a layer's own test of its input)."""
+    import numpy
+
+    return numpy.array(value.flat, dtype=object).reshape(value.array_shape)
 
 
 def _finite_real(value: Any) -> bool:

@@ -27,9 +27,10 @@ symbackprop.errors.ExpressionError: cannot read '().__class__': the attribute ._
 from __future__ import annotations
 
 import ast
+from fractions import Fraction
 
 from ..errors import ExpressionError
-from .context import NameTable
+from .context import STRENGTH_NAMES, NameTable
 from .functions import CALLABLE, FUNCTIONS, known_functions
 from .nodes import (
     BinOp,
@@ -62,6 +63,11 @@ NUMPY = {
     "sqrt": "sqrt", "cosh": "cosh", "maximum": "maximum", "where": "where",
 }
 _ARITY = {"@": 2, "*": 2, "T": 1}
+# np.<name> for the operations on images, and how each is written.
+IMAGE_NUMPY = {
+    "reshape": "np.reshape(M, (3, 3))", "flip": "np.flip(K)", "rot90": "np.rot90(K, 2)",
+    "kron": "np.kron(delta, np.ones((2, 2)))",
+}
 LEAKY = ("leaky_relu", "leaky_relu_prime")
 
 
@@ -149,7 +155,7 @@ class _Walker:
         quantity = self.table.quantity(name)
         if quantity is not None:
             return quantity
-        if self.table.resolve(name):
+        if self.table.resolve(name) or name in self.table.constants:
             raise self.fail(
                 f"line {line}: {name} is given (an input, a parameter or a target) and cannot be assigned; "
                 "choose another name"
@@ -198,10 +204,16 @@ class _Walker:
     def name(self, name: str) -> Node:
         if name in self.local:
             return Name(self.local[name])
+        if name in self.table.constants:
+            return Num(self.table.constants[name])
         canonical = self.table.resolve(name)
         if not canonical:
             if self.table.quantity(name):
                 raise self.fail(f"{name} is used before a line assigns it")
+            if self.table.unseen(name):
+                raise self.fail(self.table.unseen(name))
+            if name in STRENGTH_NAMES:
+                raise self.fail(f"{name} is the L2 strength λ, but this network has no L2 term")
             raise self.fail(f"unknown name {name!r}; known names are {self.table.known}")
         return Name(canonical)
 
@@ -214,9 +226,15 @@ class _Walker:
     def call(self, node: ast.Call, depth: int) -> Node:
         func = node.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "np":
+            if func.attr in IMAGE_NUMPY:
+                return self.image_numpy_call(func.attr, node, depth)
             if func.attr not in NUMPY:
                 raise self.fail(f"np.{func.attr} is not allowed; the np functions understood are {_numpy_names()}")
             return self.numpy_call(func.attr, node, depth)
+        if isinstance(func, ast.Attribute) and _is_scipy_signal(func.value):
+            return self.scipy_call(func.attr, node, depth)
+        if isinstance(func, ast.Attribute) and func.attr in ("reshape", "flatten", "ravel"):
+            return self.reshape_method(func, node, depth)
         if not isinstance(func, ast.Name):
             raise self.fail("only plain function names and np.<function> may be called")
         name = func.id
@@ -293,8 +311,99 @@ class _Walker:
         return Call("rowsum" if value in (1, -1) else "colsum", (arg,))
 
 
+    # -- images: NumPy's and SciPy's names for the operations of verification/images.py ----------
+
+    def whole_numbers(self, args: list[ast.expr], what: str) -> list[Node]:
+        """Arguments that must be whole numbers, such as the rows of a reshape (a tuple is unpacked)."""
+        if len(args) == 1 and isinstance(args[0], ast.Tuple):
+            args = list(args[0].elts)
+        out = []
+        for arg in args:
+            value = constant_value(self.visit(arg, 1)) if isinstance(arg, ast.Constant | ast.UnaryOp) else None
+            if value is None or value.denominator != 1:
+                raise self.fail(f"{what} takes whole numbers, such as {what}(3, 3)")
+            out.append(Num(value))
+        return out
+
+    def reshape_method(self, func: ast.Attribute, node: ast.Call, depth: int) -> Node:
+        """M.reshape(r, c) or M.reshape((r, c)); M.flatten() and M.ravel() give 1-D arrays, refused."""
+        if func.attr != "reshape":
+            raise self.fail(
+                f".{func.attr}() gives a 1-D array; every vector here is a column: write .reshape(-1, 1)"
+            )
+        if node.keywords:
+            raise self.fail(".reshape() takes the rows and the columns, no keywords")
+        shape = self.whole_numbers(list(node.args), "reshape")
+        if len(shape) != 2:
+            raise self.fail(".reshape() takes the rows and the columns, such as .reshape(3, 3) or .reshape(-1, 1)")
+        return Call("reshape", (self.visit(func.value, depth + 1), *shape))
+
+    def image_numpy_call(self, attr: str, node: ast.Call, depth: int) -> Node:
+        """np.reshape(M, (r, c)), np.flip(K), np.rot90(K, 2), np.kron(D, np.ones((k, k)))."""
+        if node.keywords or not node.args:
+            raise self.fail(f"np.{attr}() takes plain arguments, as in {IMAGE_NUMPY[attr]}")
+        first = self.visit(node.args[0], depth + 1)
+        rest = list(node.args[1:])
+        if attr == "reshape":
+            shape = self.whole_numbers(rest, "np.reshape")
+            if len(shape) != 2:
+                raise self.fail("np.reshape() takes a matrix and its new rows and columns, as in np.reshape(M, (3, 3))")
+            return Call("reshape", (first, *shape))
+        if attr == "flip":
+            if rest:
+                raise self.fail("np.flip() takes the kernel alone: it turns it by 180°, as the convolution does")
+            return Call("flip", (first,))
+        if attr == "rot90":
+            turns = self.whole_numbers(rest, "np.rot90") if rest else [Num(Fraction(1))]
+            if len(turns) != 1 or turns[0].value % 4 != 2:
+                raise self.fail("np.rot90() is understood by 180° only: np.rot90(K, 2), the flip of a convolution")
+            return Call("flip", (first,))
+        # np.kron(D, np.ones((k, k))): each entry over a k×k block.
+        block = rest[0] if len(rest) == 1 else None
+        ones = (
+            isinstance(block, ast.Call) and isinstance(block.func, ast.Attribute)
+            and isinstance(block.func.value, ast.Name) and block.func.value.id == "np"
+            and block.func.attr == "ones" and not block.keywords
+        )
+        if not ones:
+            raise self.fail("np.kron() is understood as np.kron(delta, np.ones((k, k))): each entry over a k×k block")
+        size = self.whole_numbers(list(block.args), "np.ones")  # type: ignore[union-attr]
+        if len(size) != 2 or size[0] != size[1]:
+            raise self.fail("np.kron(delta, np.ones((k, k))) takes a square block of ones")
+        return Call("upsample", (first, size[0]))
+
+    def scipy_call(self, attr: str, node: ast.Call, depth: int) -> Node:
+        """signal.correlate2d(A, K, mode="valid") and convolve2d; SciPy's default mode is "full"."""
+        if attr not in ("correlate2d", "convolve2d"):
+            raise self.fail(f"signal.{attr} is not allowed; the signal functions understood are correlate2d and convolve2d")
+        args = list(node.args)
+        mode_node = args.pop(2) if len(args) == 3 else None
+        for keyword in node.keywords:
+            if keyword.arg != "mode" or mode_node is not None:
+                raise self.fail(f"signal.{attr}() takes two matrices and mode=, nothing else")
+            mode_node = keyword.value
+        if len(args) != 2:
+            raise self.fail(f"signal.{attr}() takes two matrices, got {len(args)}")
+        mode = "full" if mode_node is None else None
+        if isinstance(mode_node, ast.Constant) and isinstance(mode_node.value, str):
+            mode = mode_node.value
+        if mode not in ("valid", "full"):
+            raise self.fail(f"signal.{attr}() is understood with mode='valid' or mode='full'")
+        name = ("correlate" if attr == "correlate2d" else "convolve") + ("_full" if mode == "full" else "")
+        return Call(name, tuple(self.visit(a, depth + 1) for a in args))
+
+
+def _is_scipy_signal(node: ast.expr) -> bool:
+    """``signal`` or ``scipy.signal``."""
+    if isinstance(node, ast.Name):
+        return node.id == "signal"
+    return isinstance(node, ast.Attribute) and node.attr == "signal" and isinstance(node.value, ast.Name) and (
+        node.value.id == "scipy"
+    )
+
+
 def _numpy_names() -> str:
-    return ", ".join(f"np.{name}" for name in NUMPY)
+    return ", ".join(f"np.{name}" for name in (*NUMPY, *IMAGE_NUMPY))
 
 
 def _describe(node: ast.AST) -> str:

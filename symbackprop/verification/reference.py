@@ -32,6 +32,7 @@ import sympy
 from ..activations import S, T
 from ..activations import activation as activation_named
 from ..backprop import Plan, plan
+from ..layers.l2 import WeightDecay
 from ..losses import A, N, Y
 from ..spec import Network
 from ..symbols import activation
@@ -40,6 +41,7 @@ from ..tensor import (
     Hadamard,
     LossGradient,
     MatMul,
+    Op,
     Quantity,
     Slope,
     SoftmaxVJP,
@@ -69,7 +71,42 @@ class Mutation:
     leaky_as_relu: int | None = None  # layer whose leaky ReLU is differentiated as ReLU
     loss_term_only: int | None = None  # binary cross-entropy with one of its terms: 1 (y log a) or 2
     softmax_jacobian_missing: bool = False  # δ⁽ᴸ⁾ = ∂L/∂a, without the softmax's Jacobian
+    operation: tuple[Op, str] | None = None  # a layer's operation and the name of its classic mistake
+    l2_missing: bool = False  # the penalty's λW left out of ∂L/∂W
+    l2_on_bias: bool = False  # λb added to ∂L/∂b, as if biases were penalised too
     scale: Fraction = Fraction(1)
+
+
+class NoFormula(Exception):
+    """The gradient takes an operation that the formula notation cannot write (several channels, a stride)."""
+
+
+class Formulas:
+    """What :meth:`symbackprop.tensor.Op.formula` builds a formula with.
+
+    ``f("correlate", x, delta)`` calls a function of the formula language
+    (whole numbers become numbers); ``f.scale(2, tree)``, ``f.divide(tree, 4)``;
+    ``f.strength()`` is the network's L2 strength λ as written.
+    """
+
+    def __init__(self, network: Network):
+        self.network = network
+
+    def __call__(self, name: str, *args: Any) -> Node:
+        return Call(name, tuple(_node(a) for a in args))
+
+    def scale(self, number: Any, tree: Any) -> Node:
+        return BinOp("*", _node(number), _node(tree))
+
+    def divide(self, tree: Any, number: Any) -> Node:
+        return BinOp("/", _node(tree), _node(number))
+
+    def strength(self) -> Node:
+        return Num(Fraction(str(self.network.l2)))
+
+
+def _node(value: Any) -> Node:
+    return Num(Fraction(str(value))) if isinstance(value, int | float | Fraction) else value
 
 
 class _Reference(Visitor):
@@ -77,6 +114,8 @@ class _Reference(Visitor):
 
     def __init__(self, the_plan: Plan, m: Mutation):
         self.plan, self.m = the_plan, m
+        self.f = Formulas(the_plan.network)
+        self.mistakes: list[tuple[Op, str, str]] = []  # (operation, name, message) met on the way
 
     def _visit_Quantity(self, node: Quantity) -> Node:
         name = node.name
@@ -114,7 +153,20 @@ class _Reference(Visitor):
         return BinOp("-", self(node.left), self(node.right))
 
     def _visit_Add(self, node: Add) -> Node:
+        if isinstance(node.right, WeightDecay) and self.m.l2_missing:
+            return self(node.left)
         return BinOp("+", self(node.left), self(node.right))
+
+    def _visit_Op(self, node: Op) -> Node:
+        args = [self(arg) for arg in node.args]
+        mistakes = node.mistakes(args, self.f)
+        self.mistakes.extend((node, name, message) for name, message, _ in mistakes)
+        if self.m.operation is not None and self.m.operation[0] == node:
+            return next(tree for name, _, tree in mistakes if name == self.m.operation[1])
+        tree = node.formula(args, self.f)
+        if tree is None:
+            raise NoFormula(f"{type(node).__name__} has no formula")
+        return tree
 
     def _visit_Hadamard(self, node: Hadamard) -> Node:
         if isinstance(node.right, Slope) and _layer_of(node.right) == self.m.drop_derivative:
@@ -158,25 +210,67 @@ def _times(left: Node, right: Node) -> Node:
     return BinOp("*", left, right)
 
 
-def delta_tree(network: Network, layer: int, m: Mutation) -> Node:
-    """δ⁽ˡᵃʸᵉʳ⁾ written out down from the output."""
+def delta_tree(network: Network, layer: int, m: Mutation = Mutation()) -> Node:
+    """δ⁽ˡᵃʸᵉʳ⁾ written out down from the output (raises NoFormula as :func:`gradient_tree` does)."""
     return _Reference(plan(network), m).error(layer)
 
 
+def quantity_tree(network: Network, quantity: str, m: Mutation = Mutation()) -> Node:
+    """∂L/∂W2 for ``"W2"``, δ⁽²⁾ for ``"delta2"``, ∂L/∂a⁽¹⁾ for ``"dA1"``: what a wrong line
+    is diagnosed against."""
+    return _quantity(network, quantity, m)[0]
+
+
+def _quantity(network: Network, quantity: str, m: Mutation) -> tuple[Node, list[tuple[Op, str, str]]]:
+    the_plan = plan(network)
+    stem = quantity.rstrip("0123456789")
+    if stem not in ("delta", "dA"):
+        return _gradient(network, quantity, m)
+    layer = int(quantity[len(stem):])
+    reference = _Reference(the_plan, m)
+    if stem == "delta":
+        return reference.error(layer), reference.mistakes
+    above = the_plan.loss_gradient if layer == the_plan.depth else the_plan.layers[layer].input_gradient
+    return reference(above), reference.mistakes
+
+
 def gradient_tree(network: Network, wrt: str, m: Mutation = Mutation()) -> Node:
-    """∂L/∂(wrt) as a tree over x, y, W, b, z, a and the functions of :func:`functions`."""
+    """∂L/∂(wrt) as a tree over x, y, W, b, z, a and the functions of :func:`functions`.
+
+    Raises NoFormula when the gradient takes an operation the notation cannot write.
+    """
+    return _gradient(network, wrt, m)[0]
+
+
+def operation_mistakes(network: Network, quantity: str) -> list[tuple[Op, str, str]]:
+    """The classic mistakes of the layers' operations on the way to a quantity (as in
+    :func:`quantity_tree`): (operation, name, message)."""
+    try:
+        return _quantity(network, quantity, Mutation())[1]
+    except NoFormula:
+        return []
+
+
+def _gradient(network: Network, wrt: str, m: Mutation) -> tuple[Node, list[tuple[Op, str, str]]]:
     the_plan = plan(network)
     entry = the_plan.gradient_assignment(wrt)
-    rule = entry.rule
+    rule, decay = entry.rule, None
+    if isinstance(rule, Add) and isinstance(rule.right, WeightDecay):
+        rule, decay = rule.left, rule.right
     if isinstance(rule, MatMul) and (m.previous is not None or m.transposed):
         # ∂L/∂W = δ (a_prev)ᵀ, misremembered: another layer's a, or the factors swapped.
         k = entry.target.name.layer - 1 if m.previous is None else m.previous
         prev = Quantity(activation(k), network.sizes[k])
         rule = prev @ rule.left.T if m.transposed else rule.left @ prev.T
-    tree = _Reference(the_plan, m)(rule)
+    if decay is not None:
+        rule = Add(rule, decay)
+    elif m.l2_on_bias and network.l2:
+        rule = Add(rule, WeightDecay(network.l2, entry.target))
+    reference = _Reference(the_plan, m)
+    tree = reference(rule)
     if m.scale != 1:
         tree = BinOp("*", Num(m.scale), tree)
-    return tree
+    return tree, reference.mistakes
 
 
 LOSS_DERIVATIVE = "dloss"
@@ -207,7 +301,7 @@ def functions(network: Network) -> dict[str, Callable[..., Any]]:
     out[STEP] = lambda t: 1 if t > 0 else 0
     for layer, spec in enumerate(network.layers, start=1):
         act = spec.activation
-        if not act.elementwise:
+        if act is None or not act.elementwise:
             continue
         out[function_name(layer, "activation")] = sympy.lambdify(T, as_written(act.expr), "mpmath")
         out[function_name(layer, "derivative")] = sympy.lambdify(T, as_written(act.derivative), "mpmath")

@@ -16,8 +16,12 @@ symbackprop.errors.ShapeError: d * a multiplies a (2, 1) by a (1, 3) elementwise
 
 from __future__ import annotations
 
+from fractions import Fraction
+from typing import Any
+
 from ..errors import ShapeError
 from .functions import FUNCTIONS
+from .images import OPERATIONS
 from .nodes import (
     BinOp,
     Call,
@@ -31,14 +35,24 @@ from .nodes import (
     Table,
     Transpose,
     children,
+    constant_value,
     show,
 )
 
 Shape = tuple[int, ...]
 
-_WORDS = {
-    "python": {"T": ".T", "@": "@", "*": "*"},
-    "latex": {"T": "^T", "@": "juxtaposition (the matrix product)", "*": r"\odot"},
+_WORDS: dict[str, dict[str, Any]] = {
+    "python": {
+        "T": ".T", "@": "@", "*": "*",
+        "correlate": "; correlate(A, K) slides the kernel K over the image A, as in correlate(x, delta1)",
+    },
+    "latex": {
+        "T": "^T", "@": "juxtaposition (the matrix product)", "*": r"\odot",
+        "correlate": r"; P \star Q slides P over Q: the kernel comes first, as in \delta^{(1)} \star x",
+        # Operations the LaTeX syntax writes as operators: (sign, operands swapped as written).
+        "infix": {"correlate": ("⋆", True), "correlate_full": ("⋆full", True),
+                  "convolve": ("∗", False), "convolve_full": ("∗full", False)},
+    },
 }
 
 
@@ -50,9 +64,15 @@ def describe(shape: Shape) -> str:
     return "number" if shape == () else str(shape)
 
 
-def check(tree: Node, shapes: dict[str, Shape], syntax: str = "python") -> tuple[Node, Shape]:
-    """Return the tree with explicit products and its shape, or raise ShapeError."""
-    return _Checker(shapes, _WORDS[syntax]).visit(tree)
+def check(
+    tree: Node, shapes: dict[str, Shape], syntax: str = "python", images: tuple[Shape, ...] = ()
+) -> tuple[Node, Shape]:
+    """Return the tree with explicit products and its shape, or raise ShapeError.
+
+    ``images`` are the shapes of the network's one-channel images as matrices: what
+    vec⁻¹ (``unvec``) of a column gives back.
+    """
+    return _Checker(shapes, _WORDS[syntax], images).visit(tree)
 
 
 # Index notation is evaluated term by term: nested sums multiply.  This caps the
@@ -62,8 +82,8 @@ MAX_TERMS = 200_000
 
 
 class _Checker:
-    def __init__(self, shapes: dict[str, Shape], words: dict[str, str]):
-        self.shapes, self.words = shapes, words
+    def __init__(self, shapes: dict[str, Shape], words: dict[str, str], images: tuple[Shape, ...] = ()):
+        self.shapes, self.words, self.images = shapes, words, images
         self.repeat = 1  # how often the node being visited is evaluated (product of the enclosing ranges)
         self.terms = 0
 
@@ -145,6 +165,12 @@ class _Checker:
 
     def table(self, node: Table) -> tuple[Node, Shape]:
         """Index notation: the sizes come from the left-hand side when there is one, else from the entries."""
+        stack: list[Node] = [node.body]
+        while stack:  # each entry's number of indices first: that mistake explains the others
+            item = stack.pop()
+            if isinstance(item, Entry) and item.name in self.shapes:
+                self.entry(item)
+            stack.extend(children(item))
         sizes = []
         for k, letter in enumerate(node.indices):
             found = self.index_size(node.body, letter)
@@ -155,7 +181,10 @@ class _Checker:
                 )
             size = given or found
             if size is None:
-                raise ShapeError(f"the index {letter} does not appear in the formula")
+                raise ShapeError(
+                    f"the index {letter} does not appear in the formula on its own, so its range is unknown; "
+                    f"give it a matrix entry such as W_{{{letter}…}} or a left-hand side"
+                )
             sizes.append(size)
         out = (sizes[0], sizes[1] if len(sizes) > 1 else 1)
         body, shape = self.repeated(node.body, out[0] * out[1])
@@ -190,6 +219,10 @@ class _Checker:
         text = _short(node.args[0])
         if kind == "sum":
             return Call(node.func, args), ()
+        if node.func == "unvec":
+            return self.unvec(args[0], shape)
+        if kind == "image":
+            return Call(node.func, args), self.image(node, shapes)
         if kind in ("rowsum", "colsum"):
             if shape == ():
                 raise ShapeError(f"a sum along an axis takes a matrix, but {text} is a number")
@@ -210,6 +243,62 @@ class _Checker:
             self.same_or_number(result, other, f"{node.func}({text}, {_short(arg)})", "combine")
             result = _broadcast(result, other)
         return Call(node.func, args), result
+
+    def unvec(self, column: Node, shape: Shape) -> tuple[Node, Shape]:
+        """vec⁻¹ of a column: the one image of the network with as many entries, as a reshape."""
+        size = 1 if shape == () else shape[0] * shape[1]
+        fits = sorted({image for image in self.images if image[0] * image[1] == size})
+        if len(shape) != 2 or shape[1] != 1 or len(fits) != 1:
+            raise ShapeError(
+                f"vec⁻¹ puts a column back into an image of this network, but {_short(column)} is a "
+                f"{describe(shape)}" + (f" and no one-channel image has {size} entries" if not fits else "")
+            )
+        rows, cols = fits[0]
+        return Call("reshape", (column, Num(Fraction(rows)), Num(Fraction(cols)))), (rows, cols)
+
+    def image(self, node: Call, shapes: list[Shape]) -> Shape:
+        """The shape of an operation on images; its whole-number arguments are constants."""
+        operation = OPERATIONS[node.func]
+        matrices, numbers = shapes[: operation.operands], node.args[operation.operands :]
+        for shape, arg in zip(matrices, node.args, strict=False):
+            if len(shape) > 2:
+                raise ShapeError(f"{node.func} takes matrices, but {_short(arg)} is a {describe(shape)}")
+        counts = []
+        for arg in numbers:
+            value = constant_value(arg)
+            if value is None or value.denominator != 1:
+                raise ShapeError(
+                    f"{operation.text} takes whole numbers after the {'matrix' if operation.operands == 1 else 'matrices'}, "
+                    f"not {_short(arg)}"
+                )
+            counts.append(int(value))
+        try:
+            shape = operation.shape(*matrices, *counts)
+        except ShapeError as exc:
+            raise ShapeError(f"{self.operation_text(node)}: {exc}{self.words.get(node.func, '')}") from None
+        # Each entry of the result takes a product per entry of the kernel (or of the window):
+        # counted against the same budget as index notation, before anything is computed.
+        rows, cols = (1, 1) if shape == () else shape
+        if len(matrices) == 2 and operation.name != "route_argmax":
+            per_entry = min(_area(matrices[0]), _area(matrices[1]))
+        else:
+            per_entry = counts[0] ** 2 if counts and operation.name in ("maxpool", "avgpool") else 1
+        self.terms += self.repeat * rows * cols * per_entry
+        if self.terms > MAX_TERMS:
+            raise ShapeError(
+                f"{self.operation_text(node)} asks for more than {MAX_TERMS:,} products at one point; "
+                "the operations on images take the network's own sizes"
+            )
+        return shape
+
+    def operation_text(self, node: Call) -> str:
+        """How the formula wrote an operation: correlate(x, delta1), or in LaTeX delta1 ⋆ x."""
+        infix = self.words.get("infix", {})
+        if node.func in infix and len(node.args) == 2:
+            sign, order = infix[node.func]
+            first, second = (node.args[1], node.args[0]) if order else node.args
+            return f"{_short(first, 3)} {sign} {_short(second, 3)}"
+        return _short(node)
 
     def same_or_number(self, a: Shape, b: Shape, text: str, verb: str) -> None:
         if a == b or is_number(a) or is_number(b):
@@ -282,6 +371,10 @@ class _Checker:
 
     def op_text(self, op: str) -> str:
         return {"product": "·", "odot": "⊙"}.get(op, op)
+
+
+def _area(shape: Shape) -> int:
+    return 1 if shape == () else shape[0] * shape[1]
 
 
 def _size(shape: Shape) -> int:

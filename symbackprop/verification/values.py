@@ -17,6 +17,7 @@ types them.
 
 from __future__ import annotations
 
+import math
 import operator
 from functools import lru_cache
 from typing import Any
@@ -58,6 +59,33 @@ def as_written(expr: Any) -> Any:
 def numeric(expr: sympy.Expr, *variables: sympy.Symbol):
     """An mpmath function of ``variables`` for a registry expression, made once."""
     return sympy.lambdify(variables, as_written(expr), modules="mpmath")
+
+
+@lru_cache(maxsize=256)
+def operation(node: Op):
+    """An mpmath function from the entries of an operation's operands to the entries of its result.
+
+    The operation computes once on arrays of symbols — its own symbolic form,
+    SymPy's derivative of a max included — and lambdify makes that a function,
+    its constants read as written (λ = 0.1 is 1/10), so the result keeps 40 digits.
+    """
+    import numpy
+
+    operands, variables = [], []
+    for k, arg in enumerate(node.args):
+        shape = arg.shape
+        symbols = [sympy.Symbol(f"_op{k}_{i}", real=True) for i in range(math.prod(shape))]
+        variables.extend(symbols)
+        array = numpy.array(symbols, dtype=object).reshape(shape)
+        if len(shape) == 2 and shape[1] == 1 and not _is_weight(arg):
+            array = array[:, 0]  # a column (per-sample, or a bias) is a vector in the batch forms
+        operands.append(array)
+    out = numpy.asarray(node.symbolic(*operands), dtype=object).reshape(-1)
+    return sympy.lambdify(variables, [as_written(v) for v in out], modules="mpmath")
+
+
+def _is_weight(arg: Any) -> bool:
+    return isinstance(arg, Quantity) and arg.name.is_parameter and arg.name.stem == "W"
 
 
 class PlanValues(Visitor):
@@ -110,13 +138,9 @@ class PlanValues(Visitor):
         return Grid.column(self._per_unit(node.loss.term_derivative, node))
 
     def _visit_Op(self, node: Op) -> Grid:
-        # A layer's own operation computes on object arrays; here their entries are mpf.
-        import numpy
-
-        arrays = [numpy.array(self(arg).rows_as_lists(), dtype=object) for arg in node.args]
-        out = numpy.asarray(node.symbolic(*arrays), dtype=object)
-        rows = out.reshape(out.shape[0], -1) if out.ndim else out.reshape(1, 1)
-        return Grid.of([[mpmath.mpf(v) for v in row] for row in rows.tolist()])
+        function = operation(node)
+        entries = [v for arg in node.args for v in self(arg).flat]
+        return Grid.array(node.shape, function(*entries))
 
     def _visit_SoftmaxVJP(self, node: SoftmaxVJP) -> Grid:
         a, g = self(node.a).flat, self(node.upstream).flat

@@ -262,15 +262,17 @@ def describe_entries(shape: tuple[int, int], wrong: list[tuple[int, int]], name:
         return f"{head}: {_listed('row', full_rows)} wrong"
     if rows > 1 and cols > 1 and {(i, j) for j in full_cols for i in range(rows)} == wrong_set:
         return f"{head}: {_listed('column', full_cols)} wrong"
-    labels = [entry_label(name, where) for where in wrong]
+    labels = [entry_label(name, where, cols) for where in wrong]
     shown = labels if len(labels) <= 4 else [*labels[:3], f"{len(labels) - 3} more"]
     verb = "is" if len(labels) == 1 else "are"
     return f"{head}: {_and(shown)} {verb} wrong"
 
 
-def entry_label(name: str, where: tuple[int, int]) -> str:
-    """``W1[2,1]`` for a matrix, ``b1[2]`` for a vector (1-based)."""
-    if name[0] == "W" or name.startswith("dW"):
+def entry_label(name: str, where: tuple[int, int], columns: int | None = None) -> str:
+    """``W1[2,1]`` for a matrix, ``b1[2]`` for a vector (1-based); ``columns`` tells a matrix
+    (an image such as dA1, 4×4) from a vector where the name does not."""
+    matrix = name[0] == "W" or name.startswith("dW") or (columns is not None and columns > 1)
+    if matrix:
         return f"{name}[{where[0] + 1},{where[1] + 1}]"
     return f"{name}[{where[0] + 1}]"
 
