@@ -42,6 +42,18 @@ class ShapeError(DataError):
     """Arrays or matrices do not have the shapes that were expected."""
 
 
+class AnswerShapeError(ShapeError):
+    """A verified formula's answer has another shape than the gradient it is for.
+
+    ``given`` and ``expected`` are the two shapes, so a grader can tell a
+    transposed answer from another mistake without reading the message.
+    """
+
+    def __init__(self, message: str, given: tuple[int, ...], expected: tuple[int, ...]):
+        super().__init__(message)
+        self.given, self.expected = tuple(given), tuple(expected)
+
+
 class UnknownOptionError(DataError, TypeError):
     """A named choice or setting that does not exist: an optimizer, a format, a printer setting.
 

@@ -93,6 +93,23 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> Pa
     return path
 
 
+def write_unless_same(path: str | Path, data: str | bytes, force: bool = False) -> bool:
+    """Write ``data`` atomically unless ``path`` already holds exactly it; True when written.
+
+    A rerun that makes the same file is not a surprise, so it needs no ``force``;
+    a different file in its place does.
+    """
+    path = Path(path)
+    encoded = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        if path.is_file() and path.stat().st_size == len(encoded) and path.read_bytes() == encoded:
+            return False
+    except OSError:
+        pass
+    write_atomic(path, data, force=force)
+    return True
+
+
 def read_text(
     path: str | Path, what: str, limit: int, error: type[SymbackpropError] = DataError
 ) -> str:

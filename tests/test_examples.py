@@ -81,3 +81,22 @@ def test_ddp_over_two_processes_ends_where_one_process_does():
     # Two halves' mean losses averaged are the whole batch's: the same SGD path.
     assert out["distance_to_one_process"] < 1e-12
     assert out["final_loss"] < out["initial_loss"]
+
+
+def test_classroom_round_trip_grades_each_kind_of_answer(tmp_path):
+    out = run_example("classroom.py", "--out", str(tmp_path / "class"))
+    verdicts = {(r["student"], r["wrt"]): (r["verdict"], r["diagnosis"]) for r in out["rows"]}
+    assert {verdicts[("ada", w)] for w in ("W3", "W2", "W1")} == {("correct", "")}
+    assert verdicts[("alan", "W2")] == ("incorrect", "missing-derivative")
+    assert verdicts[("grace", "W3")] == ("incorrect", "transposed")
+    assert verdicts[("kurt", "W3")][0] == "unreadable"
+    assert {verdicts[("emmy", w)] for w in ("W3", "W2", "W1")} == {("correct", "")}
+    assert verdicts[("john", "W1")][0] == "missing"
+    assert out["scores"] == {"ada": 1.0, "alan": 0.3333, "grace": 0.6667, "kurt": 0.0, "emmy": 1.0, "john": 0.0}
+    feedback = (Path(out["feedback"]) / "alan.md").read_text()
+    assert "The first wrong line is line 1, dZ2 = W3.T @ delta3" in feedback
+    assert Path(out["histogram"]).read_bytes()[:4] == b"\x89PNG"
+    # The whole round trip again gives the same grades, byte for byte.
+    first = Path(out["grades"]).read_bytes()
+    again = run_example("classroom.py", "--out", str(tmp_path / "class"))
+    assert Path(again["grades"]).read_bytes() == first

@@ -608,3 +608,10 @@ def test_index_form_mistakes_are_told_in_indices():
 
 def test_the_two_terms_of_binary_cross_entropy_are_the_loss():
     assert sympy.simplify(sum(BCE_TERMS) - BCE.loss.term) == 0
+
+
+def test_a_wrong_delta_line_of_a_network_without_biases_is_diagnosed():
+    """A δ line is diagnosed as δ, not through a b⁽ˡ⁾ that a network without biases does not have."""
+    net = models.beginner()
+    v = verify(net, "W1", "dZ2 = W3.T @ delta3\ndZ1 = (W2.T @ dZ2) * a1 * (1 - a1)\ndW1 = dZ1 @ x.T")
+    assert not v.correct and v.first_wrong_line == 1 and v.diagnosis.name == "missing-derivative"

@@ -22,6 +22,10 @@ COMMANDS = {
     "train": "train the network with the compiled symbolic gradients",
     "worksheet": "write a derivation worksheet (PDF, HTML, LaTeX, Markdown)",
     "export": "write the loss and its symbolic gradient as a PyTorch or JAX module",
+    "assignment": "write one variant of the worksheet per student, answers templates and the key",
+    "variant": "write a student's variant again from the code on their sheet",
+    "grade": "grade the students' answers into grades.csv, feedback files and an overview",
+    "publish": "write an assignment for PrairieLearn, Moodle, Canvas, nbgrader or Otter-Grader",
     "demo": "run the main job end to end on the default networks",
 }
 

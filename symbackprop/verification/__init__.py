@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..derive import Derivation
-from ..errors import DataError, ExpressionError, ShapeError, UnsupportedError
+from ..errors import AnswerShapeError, DataError, ExpressionError, ShapeError, UnsupportedError
 from ..limits import verify_problem
 from ..spec import Network
 from ..symbols import Name as Quantity
@@ -414,24 +414,27 @@ def _check_result_shape(
     if entry is not None:
         if shape in ((), (1, 1)):
             return
-        raise ShapeError(
+        raise AnswerShapeError(
             f"the formula gives a {describe(shape)} matrix but ∂L/∂{wrt} is one number; "
-            f"use scalar names such as {names_for(net).example_entry}, or --wrt {name} for the whole matrix"
+            f"use scalar names such as {names_for(net).example_entry}, or --wrt {name} for the whole matrix",
+            shape, (1, 1),
         )
     expected = _parameter_shape(net, name)
     if shape == expected or (shape == () and expected == (1, 1)):
         return
     if shape in ((), (1, 1)):
-        raise ShapeError(
+        raise AnswerShapeError(
             f"the formula gives one number but ∂L/∂{name} is a {expected} matrix; "
-            f"for one entry use --wrt {entry_label(name, (0, 0))} with scalar names"
+            f"for one entry use --wrt {entry_label(name, (0, 0))} with scalar names",
+            shape, expected,
         )
     hint = ""
     if shape == expected[::-1]:
         hint = f"; missing {mark}?"
     elif name[0] == "W" and shape == (expected[0], 1):
         hint = f"; ∂L/∂W is a column times a row, δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾){mark}: missing {mark}?"
-    raise ShapeError(f"the formula gives a {shape} matrix but ∂L/∂{name} is a {expected}{hint}")
+    raise AnswerShapeError(f"the formula gives a {shape} matrix but ∂L/∂{name} is a {expected}{hint}",
+                           shape, expected)
 
 
 def _to_lists(value: Any) -> Any:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import mpmath
@@ -80,7 +81,14 @@ def matrix(rows: int, cols: int, entries: list[Any]) -> Grid:
 
 def sample(derivation: Derivation, wrt: str, count: int = 6, seed: int = 0) -> list[Point]:
     """``count`` points (reproducible from ``seed``) where the loss is defined."""
-    net = derivation.network
+    # Drawing a point evaluates the network at 40 digits; a grader judges many formulas
+    # about one network, so the points are drawn once per network, parameter, count and seed.
+    return list(_sample(derivation.network, wrt, count, seed))
+
+
+@lru_cache(maxsize=64)
+def _sample(net: Any, wrt: str, count: int, seed: int) -> tuple[Point, ...]:
+    derivation = Derivation(net)
     rng = random.Random(seed)
     points: list[Point] = []
     with mpmath.workdps(DIGITS):
@@ -92,7 +100,7 @@ def sample(derivation: Derivation, wrt: str, count: int = 6, seed: int = 0) -> l
             if point is not None:
                 points.append(point)
                 if len(points) == count:
-                    return points
+                    return tuple(points)
     raise DataError(
         f"could not find {count} points where the loss {net.loss.name} of this network is "
         f"defined in {MAX_ATTEMPTS} random draws"

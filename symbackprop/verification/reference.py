@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import sympy
@@ -292,6 +293,12 @@ def function_name(layer: int, form: str) -> str:
 
 def functions(network: Network) -> dict[str, Callable[..., Any]]:
     """Numeric (mpmath) forms of the reference's own functions for this network."""
+    # lambdify prints and compiles each function; a grader diagnoses many formulas about one network.
+    return dict(_functions(network))
+
+
+@lru_cache(maxsize=16)
+def _functions(network: Network) -> dict[str, Callable[..., Any]]:
     out: dict[str, Callable[..., Any]] = {}
     n = network.sizes[-1]
     out[LOSS_DERIVATIVE] = sympy.lambdify((A, Y), as_written(network.loss.term_derivative.subs(N, n)), "mpmath")

@@ -185,7 +185,7 @@ class Verdict:
             out.append(f"The first wrong line is line {wrong.line}, {wrong.text}: it is not {wrong.checks}.")
         if self.diagnosis is not None:
             message = self.diagnosis.message
-            out.append(message[0].upper() + message[1:] + ".")
+            out.append(sentence(message))
         c = self.counterexample
         if c is not None:
             got = "has no real value" if c.formula_value is None else f"gives {c.formula_text}"
@@ -243,6 +243,17 @@ class Verdict:
             last = self.lines[-1]
             return f"the derivation's answer (line {last.line}: {last.text})"
         return self.formula
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence: a capital, a full stop.  Only a Latin letter is capitalised:
+    σ'(z) must not become Σ'(z), which is another symbol.
+
+    >>> sentence("the factor is missing"), sentence("σ(z) where σ'(z) belongs")
+    ('The factor is missing.', "σ(z) where σ'(z) belongs.")
+    """
+    first = text[:1]
+    return (first.upper() if first.isascii() else first) + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 
 def describe_entries(shape: tuple[int, int], wrong: list[tuple[int, int]], name: str) -> str:

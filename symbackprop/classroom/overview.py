@@ -1,0 +1,87 @@
+"""What the class got right and wrong, for the teacher: a score histogram and the most common
+diagnoses per question, so the next lecture can re-teach what most students missed.
+
+    DIR/overview/scores.png     the students' scores (mean over the questions), 10 bins
+    DIR/overview/overview.md    class mean, per question: mean score, verdicts, top diagnoses
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..io import write_unless_same
+
+TOP = 3
+
+
+def summary(grades: Any) -> str:
+    """The overview as Markdown (``grades`` is a Grades)."""
+    students = [s for s in grades.students if s.on_roster]
+    scores = [s.score for s in students]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    out = ["# Class overview", "",
+           f"{len(students)} students; mean score {mean:.2f} (of 1); "
+           f"{sum(score == 1 for score in scores)} with every question right.", "",
+           "![scores](scores.png)", ""]
+    unknown = [s.student for s in grades.students if not s.on_roster]
+    if unknown:
+        out += [f"Folders not on the roster (not graded): {', '.join(unknown)}.", ""]
+    for number, shown, mean_score, mistakes in per_question(grades):
+        verdicts = Counter(q.verdict for s in students for q in s.questions if q.question == number)
+        out += [f"## Question {number} (∂L/∂{shown})", "",
+                f"Mean score {mean_score:.2f}; "
+                + ", ".join(f"{n} {verdict}" for verdict, n in sorted(verdicts.items())) + ".", ""]
+        if mistakes:
+            out += ["| most common diagnoses | students |", "|---|---|"]
+            out += [f"| {name} | {n} |" for name, n in mistakes]
+            out.append("")
+    return "\n".join(out)
+
+
+def per_question(grades: Any) -> list[tuple[int, str, float, list[tuple[str, int]]]]:
+    """(question, what it asks, mean score, most common diagnoses with their counts) per question."""
+    students = [s for s in grades.students if s.on_roster]
+    out = []
+    for number in sorted({q.question for s in students for q in s.questions}):
+        asked = [q for s in students for q in s.questions if q.question == number]
+        wrts = Counter(q.wrt for q in asked)
+        shown = next(iter(wrts)) if len(wrts) == 1 else f"{len(wrts)} different entries"
+        mistakes = Counter(q.diagnosis for q in asked if q.verdict == "incorrect" and q.diagnosis)
+        out.append((number, shown, sum(q.score for q in asked) / len(asked), mistakes.most_common(TOP)))
+    return out
+
+
+def histogram_png(grades: Any) -> bytes:
+    """The score histogram as PNG bytes (matplotlib, no display needed)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    scores = [s.score for s in grades.students if s.on_roster]
+    figure = Figure(figsize=(6, 3.6), dpi=100)
+    axes = figure.add_subplot()
+    axes.hist(scores, bins=[i / 10 for i in range(11)], color="#4c72b0", edgecolor="white")
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("score (mean over the questions)")
+    axes.set_ylabel("students")
+    axes.set_title(f"Scores of {len(scores)} students")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    # No date or software version in the file: the same grades give the same bytes.
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def write_overview(grades: Any, folder: Path, force: bool = False) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    written = []
+    for name, data in (("overview.md", summary(grades)), ("scores.png", histogram_png(grades))):
+        write_unless_same(folder / name, data, force=force)
+        written.append(folder / name)
+    return written

@@ -1,0 +1,38 @@
+"""An assignment for the platform a course runs: PrairieLearn, Moodle, Canvas, nbgrader, Otter-Grader.
+
+Each export is made from the assignment folder's key (``key/assignment.json``
+and each student's ``variant.json``), so it asks what the sheets ask, with
+each student's own numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UnknownOptionError
+from ..options import choose
+
+PLATFORMS = ("prairielearn", "moodle", "canvas", "nbgrader", "otter")
+
+
+def export(folder: str | Path, platform: str, output: str | Path, force: bool = False,
+           tolerance: float = 0.005) -> list[Path]:
+    """Write the assignment in ``folder`` for ``platform``; returns the files written."""
+    from .assignment import load_assignment
+
+    platform = choose(platform, PLATFORMS, "platform")
+    assignment = load_assignment(folder)
+    output = Path(output)
+    if platform == "prairielearn":
+        from .prairielearn import write_questions
+
+        return write_questions(assignment, output, force)
+    if platform in ("moodle", "canvas"):
+        from .lms import write_canvas, write_moodle
+
+        return (write_moodle if platform == "moodle" else write_canvas)(assignment, output, tolerance, force)
+    if platform in ("nbgrader", "otter"):
+        from .notebooks import write_nbgrader, write_otter
+
+        return (write_nbgrader if platform == "nbgrader" else write_otter)(assignment, output, force)
+    raise UnknownOptionError(platform)  # choose() has refused anything else

@@ -1,0 +1,64 @@
+"""The class-assignment commands: assignment, variant and grade, and their refusals."""
+
+from __future__ import annotations
+
+import csv
+
+from tests.classroom_support import answers_file, hand_in, key_entries
+
+
+def test_assignment_variant_and_grade_from_the_command_line(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "roster.csv").write_text("name,id\nAda,ada\nAlan,alan\n")
+    net = ["--layers", "2,2,2", "--activation", "sigmoid"]
+    made = run_cli("assignment", *net, "--roster", "roster.csv", "-o", "course", "--seed", "7",
+                   "--formats", "md", "--jobs", "2")
+    assert made.status == 0, made.stderr
+    assert made.stdout == "wrote 2 variants into course/students; the key is in course/key\n"
+    code = (tmp_path / "course/key/ada/variant.json").read_text().split('"code": "')[1].split('"')[0]
+
+    again = run_cli("variant", *net, "--code", code, "-o", "lost")
+    assert again.status == 0, again.stderr
+    assert (tmp_path / "lost/students/ada/sheet.md").read_bytes() == (tmp_path / "course/students/ada/sheet.md").read_bytes()
+
+    hand_in(tmp_path / "subs", "ada", answers_file("ada", key_entries(tmp_path / "course", "ada")))
+    graded = run_cli("grade", "course", "subs", "-o", "grades.csv", "--jobs", "1")
+    assert graded.status == 0, graded.stderr
+    assert graded.stdout.startswith("graded 2 students (mean score 0.50)")
+    rows = list(csv.DictReader((tmp_path / "grades.csv").read_text().splitlines()))
+    assert [r["verdict"] for r in rows] == ["correct"] * 3 + ["missing"] * 3
+
+
+def test_bad_input_is_one_sentence_and_exit_2(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "roster.csv").write_text("name\nAda\n")
+    net = ["--layers", "2,2,2"]
+    cases = [
+        (("assignment", *net, "--roster", "roster.csv", "-o", "c"), "needs a header line with an 'id' column"),
+        (("assignment", *net, "--roster", "missing.csv", "-o", "c"), "cannot read roster 'missing.csv'"),
+        (("variant", *net, "--code", "7-ada-AAAA", "-o", "v"), "mistyped, or it was made for another network"),
+        (("grade", "nowhere", "subs", "-o", "g.csv"), "is not an assignment folder"),
+        (("grade", "nowhere", "subs", "-o", "g.csv", "--value-weight", "2"), "the value weight must be"),
+        (("grade", "nowhere", "subs", "-o", "g.csv", "--jobs", "0"), "--jobs must be a whole number"),
+    ]
+    for args, message in cases:
+        result = run_cli(*args)
+        assert result.status == 2, (args, result)
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert result.stderr.count("\n") == 1
+    (tmp_path / "roster.csv").write_text("id\nada\n")
+    bad = run_cli("assignment", *net, "--roster", "roster.csv", "-o", "c", "--questions", "W3")
+    assert bad.status == 2 and "unknown parameter 'W3'" in bad.stderr
+
+
+def test_publish_writes_for_a_platform_and_refuses_an_unknown_one(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "roster.csv").write_text("id\nada\n")
+    assert run_cli("assignment", "--layers", "2,2,2", "--roster", "roster.csv", "-o", "c", "--formats", "md",
+                   "--questions", "W2").status == 0
+    done = run_cli("publish", "c", "--to", "canvas", "-o", "quiz.zip")
+    assert done.status == 0 and done.stdout == "wrote 1 file for canvas into quiz.zip\n"
+    again = run_cli("publish", "c", "--to", "canvas", "-o", "quiz.zip")
+    assert again.status == 0  # the same bytes: nothing to replace
+    bad = run_cli("publish", "c", "--to", "blackboard", "-o", "x")
+    assert bad.status == 2 and "unknown platform 'blackboard'" in bad.stderr
