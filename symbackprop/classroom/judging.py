@@ -2,7 +2,8 @@
 against the tolerance, and the two combined into a score, a verdict and sentences for the student.
 
 The time limit is enforced by a timer signal in the process that judges
-(SymPy and mpmath are pure Python, so the signal interrupts them): a
+(:mod:`symbackprop.timer`; SymPy and mpmath are pure Python, so the signal
+interrupts them): a
 formula that takes longer is a row with the verdict ``unreadable``, and the
 run goes on.
 
@@ -17,14 +18,12 @@ run goes on.
 
 from __future__ import annotations
 
-import signal
-import threading
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..errors import AnswerShapeError, DataError, ShapeError, SymbackpropError
 from ..spec import Network
+from ..timer import TimedOut, time_limit
 from ..verification.verdict import sentence
 from .answers import Answer, check_value
 from .variants import Question
@@ -79,29 +78,6 @@ class QuestionGrade:
         return cls(**data)
 
 
-class FormulaTimeout(Exception):
-    """Judging one formula took longer than the time limit."""
-
-
-@contextmanager
-def time_limit(seconds: float):
-    """Raise FormulaTimeout in this thread after ``seconds`` (only the main thread gets signals)."""
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise FormulaTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @dataclass(frozen=True)
 class FormulaResult:
     score: float
@@ -110,6 +86,11 @@ class FormulaResult:
     sentences: tuple[str, ...]
     first_wrong_line: int | None = None
     counterexample: dict[str, Any] | None = None
+    wrong: tuple[str, ...] | None = None  # labels of the wrong entries (None: nothing could be judged)
+
+    def entry_right(self, label: str) -> bool:
+        """Whether the entry ``label`` (``W1[1,2]``) of the answer is right."""
+        return self.wrong is not None and label not in self.wrong
 
 
 # Many students write the same formula: judge each (network, wrt, syntax, formula) once per process.
@@ -130,7 +111,7 @@ def _judge_formula(network: Network, wrt: str, syntax: str, formula: str, second
     try:
         with time_limit(seconds):
             verdict = verify(network, wrt, formula, syntax=syntax, symbolic=False)
-    except FormulaTimeout:
+    except TimedOut:
         return FormulaResult(0.0, "unreadable", f"judging the formula took longer than {seconds:g} s",
                              (f"Your formula could not be judged within {seconds:g} s; write it more simply.",))
     except ShapeError as exc:
@@ -146,7 +127,7 @@ def _judge_formula(network: Network, wrt: str, syntax: str, formula: str, second
         reason = f"the grader failed on this formula ({type(exc).__name__}); a teacher should look at it"
         return FormulaResult(0.0, "unreadable", reason, (sentence(f"Your formula could not be judged: {reason}"),))
     if verdict.correct:
-        return FormulaResult(1.0, "correct", "", (verdict.feedback(),))
+        return FormulaResult(1.0, "correct", "", (verdict.feedback(),), wrong=())
     name = verdict.diagnosis.name if verdict.diagnosis is not None else "no-classic-mistake"
     counter = verdict.counterexample
     example = None
@@ -156,8 +137,9 @@ def _judge_formula(network: Network, wrt: str, syntax: str, formula: str, second
             "line": counter.line if len(verdict.lines) > 1 else None,
             "formula_value": counter.formula_text or None, "true_value": counter.true_text,
         }
+    wrong = verdict.entries.wrong if verdict.entries is not None else (verdict.wrt,)
     return FormulaResult(verdict.score, "incorrect", name, (verdict.feedback(),),
-                         verdict.first_wrong_line, example)
+                         verdict.first_wrong_line, example, tuple(wrong))
 
 
 def judge(network: Network, question: Question, answer: Answer | None, settings: Settings) -> QuestionGrade:

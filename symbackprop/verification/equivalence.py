@@ -16,8 +16,6 @@ True
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +25,7 @@ import sympy
 
 from ..activations import T
 from ..derive import Derivation
+from ..timer import TimedOut, available, time_limit
 from .context import names_for, split
 from .functions import FUNCTIONS
 from .grid import entries
@@ -71,10 +70,6 @@ def flat(value: Any) -> list[Any]:
 # -- symbolic proof ------------------------------------------------------------
 
 
-class _OutOfTime(Exception):
-    pass
-
-
 def prove(
     tree: Node,
     derivation: Derivation,
@@ -84,36 +79,24 @@ def prove(
 ) -> bool:
     """True when SymPy shows the formula equals the gradient; False when it cannot (cheaply).
 
-    SymPy cannot be told to stop, so in the main thread an interval timer
-    interrupts it when ``budget`` seconds are up; elsewhere only formulas
-    small enough to be quick are tried.
+    SymPy cannot be told to stop, so in the main thread a timer
+    (:func:`symbackprop.timer.time_limit`) interrupts it when ``budget``
+    seconds are up; elsewhere only formulas small enough to be quick are tried.
     """
     if derivation.network.parameter_count() > SYMBOLIC_MAX_PARAMETERS:
         return False
     if count_nodes(tree) > SYMBOLIC_MAX_NODES or _matrix_products(tree) > SYMBOLIC_MAX_PRODUCTS:
         return False
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    if not available():
         try:
             return _prove(tree, derivation, wrt, entry, budget)
         except RecursionError:
             return False
-
-    def stop(signum: int, frame: Any) -> None:
-        raise _OutOfTime
-
-    started = time.perf_counter()
-    previous = signal.signal(signal.SIGALRM, stop)
-    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, budget)
     try:
-        return _prove(tree, derivation, wrt, entry, budget)
-    except (_OutOfTime, RecursionError):
+        with time_limit(budget):
+            return _prove(tree, derivation, wrt, entry, budget)
+    except (TimedOut, RecursionError):
         return False
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if old_delay > 0:  # someone else's timer was running: give it back what is left
-            left = old_delay - (time.perf_counter() - started)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), old_interval)
 
 
 def _matrix_products(tree: Node) -> int:
