@@ -2,9 +2,12 @@
 
 Only the main thread receives signals; elsewhere :func:`time_limit` cannot
 interrupt, and says so (``available()`` is False), so callers decide what is safe.
-A signal that arrives while Python runs a garbage-collection callback would
-raise inside that callback, where the exception is swallowed; the handler
-then waits a few milliseconds and tries again, so the limit still holds.
+A signal that arrives while Python runs a callback it was called from C for
+(a garbage-collection callback, a weak reference's, a ``__del__``) raises
+there, where Python swallows the exception and reports it as "unraisable";
+so the handler sets the timer again before it raises, and goes on raising
+every few milliseconds until the exception reaches the block, and those
+swallowed exceptions are not reported.
 
 >>> import time
 >>> with time_limit(0.05) as limited:
@@ -18,15 +21,15 @@ stopped True
 
 from __future__ import annotations
 
-import gc
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-RETRY = 0.005  # seconds before trying again when the signal came during a gc callback
+RETRY = 0.005  # seconds before raising again, in case the last one was swallowed
 
 
 class TimedOut(Exception):
@@ -36,16 +39,6 @@ class TimedOut(Exception):
 def available() -> bool:
     """Whether this thread can be interrupted by a timer."""
     return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-
-
-def _in_gc_callback(frame: Any) -> bool:
-    codes = {getattr(callback, "__code__", None) for callback in gc.callbacks}
-    codes.discard(None)
-    while frame is not None and codes:
-        if frame.f_code in codes:
-            return True
-        frame = frame.f_back
-    return False
 
 
 @contextmanager
@@ -59,19 +52,25 @@ def time_limit(seconds: float) -> Iterator[bool]:
         return
 
     def expire(signum: int, frame: Any) -> None:
-        if _in_gc_callback(frame):
-            signal.setitimer(signal.ITIMER_REAL, RETRY)
-            return
+        signal.setitimer(signal.ITIMER_REAL, RETRY)
         raise TimedOut
+
+    report = sys.unraisablehook
+
+    def swallowed(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, TimedOut):  # ours is raised again by the timer
+            report(unraisable)
 
     started = time.perf_counter()
     previous = signal.signal(signal.SIGALRM, expire)
+    sys.unraisablehook = swallowed
     old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield True
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = report
         if old_delay > 0:
             left = old_delay - (time.perf_counter() - started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), old_interval)
