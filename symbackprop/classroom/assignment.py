@@ -132,9 +132,10 @@ def _probe(fmt: str) -> None:
 
 
 def student_sheet(variant: Variant) -> Any:
-    """The student's copy of the sheet, naming the student and the code that regenerates it."""
+    """The student's copy of the sheet, naming the student, with the code (and its QR code) that
+    regenerates it."""
     copy = variant.student_sheet()
-    return replace(copy, subtitle=f"{copy.subtitle}; {variant.student}, sheet code {variant.code}")
+    return replace(copy, subtitle=f"{copy.subtitle}; {variant.student}")
 
 
 def key_answers(variant: Variant) -> str:

@@ -124,8 +124,8 @@ class Variant:
     questions: tuple[Question, ...]
 
     def student_sheet(self) -> Any:
-        """The student's copy: no key."""
-        return self.sheet.student_copy()
+        """The student's copy: no key, and the code that regenerates it."""
+        return self.sheet.student_copy(code=self.code)
 
 
 def check_questions(network: Network, questions: Sequence[str]) -> tuple[str, ...]:

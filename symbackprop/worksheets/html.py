@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from ..printing import LatexWriter
+from . import qrcode
 from .drawing import svg
 from .katex import Assets, assets
 from .model import Worksheet
@@ -21,6 +22,8 @@ body { font-family: Georgia, 'Times New Roman', serif; line-height: 1.5; margin:
 main { max-width: 54rem; margin: 0 auto; padding: 2rem 2.5rem 4rem; background: white; }
 h1.title { text-align: center; margin-bottom: 0.2rem; }
 p.subtitle { text-align: center; font-size: 1.15rem; margin-top: 0; }
+p.sheet-code { text-align: center; }
+p.sheet-code svg { vertical-align: middle; margin-left: 1em; }
 h2 { border-bottom: 1px solid #ddd; margin-top: 2.2rem; }
 h4 { margin: 1rem 0 0.3rem; }
 figure { text-align: center; margin: 1.5rem 0; }
@@ -70,6 +73,9 @@ def render(sheet: Worksheet, katex: Assets | None = None) -> str:
         if isinstance(block, Title):
             body.append(f'<h1 class="title">{words(block.title)}</h1>')
             body.append(f'<p class="subtitle">{words(block.subtitle)}</p>')
+            if block.code:
+                body.append(f'<p class="sheet-code">Sheet code: <code>{escape(block.code)}</code> '
+                            f'{qrcode.svg(block.code)}</p>')
         elif isinstance(block, Heading):
             level = block.level + 1
             body.append(f"<h{level}>{words(block.text)}</h{level}>")

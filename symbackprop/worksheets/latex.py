@@ -11,6 +11,7 @@ from ..printing import LatexWriter
 from ..printing.latex import text_to_latex
 from ..printing.preamble import preamble
 from ..symbols import real_symbol
+from . import qrcode
 from .drawing import tikz
 from .model import Worksheet
 from .page import Equations, Heading, NewPage, Paragraph, Picture, Table, Title, blocks, step_lines
@@ -50,7 +51,10 @@ def render(sheet: Worksheet) -> str:
         if isinstance(block, Title):
             out.append(
                 r"\begin{center}{\LARGE " + text_to_latex(block.title) + r"}\\[0.6ex]"
-                r"{\large " + text_to_latex(block.subtitle) + r"}\end{center}"
+                r"{\large " + text_to_latex(block.subtitle) + r"}"
+                + (r"\\[1ex]Sheet code: \texttt{" + text_to_latex(block.code) + r"}\quad\raisebox{-0.45\height}{"
+                   + qrcode.tikz(block.code) + "}" if block.code else "")
+                + r"\end{center}"
             )
         elif isinstance(block, Heading):
             out.append(f"{_HEADINGS[block.level]}{{{text_to_latex(block.text)}}}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..printing import LatexWriter
 from ..printing.markdown import markdown_words
+from . import qrcode
 from .drawing import svg
 from .model import Worksheet
 from .page import Equations, Heading, NewPage, Paragraph, Picture, Table, Title, blocks, step_lines
@@ -20,6 +21,8 @@ def render(sheet: Worksheet) -> str:
     for block in blocks(sheet):
         if isinstance(block, Title):
             out.append(f"# {markdown_words(block.title)}\n\n*{markdown_words(block.subtitle)}*")
+            if block.code:
+                out.append(f"Sheet code: `{block.code}`\n\n{qrcode.svg(block.code)}")
         elif isinstance(block, Heading):
             out.append("#" * (block.level + 1) + " " + markdown_words(block.text))
         elif isinstance(block, Paragraph):

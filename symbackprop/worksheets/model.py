@@ -97,14 +97,15 @@ class Worksheet:
     values: Values
     solutions: tuple[Solution, ...]
     check: Check
+    code: str = ""  # an assignment's sheet code, printed under the title with its QR code
 
     @property
     def has_solutions(self) -> bool:
         return bool(self.solutions)
 
-    def student_copy(self) -> Worksheet:
-        """The same sheet without the solution key."""
-        return replace(self, solutions=())
+    def student_copy(self, code: str = "") -> Worksheet:
+        """The same sheet without the solution key; ``code`` names an assignment's variant."""
+        return replace(self, solutions=(), code=code)
 
 
 # -- choosing the exercises ---------------------------------------------------

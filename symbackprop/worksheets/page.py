@@ -26,6 +26,7 @@ from .model import Worksheet
 class Title:
     title: str
     subtitle: str
+    code: str = ""  # an assignment's sheet code: printed with its QR code
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ _QUIET = LatexWriter(shapes=False, justify=False)
 
 
 def blocks(sheet: Worksheet) -> tuple[Block, ...]:
-    out: list[Block] = [Title(sheet.title, sheet.subtitle)]
+    out: list[Block] = [Title(sheet.title, sheet.subtitle, sheet.code)]
     out.append(
         Picture(
             sheet.picture,
