@@ -16,28 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
-
-def _threads_from_argv(argv: list[str]) -> str:
-    for index, arg in enumerate(argv):
-        if arg == "--threads" and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith("--threads="):
-            return arg.split("=", 1)[1]
-    return "1"
-
-
-# BLAS reads its thread count when NumPy loads, so it is set before the import.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = _threads_from_argv(sys.argv[1:])
-
-import numpy as np  # noqa: E402
+import blas_threads  # noqa: F401 - sets the BLAS threads before NumPy loads
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

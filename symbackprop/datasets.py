@@ -40,7 +40,7 @@ from .limits import batch_memory_problem
 from .network import Network
 from .symbols import bias, weight
 
-NAMES = ("teacher", "xor", "spirals", "digits")
+NAMES = ("teacher", "xor", "spirals", "digits", "running_sum")
 SKLEARN = "scikit-learn is not installed; the 8×8 digits come with it: .venv/bin/pip install scikit-learn"
 
 
@@ -189,6 +189,19 @@ def digits(test_fraction: float = 0.25, seed: int = 0) -> tuple[Dataset, Dataset
     )
 
 
+def running_sum(n_samples: int = 1000, steps: int = 10, seed: int = 0) -> Dataset:
+    """Sequences of ``steps`` numbers drawn uniformly from [−1, 1], labelled by the sign of their sum.
+
+    X is (n, steps, 1); Y is one-hot: (1, 0) where the sum is negative, (0, 1) where it is
+    positive.  A network that reads the numbers one at a time must carry the running sum
+    along, which a recurrent layer does in its state.
+    """
+    n_samples, steps = _count(n_samples, "n_samples"), _count(steps, "steps")
+    X = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n_samples, steps, 1))
+    Y = np.eye(2)[(X.sum(axis=(1, 2)) > 0).astype(int)]
+    return Dataset(X, Y, "running_sum", f"{n_samples} sequences of {steps} numbers in [-1, 1], labelled by the sign of their sum (seed {seed})")
+
+
 def accuracy(outputs: np.ndarray, Y: np.ndarray) -> float:
     """The share of rows whose largest output is at the target's largest entry.
 
@@ -207,7 +220,7 @@ def accuracy(outputs: np.ndarray, Y: np.ndarray) -> float:
 
 
 def by_name(name: str, network: Network, n_samples: int = 200, seed: int = 0) -> Dataset:
-    """``teacher``, ``xor``, ``spirals`` or ``digits`` shaped for ``network``, or a DataError saying why not."""
+    """``teacher``, ``xor``, ``spirals``, ``digits`` or ``running_sum`` shaped for ``network``, or a DataError saying why not."""
     sizes = network.sizes
     n_samples = options.whole(n_samples, "the number of samples", 1)
     too_many = batch_memory_problem(n_samples, sizes)
@@ -222,6 +235,13 @@ def by_name(name: str, network: Network, n_samples: int = 200, seed: int = 0) ->
             )
         train, _ = digits(seed=seed)
         return train
+    if name == "running_sum":
+        shape = network.input_shape
+        if len(shape) != 2 or shape[1] != 1 or network.output_size != 2:
+            raise DataError(
+                f"running_sum needs a network with input [T, 1] (a sequence) and 2 outputs, got {network.describe()}"
+            )
+        return running_sum(n_samples, shape[0], seed)
     if name == "xor":
         if sizes[0] != 2 or sizes[-1] not in (1, 2):
             raise DataError(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import sympy
 
+from .backprop import PENALISED
 from .chain import LOSS, MatrixForm, _output_error_step, factor_shapes
 from .display import Applied, Chain, Formula, Named, Partial
 from .layers.indexed import derivatives
@@ -40,17 +41,18 @@ def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     lowest = Name.parse(wrt).layer if wrt else the_plan.lowest_trained
     forward: list[Step] = []
     for entry in the_plan.layers:
+        own = entry.layer.index_derivation(entry.index)
+        if own is not None:
+            forward.extend(own.forward)
+            if own.output is not None:
+                forward.extend(_activation_steps(entry, own.output, own.indices))
+            continue
         rule = entry.layer.index_rule(entry.index)
         if rule is None:
             continue
         why = f"layer {entry.index}: {entry.layer.describe()}" + (f"; {rule.note}" if rule.note else "")
         forward.append(Step(rule.output[rule.indices], (rule.expr,), why))
-        act = entry.activation
-        if act is not None and entry.z is not None and act.kind != "identity":
-            index = rule.indices
-            a, z = _indexed("a", entry.index), rule.output
-            value = Applied(act.latex_symbol, act.text_symbol, z[index]) if act.elementwise else sympy.Function("softmax")(z[index])
-            forward.append(Step(a[index], (value,), f"{act.name}, entry by entry" if act.elementwise else "softmax"))
+        forward.extend(_activation_steps(entry, rule.output, rule.indices))
     n = d.network.output_size
     term = d.network.loss.term.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: n})
     loss = sympy.Sum(term, (sympy.Symbol("j"), 1, n))
@@ -59,22 +61,24 @@ def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     forward.append(Step(LOSS, (loss,), f"{d.network.loss.name} loss" + (", plus the L2 penalty on every weight entry w" if the_plan.penalty is not None else "")))
     sections = [Section("Forward pass, in index notation", tuple(forward), _intro(d))]
     for entry in reversed(the_plan.layers[lowest - 1 :]):
+        title = f"Layer {entry.index} ({entry.layer.kind}): backward, derived by SymPy"
+        intro = f"$\\delta^{{({entry.index})}}$ is $\\partial L$ over the layer's output before its activation."
+        own = entry.layer.index_derivation(entry.index)
+        if own is not None:
+            steps = list(own.errors) if own.errors else _error_steps(entry, own.output, own.indices, the_plan.depth)
+            for name, step in own.backward:
+                if (name and wrt not in (None, name)) or (not name and entry.index <= 1):
+                    continue
+                steps.append(step)
+                if name and the_plan.penalty is not None and Name.parse(name).stem in PENALISED and step is _last(own.backward, name):
+                    steps.append(_with_decay(step))
+            sections.append(Section(title, tuple(steps), intro + (" " + own.note if own.note else "")))
+            continue
         rule = entry.layer.index_rule(entry.index)
         if rule is None:
             continue
         delta = _indexed("delta", entry.index)
-        steps: list[Step] = []
-        act = entry.activation
-        if act is not None and entry.z is not None and act.elementwise:
-            index = rule.indices
-            a, z = _indexed("a", entry.index), rule.output
-            steps.append(
-                Step(
-                    delta[index],
-                    (Chain(Partial(LOSS, a[index]), Applied(act.latex_symbol, act.text_symbol, z[index], prime=True)),),
-                    "the activation, entry by entry" + (" (from the next layer, or from the loss)" if entry.index < the_plan.depth else ""),
-                )
-            )
+        steps = _error_steps(entry, rule.output, rule.indices, the_plan.depth)
         for derived in derivatives(rule, delta):
             is_input = derived.base.label == sympy.Symbol(str(entry.prev.name))
             if is_input and entry.index <= 1:
@@ -96,11 +100,48 @@ def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
             if derived.bounded:
                 why += "; terms whose indices fall outside their ranges are 0"
             steps.append(Step(Partial(LOSS, derived.entry), (derived.collapsed,), why))
-            if not is_input and the_plan.penalty is not None and key in ("W", "U"):
-                steps.append(Step(Partial(LOSS, derived.entry), (derived.collapsed + LAMBDA * derived.entry,), r"with L2: the penalty's derivative $\lambda w$ is added"))
-        title = f"Layer {entry.index} ({entry.layer.kind}): backward, derived by SymPy"
-        sections.append(Section(title, tuple(steps), f"$\\delta^{{({entry.index})}}$ is $\\partial L$ over the layer's output before its activation."))
+            if not is_input and the_plan.penalty is not None and key in PENALISED:
+                steps.append(_with_decay(steps[-1]))
+        sections.append(Section(title, tuple(steps), intro))
     return tuple(sections)
+
+
+def _activation_steps(entry, output, index) -> list[Step]:
+    """a = σ(z) entry by entry (or softmax), after a layer's forward rule for z = ``output[index]``."""
+    act = entry.activation
+    if act is None or entry.z is None or act.kind == "identity":
+        return []
+    a, z = _indexed("a", entry.index), output
+    value = Applied(act.latex_symbol, act.text_symbol, z[index]) if act.elementwise else sympy.Function("softmax")(z[index])
+    return [Step(a[index], (value,), f"{act.name}, entry by entry" if act.elementwise else "softmax")]
+
+
+def _error_steps(entry, output, index, depth: int) -> list[Step]:
+    """δ = ∂L/∂a ⊙ σ'(z), the first backward step of a layer with an elementwise activation."""
+    act = entry.activation
+    if act is None or entry.z is None or not act.elementwise:
+        return []
+    delta, a, z = _indexed("delta", entry.index), _indexed("a", entry.index), output
+    source = " (from the next layer, or from the loss)" if entry.index < depth else ""
+    if act.kind == "identity":
+        return [Step(delta[index], (Partial(LOSS, a[index]),), "the identity's derivative is 1" + source)]
+    return [
+        Step(
+            delta[index],
+            (Chain(Partial(LOSS, a[index]), Applied(act.latex_symbol, act.text_symbol, z[index], prime=True)),),
+            "the activation, entry by entry" + source,
+        )
+    ]
+
+
+def _last(steps, name: str) -> Step:
+    return [step for which, step in steps if which == name][-1]
+
+
+def _with_decay(step: Step) -> Step:
+    """The last step of a weight's gradient again, with the L2 penalty's λw added."""
+    weight = step.lhs.args[1]
+    return Step(step.lhs, (step.rhs[-1] + LAMBDA * weight,), r"with L2: the penalty's derivative $\lambda w$ is added")
 
 
 def _intro(d: Derivation) -> str:

@@ -30,6 +30,7 @@ from .errors import DataError, ShapeError, UnknownParameterError
 from .io import MEGABYTE, read_text, write_atomic
 from .options import choose
 from .options import seed as check_seed
+from .symbols import MATRIX_PARAMETERS, Name
 
 if TYPE_CHECKING:
     from .spec import Network
@@ -47,7 +48,8 @@ def _scheme_for(activation_name: str) -> str:
 def init_params(
     network: Network, seed: int | None = 0, scheme: str = "auto"
 ) -> dict[str, np.ndarray]:
-    """Seeded random parameters: Glorot (Xavier) or He normal weights, zero biases.
+    """Seeded random parameters: Glorot (Xavier) or He normal weights, zero biases and shifts (β),
+    scales (γ) of one.
 
     ``scheme="auto"`` picks He for ReLU-family layers and Glorot for sigmoid,
     tanh, softmax, identity and custom ones; ``"xavier"``/``"glorot"``, ``"he"``
@@ -60,8 +62,12 @@ def init_params(
     params: dict[str, np.ndarray] = {}
     for index, layer in enumerate(network.layers, start=1):
         for name, shape in layer.parameter_shapes(index).items():
-            # weights drawn, biases zero (the same draws, in the same order, as before for an MLP)
-            params[name] = rng.standard_normal(shape) * scales[name] if name in scales else np.zeros(shape)
+            # weights drawn, biases zero (the same draws, in the same order, as before for an MLP);
+            # a normalisation's scale γ starts at one, so that it starts as the identity
+            if name in scales:
+                params[name] = rng.standard_normal(shape) * scales[name]
+            else:
+                params[name] = np.ones(shape) if Name.parse(name).stem == "gamma" else np.zeros(shape)
     return params
 
 
@@ -78,7 +84,7 @@ def weight_scales(network: Network, scheme: str = "auto") -> dict[str, float]:
     choose(scheme, SCHEMES, "initialisation scheme")
     scales = {}
     for index, layer in enumerate(network.layers, start=1):
-        weights = [name for name in layer.parameter_shapes(index) if name.startswith("W")]
+        weights = [name for name in layer.parameter_shapes(index) if Name.parse(name).stem in MATRIX_PARAMETERS]
         if not weights:
             continue
         act = layer.activation.name if layer.activation is not None else "identity"

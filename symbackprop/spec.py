@@ -219,6 +219,11 @@ class Network:
         """True when every layer is dense (the MLP form; a bias in every layer or in none)."""
         return all(isinstance(layer, Dense) for layer in self.layers)
 
+    @property
+    def stochastic(self) -> bool:
+        """True when a layer draws random numbers (dropout): its compiled functions take a seed."""
+        return any(layer.stochastic for layer in self.layers)
+
     def unsupported(self, what: str) -> str | None:
         """One sentence saying that ``what`` (a command) does not handle this network yet, or None."""
         kinds = sorted({layer.kind for layer in self.layers if what not in layer.handled_by})

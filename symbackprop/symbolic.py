@@ -55,7 +55,7 @@ from .errors import UnknownParameterError
 from .losses import A, N, Y
 from .options import choose
 from .spec import Network
-from .symbols import Name, NetworkSymbols, Wrt, network_symbols, real_symbol
+from .symbols import MATRIX_PARAMETERS, Name, NetworkSymbols, Wrt, network_symbols, real_symbol
 from .tensor import (
     Activate,
     Add,
@@ -264,8 +264,10 @@ class Evaluator(Visitor):
                     cells[index] = symbol(node.name.entry(*(i + 1 for i in index)))
                 self.known[node.name] = cells.tolist()
                 return self.known[node.name]
+            # A matrix that is not a weight (a sequence x of T steps) names its entries by row and column.
+            two = node.cols > 1 and node.name.stem not in MATRIX_PARAMETERS
             self.known[node.name] = [
-                [symbol(node.name.cell(i, j)) for j in range(1, node.cols + 1)]
+                [symbol(node.name.entry(i, j) if two else node.name.cell(i, j)) for j in range(1, node.cols + 1)]
                 for i in range(1, node.rows + 1)
             ]
         return self.known[node.name]
@@ -277,7 +279,7 @@ class Evaluator(Visitor):
         arrays = []
         for arg in node.args:
             array = _object_array(self(arg), arg.shape)
-            if len(arg.shape) == 2 and arg.shape[1] == 1 and not (_is_parameter(arg) and arg.name.stem == "W"):
+            if len(arg.shape) == 2 and arg.shape[1] == 1 and not (_is_parameter(arg) and arg.name.stem in MATRIX_PARAMETERS):
                 array = array[:, 0]  # a column (per-sample, or a bias) is a vector in the batch forms
             arrays.append(array)
         out = numpy.asarray(node.symbolic(*arrays), dtype=object).reshape(node.shape)

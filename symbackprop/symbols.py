@@ -38,27 +38,50 @@ import sympy
 from .errors import UnknownParameterError
 
 # Families of per-layer quantities: Python stem -> (LaTeX stem, Unicode stem).
+# The quantities the layers of the list form add: an RNN's recurrent weights U and states h,
+# a normalisation's scale γ and shift β, its mean μ, deviation σ = √(σ² + ε) and x̂, a dropout mask m.
+_MORE_STEMS = {
+    "gamma": (r"\gamma", "γ"),
+    "beta": (r"\beta", "β"),
+    "h": ("h", "h"),
+    "mu": (r"\mu", "μ"),
+    "sigma": (r"\sigma", "σ"),
+    "xhat": (r"\hat{x}", "x̂"),
+    "var": (r"{\sigma^{2}}", "σ²"),
+    "m": ("m", "m"),
+}
 LAYER_STEMS = {
     "w": ("w", "w"),
+    "u": ("u", "u"),
     "b": ("b", "b"),
     "z": ("z", "z"),
     "a": ("a", "a"),
     "delta": (r"\delta", "δ"),
+    **_MORE_STEMS,
 }
 MATRIX_STEMS = {
     "W": ("W", "W"),
+    "U": ("U", "U"),
     "b": ("b", "b"),
     "z": ("z", "z"),
     "a": ("a", "a"),
     "delta": (r"\delta", "δ"),
+    **_MORE_STEMS,
 }
 SAMPLE_STEMS = {"x": "x", "y": "y"}
 # Gradients as a derivation names them: dW2 is ∂L/∂W⁽²⁾, db1 is ∂L/∂b⁽¹⁾, dA2 is ∂L/∂a⁽²⁾.
 GRADIENT_STEMS = {"dW": "W", "db": "b", "dA": "a"}
 # Other courses' stems, read as ours: A2 is a⁽²⁾, dZ2 is δ⁽²⁾ (Andrew Ng's capitals).
 NOTATION = {"A": "a", "Z": "z", "dZ": "delta", "dz": "delta", "da": "dA", "dw": "dW"}
+# The parameters a network may have, by stem: weights W (and an RNN's U), biases, scales and shifts.
+PARAMETER_STEMS = ("W", "U", "b", "gamma", "beta")
+# Parameters whose entries have two indices (a matrix) in the MLP-style names w2_12.
+MATRIX_PARAMETERS = ("W", "U")
 # Batch arrays in generated code: rows are samples, so a column a⁽ˡ⁾ becomes A<l>.
-ARRAY_STEMS = {"x": "X", "y": "Y", "z": "Z", "a": "A", "delta": "D", "W": "W", "b": "b"}
+ARRAY_STEMS = {
+    "x": "X", "y": "Y", "z": "Z", "a": "A", "delta": "D", "W": "W", "U": "U", "b": "b",
+    "gamma": "gamma", "beta": "beta", "h": "H", "mu": "MU", "sigma": "SIGMA", "xhat": "XHAT", "m": "M",
+}
 # Other arrays of generated code, per layer: a softmax's shifted z, its exponentials,
 # their row sums and its log; the product a ⊙ ∂ℓ/∂a of a softmax output; and,
 # numbered in order, the results of a layer's own operations.
@@ -67,13 +90,15 @@ ARRAY_TEMPORARIES = {"shifted": "S", "exponential": "E", "total": "T", "log": "L
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
-_LAYER_SCALAR = re.compile(r"^(w|b|z|a|delta)(\d+)_(\d+(?:_\d+)*)$")
-_LETTER_INDEX = re.compile(r"^(w|b|z|a|delta)(\d+)_([a-z]{1,2})$")
-_MATRIX = re.compile(r"^(W|b|z|a|delta)(\d+)$")
-_QUANTITY = re.compile(r"^(W|b|z|a|delta|dW|db|dA)(\d+)$")
+_LAYER_STEM = "w|u|b|z|a|delta|gamma|beta|h|mu|var|sigma|xhat|m"
+_MATRIX_STEM = "W|U|b|z|a|delta|gamma|beta|h|mu|var|sigma|xhat|m"
+_LAYER_SCALAR = re.compile(rf"^({_LAYER_STEM})(\d+)_(\d+(?:_\d+)*)$")
+_LETTER_INDEX = re.compile(rf"^({_LAYER_STEM})(\d+)_([a-z]{{1,2}})$")
+_MATRIX = re.compile(rf"^({_MATRIX_STEM})(\d+)$")
+_QUANTITY = re.compile(rf"^({_MATRIX_STEM}|dW|db|dA)(\d+)$")
 _SAMPLE = re.compile(r"^(x|y)(\d+)$")
 _SAMPLE_ARRAY = re.compile(r"^(x|y)_(\d+(?:_\d+){2,})$")
-_WRT = re.compile(r"^\s*([Wb])(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")
+_WRT = re.compile(r"^\s*(W|U|b|gamma|beta)(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")
 
 
 def scalar_name(stem: str, layer: int | None, *indices: int | str) -> str:
@@ -114,10 +139,10 @@ def parse_name(name: str) -> tuple[str, int | None, tuple[int, ...]]:
     if m:
         stem, layer, rest = m.group(1), int(m.group(2)), m.group(3)
         parts = rest.split("_")
-        if stem == "w" and len(parts) == 1:
+        if stem in ("w", "u") and len(parts) == 1:
             parts = list(rest)  # w2_12: one digit per index
         # A weight matrix has 2 indices, a kernel 4; a column 1, an image 3 or more.
-        valid = len(parts) in (2, 4) if stem == "w" else len(parts) != 2
+        valid = len(parts) in (2, 4) if stem in ("w", "u") else len(parts) != 2
         if not valid:
             raise ValueError(f"{name!r} is not a symbackprop scalar name")
         return stem, layer, tuple(int(p) for p in parts)
@@ -228,7 +253,7 @@ class Name:
 
     @property
     def is_parameter(self) -> bool:
-        return self.stem in ("W", "b")
+        return self.stem in PARAMETER_STEMS
 
     @property
     def array(self) -> str:
@@ -243,7 +268,7 @@ class Name:
 
     def entry(self, *indices: int | str) -> str:
         """The Python name of one entry (1-based): ``w2_12``, ``a1_3``, ``x4``, ``delta2_j``."""
-        stem = "w" if self.stem == "W" else self.stem
+        stem = self.stem.lower() if self.stem in MATRIX_PARAMETERS else self.stem
         if self.layer is None and isinstance(indices[0], str):
             return f"{stem}_{indices[0]}"
         return scalar_name(stem, self.layer, *indices)
@@ -260,7 +285,7 @@ class Name:
         """The Python name of the entry at (row, col, …), 1-based; a column's entries have one index."""
         if more:
             return self.entry(row, col, *more)
-        return self.entry(row, col) if self.stem == "W" else self.entry(row)
+        return self.entry(row, col) if self.stem in MATRIX_PARAMETERS else self.entry(row)
 
 
 INPUT = Name("x")
@@ -292,6 +317,51 @@ def error(layer: int) -> Name:
     return Name("delta", layer)
 
 
+def recurrent_weight(layer: int) -> Name:
+    """U⁽ˡ⁾, the weights from an RNN's state to its next step."""
+    return Name("U", layer)
+
+
+def states(layer: int) -> Name:
+    """h⁽ˡ⁾, an RNN's states over the steps."""
+    return Name("h", layer)
+
+
+def scale(layer: int) -> Name:
+    """γ⁽ˡ⁾, a normalisation's scale."""
+    return Name("gamma", layer)
+
+
+def shift(layer: int) -> Name:
+    """β⁽ˡ⁾, a normalisation's shift."""
+    return Name("beta", layer)
+
+
+def mean(layer: int) -> Name:
+    """μ⁽ˡ⁾, the mean a normalisation subtracts."""
+    return Name("mu", layer)
+
+
+def variance(layer: int) -> Name:
+    """σ²⁽ˡ⁾, the (biased) variance of a normalisation."""
+    return Name("var", layer)
+
+
+def deviation(layer: int) -> Name:
+    """σ⁽ˡ⁾ = √(σ² + ε), what a normalisation divides by."""
+    return Name("sigma", layer)
+
+
+def normalised(layer: int) -> Name:
+    """x̂⁽ˡ⁾ = (x − μ)/σ."""
+    return Name("xhat", layer)
+
+
+def mask(layer: int) -> Name:
+    """m⁽ˡ⁾, a dropout layer's mask."""
+    return Name("m", layer)
+
+
 def activation_gradient(layer: int) -> Name:
     """∂L/∂a⁽ˡ⁾, which a derivation names dA<l>."""
     return Name("dA", layer)
@@ -311,7 +381,7 @@ def temporary(role: str, number: int) -> str:
 def parameter(text: str) -> Name:
     """``"W2"`` -> weight(2); raises ValueError for anything that is not a parameter name."""
     m = _MATRIX.match(text)
-    if not m or m.group(1) not in ("W", "b"):
+    if not m or m.group(1) not in PARAMETER_STEMS:
         raise ValueError(f"{text!r} is not a parameter name such as W2 or b1")
     return Name(m.group(1), int(m.group(2)))
 
@@ -345,7 +415,7 @@ class Wrt:
 
     @property
     def kind(self) -> str:
-        """``"W"`` or ``"b"``."""
+        """The parameter's stem: ``"W"``, ``"b"`` (``"U"``, ``"gamma"``, ``"beta"`` in the list form)."""
         return self.parameter.stem
 
     @property

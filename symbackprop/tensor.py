@@ -266,7 +266,8 @@ class Op(Tensor):
       that where it cannot, as for max);
     * ``helpers``: the module-level functions ``compute`` calls, whose source
       the code generator copies into the generated module;
-    * ``numpy(args)``: the generated call on array names;
+    * ``numpy(args)``: the generated call on array names (and on the printed
+      ``functions``, when the op applies an activation inside);
     * ``torch(args)``, ``jax(args)`` and ``torch_helpers``, ``jax_helpers``: the
       same for an export (:mod:`symbackprop.numeric.dialects`), or
       ``portable = True`` when the NumPy call uses only what PyTorch and JAX
@@ -297,6 +298,9 @@ class Op(Tensor):
         return isinstance(arg, Quantity) and arg.name.is_parameter
 
     helpers: tuple[Any, ...] = ()
+    # Activations the op applies inside its own computation (an RNN's σ, in its loop over time):
+    # the code generator passes each as a function after the arrays, printed from its SymPy form.
+    functions: tuple[Any, ...] = ()
 
     def numpy(self, args: list[str]) -> str:
         raise NotImplementedError

@@ -165,6 +165,8 @@ def train(
     opt = make_optimizer(optimizer)
     f = compiled if compiled is not None else compile_gradient(net)
     gradient, dtype = _gradient_function(f)
+    if net.stochastic:  # dropout: a new mask for every gradient, the same masks for the same seed
+        gradient = _fresh_masks(gradient, _mask_stream(options.seed(seed)))
     # Checked and cast once, in the dtype the gradient computes in; never written to, so not copied.
     X, Y = check_batch(X, Y, net, dtype=dtype, copy=False)
     # Separate streams, so asking for a held-out split does not change the shuffling.
@@ -273,6 +275,20 @@ def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(split), np.random.default_rng(shuffle)
 
 
+def _mask_stream(seed: int) -> np.random.Generator:
+    """The stream the dropout masks' seeds are drawn from, apart from the split and the shuffling."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
+
+
+def _fresh_masks(gradient: Callable, rng: np.random.Generator) -> Callable:
+    """``gradient`` called with a new seed for its dropout masks every time."""
+
+    def masked(params, X, Y):
+        return gradient(params, X, Y, seed=int(rng.integers(2**32)))
+
+    return masked
+
+
 def _gradient_function(f: Callable) -> tuple[Callable, np.dtype]:
     """The function the loop calls per batch, and the dtype it computes in.
 
@@ -285,8 +301,8 @@ def _gradient_function(f: Callable) -> tuple[Callable, np.dtype]:
     if callable(raw) and dtype is not None:
         return raw, np.dtype(dtype)
 
-    def copied(params, X, Y):
-        loss, grads = f(params, X, Y)
+    def copied(params, X, Y, **options):
+        loss, grads = f(params, X, Y, **options)
         return loss, {name: np.array(g, dtype=np.float64) for name, g in grads.items()}
 
     return copied, np.dtype(np.float64)

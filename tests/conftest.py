@@ -46,3 +46,9 @@ def require_installed(*names: str) -> None:
 def require_latex() -> None:
     """Skip unless everything a PDF needs (pdflatex, latexmk, every TeX file the preambles load) is there."""
     require_installed(*(r.name for r in system_deps.requirements().values() if r.purpose == "pdf"))
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, for tests against its autograd; skipped where it is not installed."""
+    return pytest.importorskip("torch", reason="PyTorch is not installed: .venv/bin/pip install torch==2.13.0")

@@ -21,6 +21,9 @@ from symbackprop.worksheets import build, render
 
 from .conftest import require_installed, require_latex
 from .test_layers import CONV
+from .test_layers_dropout import DROPOUT_MLP
+from .test_layers_normalise import BATCHNORM_CONV, LAYERNORM_MLP
+from .test_layers_rnn import RNN
 
 PACKAGE = Path(__file__).resolve().parent.parent / "symbackprop"
 
@@ -50,6 +53,12 @@ DOCUMENTS = {
     # A conv net's derivation: index notation (SymPy's sums and Iverson brackets) and matrix level.
     "conv-index": lambda: Network.from_spec(CONV).derive().latex(standalone=True),
     "conv-matrix": lambda: Network.from_spec(CONV).derive().latex(level="matrix", standalone=True),
+    # Batch norm's graph μ, σ², x̂; layer norm; dropout's mask; backpropagation through time.
+    **{
+        f"{name}-{level}": (lambda spec=spec, level=level: Network.from_spec(spec).derive().latex(level=level, standalone=True))
+        for name, spec in (("batchnorm", BATCHNORM_CONV), ("layernorm", LAYERNORM_MLP), ("dropout", DROPOUT_MLP), ("rnn", RNN))
+        for level in ("scalar", "matrix")
+    },
 }
 
 

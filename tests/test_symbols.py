@@ -155,7 +155,8 @@ def test_no_module_builds_a_quantity_name_by_hand():
     import re
     from pathlib import Path
 
-    stems = {"W", "b", "z", "a", "delta", "w", "x", "y", "dA", "dW", "db", "Z", "A", "D", "gW", "gb"}
+    stems = {"W", "b", "z", "a", "delta", "w", "x", "y", "dA", "dW", "db", "Z", "A", "D", "gW", "gb",
+             "U", "gamma", "beta", "mu", "var", "sigma", "xhat"}  # (h and m would match HTML tags)
     trailing_stem = re.compile(r"(?:^|[^A-Za-z0-9_])([A-Za-z_]+)$")
     package = Path(__file__).resolve().parents[1] / "symbackprop"
     found = []

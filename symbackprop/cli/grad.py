@@ -61,7 +61,7 @@ def format_array(value: np.ndarray) -> str:
     type=SEED,
     default=0,
     show_default=True,
-    help="seed of the random parameters when --params is not given",
+    help="seed of the random parameters when --params is not given, and of the dropout masks",
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def command(network, batch, params_path, lr, seed, as_json):
@@ -72,11 +72,11 @@ def command(network, batch, params_path, lr, seed, as_json):
     params = read_params(network, params_path, seed)
     f = network.compile()
     with np.errstate(all="ignore"):  # a NaN is refused below, in words
-        loss, grads = f(params, X, Y)
+        loss, grads = f(params, X, Y, seed=seed)
         require_finite(loss, grads)
         updated = None
         if lr is not None:
-            _, updated = f.step(params, X, Y, lr)
+            _, updated = f.step(params, X, Y, lr, seed=seed)
             require_finite(loss, updated, "updated value")
     if as_json:
         out = {"loss": loss, "grads": params_to_lists(grads)}

@@ -15,11 +15,11 @@ from .common import FRACTION, LEARNING_RATE, SEED, network_options, print_json
 @click.command("train")
 @network_options
 @click.option(
-    "--data", "data", required=True, metavar="teacher|xor|spirals|digits|FILE",
+    "--data", "data", required=True, metavar="teacher|xor|spirals|digits|running_sum|FILE",
     help="a built-in data set, or a CSV / .npz file of samples (X and Y)",
 )
 @click.option("--samples", type=click.IntRange(min=1), default=200, show_default=True,
-              help="number of samples drawn for teacher and spirals")
+              help="number of samples drawn for teacher, spirals and running_sum")
 @click.option("--epochs", type=click.IntRange(min=1, max=MAX_EPOCHS), default=100, show_default=True,
               help="passes over the training data")
 @click.option("--lr", type=LEARNING_RATE, default=0.5, show_default=True, help="learning rate α")
@@ -122,7 +122,7 @@ def _load(data: str, network, samples: int, seed: int):
 
     if data in datasets.NAMES:
         dataset = datasets.by_name(data, network, samples, seed)
-        return dataset.X, dataset.Y, f"{data} data", data in ("xor", "spirals", "digits")
+        return dataset.X, dataset.Y, f"{data} data", data in ("xor", "spirals", "digits", "running_sum")
     if not Path(data).exists():
         raise DataError(
             f"--data {data!r} is neither a built-in data set ({', '.join(datasets.NAMES)}) "

@@ -65,6 +65,8 @@ class Layer:
     # (Plain class attributes: an annotation here would put them before the fields of every kind.)
     activation = None
     bias = False
+    # True for a kind that draws random numbers (dropout): compiled functions then take a seed.
+    stochastic: ClassVar[bool] = False
 
     @property
     def in_shape(self) -> Shape:
@@ -101,6 +103,12 @@ class Layer:
         entries of a window; infinite for a rule without branches.  The verifier draws its
         points away from such places, as it does from the kink of a ReLU."""
         return float("inf")
+
+    def index_derivation(self, index: int) -> IndexDerivation | None:
+        """The layer's own printed index-level derivation, where one rule that SymPy collapses
+        does not tell it (batch norm's graph μ, σ², x̂; the RNN's recursion over time); None:
+        the generic one, from :meth:`index_rule`."""
+        return None
 
     def switches(self) -> tuple[Callable[[Any], Any], ...]:
         """NumPy functions of the layer's batch input that change value where the layer's rule
@@ -210,6 +218,26 @@ class IndexRule:
     inputs: tuple[tuple[Any, Shape, tuple[str, ...]], ...]  # (base, shape, index names)
     textbook: Mapping[str, str]
     note: str = ""
+
+
+@dataclass(frozen=True)
+class IndexDerivation:
+    """A layer's printed derivation in index notation, made by the layer from SymPy's work.
+
+    ``forward``: the steps of the forward rule, up to the entry ``output[indices]``
+    that the layer's activation reads (z; None when the steps apply the
+    activation themselves); ``errors``: the steps that give δ, where they are
+    more than the activation's (an RNN's recursion over time); ``backward``:
+    the steps after δ, each with the parameter it derives (``"gamma2"``), or
+    ``""`` for the way to the layer's input; ``note``: how to read the indices.
+    """
+
+    forward: tuple[Any, ...]
+    backward: tuple[tuple[str, Any], ...]
+    output: Any
+    indices: tuple[Any, ...]
+    note: str = ""
+    errors: tuple[Any, ...] = ()
 
 
 # -- reading a layer from the list form -------------------------------------------------

@@ -77,6 +77,15 @@ def _drop_ranges(expr: Any) -> tuple[Any, bool]:
     return out, found
 
 
+def _collapse(chain: Any) -> tuple[Any, bool, dict[Any, Any]]:
+    """The chain rule's sum with its Kronecker deltas collapsed, the bounds symbols meanwhile;
+    whether terms outside some range were dropped; and the way back to the numeric bounds."""
+    free, back = _symbolic_bounds(chain)
+    collapsed, dropped = _drop_ranges(free.doit())
+    collapsed, again = _drop_ranges(collapsed.doit())
+    return collapsed, dropped or again, back
+
+
 def index_names(count: int, names: tuple[str, ...]) -> tuple[Any, ...]:
     return tuple(sympy.Symbol(name, integer=True, positive=True) for name in names[:count])
 
@@ -87,10 +96,14 @@ def derivative(rule: IndexRule, base: Any, names: tuple[str, ...], upstream: Any
     working = tuple(sympy.Symbol(f"e_{n}", integer=True, positive=True) for n in range(len(shape)))
     local = sympy.diff(rule.expr, base[working])
     terms = upstream[rule.indices] * local
-    chain = sympy.Sum(terms, *[(i, 1, n) for i, n in zip(rule.indices, rule.ranges, strict=True)])
-    free, back = _symbolic_bounds(chain)
-    collapsed, dropped = _drop_ranges(free.doit())
-    collapsed, again = _drop_ranges(collapsed.doit())
+    limits = [(i, 1, n) for i, n in zip(rule.indices, rule.ranges, strict=True)]
+    chain = sympy.Sum(terms, *limits)
+    collapsed, dropped, back = _collapse(chain)
+    if collapsed.has(sympy.KroneckerDelta):
+        # A delta SymPy could not reach from where it sits (the sum over j outside the one over t
+        # of an RNN): the sums over the indices that the deltas name go innermost, and again.
+        named = {s for delta in local.atoms(sympy.KroneckerDelta) for s in delta.free_symbols}
+        collapsed, dropped, back = _collapse(sympy.Sum(terms, *sorted(limits, key=lambda limit: limit[0] not in named)))
     # Sums left with one term are written as that term; the bounds get their numbers back.
     collapsed = collapsed.xreplace(back)
     shown = index_names(len(shape), names)
@@ -102,7 +115,7 @@ def derivative(rule: IndexRule, base: Any, names: tuple[str, ...], upstream: Any
         local=local.xreplace(dict(zip(working, primed, strict=True))),
         chain=chain.xreplace(dict(zip(working, primed, strict=True))),
         collapsed=collapsed.xreplace(dict(zip(working, shown, strict=True))),
-        bounded=dropped or again,
+        bounded=dropped,
         local_entry=base[primed],
     )
 

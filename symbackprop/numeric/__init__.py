@@ -110,6 +110,10 @@ class CompiledGradient:
     def _cast(self, grads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {name: np.asarray(g, dtype=self.dtype) for name, g in grads.items()}
 
+    def _seed(self, seed: int | None) -> dict[str, Any]:
+        """The seed of the dropout masks, for a network that has dropout (the others take none)."""
+        return {"seed": seed} if self.network.stochastic else {}
+
     # -- the functions ---------------------------------------------------------
 
     @property
@@ -118,34 +122,35 @@ class CompiledGradient:
         return self._functions["gradient"]
 
     def __call__(
-        self, params: Mapping[str, Any], X: Any, Y: Any
+        self, params: Mapping[str, Any], X: Any, Y: Any, *, seed: int | None = 0
     ) -> tuple[float, dict[str, np.ndarray]]:
+        """(loss, grads); ``seed`` draws the dropout masks of a network with dropout (None: none)."""
         p, X, Y = self._inputs(params, X, Y)
-        loss, grads = self._functions["gradient"](p, X, Y)
+        loss, grads = self._functions["gradient"](p, X, Y, **self._seed(seed))
         return float(loss), self._cast(grads)
 
-    def loss(self, params: Mapping[str, Any], X: Any, Y: Any) -> float:
+    def loss(self, params: Mapping[str, Any], X: Any, Y: Any, *, seed: int | None = 0) -> float:
         """The batch loss (mean of the per-sample losses)."""
         p, X, Y = self._inputs(params, X, Y)
-        return float(self._functions["loss"](p, X, Y))
+        return float(self._functions["loss"](p, X, Y, **self._seed(seed)))
 
     def forward(
-        self, params: Mapping[str, Any], X: Any
+        self, params: Mapping[str, Any], X: Any, *, seed: int | None = 0
     ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         """(z, a): the pre-activations and activations of layers 1..L, each (batch, nₗ)."""
         self._require("forward")
         p, X, _ = self._inputs(params, X)
-        return self._functions["forward"](p, X)
+        return self._functions["forward"](p, X, **self._seed(seed))
 
     def predict(self, params: Mapping[str, Any], X: Any) -> np.ndarray:
-        """The network's output a⁽ᴸ⁾ for every row of X."""
-        return self.forward(params, X)[1][-1]
+        """The network's output a⁽ᴸ⁾ for every row of X (without dropout: as it is used)."""
+        return self.forward(params, X, seed=None)[1][-1]
 
-    def trace(self, params: Mapping[str, Any], X: Any, Y: Any) -> Trace:
+    def trace(self, params: Mapping[str, Any], X: Any, Y: Any, *, seed: int | None = 0) -> Trace:
         """Forward values, per-sample δ's, loss and gradients (for worked examples)."""
         self._require("trace")
         p, X, Y = self._inputs(params, X, Y)
-        out = self._functions["trace"](p, X, Y)
+        out = self._functions["trace"](p, X, Y, **self._seed(seed))
         return Trace(
             tuple(out["z"]),
             tuple(out["a"]),
@@ -155,14 +160,14 @@ class CompiledGradient:
         )
 
     def step(
-        self, params: Mapping[str, Any], X: Any, Y: Any, lr: float
+        self, params: Mapping[str, Any], X: Any, Y: Any, lr: float, *, seed: int | None = 0
     ) -> tuple[float, dict[str, np.ndarray]]:
         """One gradient-descent step θ ← θ − lr ∂L/∂θ: (loss before the step, new parameters).
 
         The given parameters are not modified; the new ones are new arrays.
         """
         p, X, Y = self._inputs(params, X, Y)
-        loss, grads = self._functions["gradient"](p, X, Y)
+        loss, grads = self._functions["gradient"](p, X, Y, **self._seed(seed))
         new = {name: np.asarray(p[name] - lr * grads[name], dtype=self.dtype) for name in p}
         return float(loss), new
 

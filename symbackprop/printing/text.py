@@ -19,7 +19,7 @@ from ..options import unknown_settings
 from ..symbols import unicode_name
 from .rules import DisplayRules
 
-_GREEK = {"lambda": "λ"}
+_GREEK = {"lambda": "λ", "epsilon": "ε"}
 _SUPER = str.maketrans("0123456789()lL", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ")
 
 
@@ -170,7 +170,8 @@ _MACROS = [
     (r"\partial", "∂"), (r"\delta", "δ"), (r"\sigma", "σ"), (r"\odot", "⊙"), (r"\top", "ᵀ"),
     (r"\nabla", "∇"), (r"\cdot", "·"), (r"\times", "×"), (r"\to", "→"), (r"\alpha", "α"),
     (r"\theta", "θ"), (r"\leftarrow", "←"), (r"\le", "≤"), (r"\sum", "Σ"),
-    (r"\lambda", "λ"), (r"\star", "⋆"),
+    (r"\lambda", "λ"), (r"\star", "⋆"), (r"\hat{x}", "x̂"), (r"\mu", "μ"), (r"\gamma", "γ"),
+    (r"\beta", "β"), (r"\epsilon", "ε"), (r"\oslash", "⊘"), ("^2", "²"),
 ]
 
 
@@ -180,6 +181,7 @@ def latex_words_to_text(value: str) -> str:
         math = math.replace(r"^{\top}", "ᵀ")
         math = math.replace("\\textstyle ", "")
         math = re.sub(r"\\operatorname\{([^}]*)\}", r"\1", math)
+        math = re.sub(r"\\sqrt\{([^}]*)\}", r"√(\1)", math)
         for macro, char in _MACROS:
             math = math.replace(macro, char)
         math = re.sub(r"\^\{\((\d+|l|L)\)\}", lambda m: f"({m.group(1)})".translate(_SUPER), math)
