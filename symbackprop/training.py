@@ -31,7 +31,9 @@ large for the update rule.
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -190,7 +192,9 @@ def train(
         val_history = [loss_only(start, X_val, Y_val)] if X_val is not None else None
         stopped, message = "completed", ""
         report = _reporter(progress, epochs)
+        ctrl_c = _CtrlC()
         try:
+            ctrl_c.listen()
             if batches is None:
                 loss, grads = gradient(working, X, Y)  # its gradient makes epoch 1's update
                 _record_start(history, float(loss))
@@ -204,7 +208,7 @@ def train(
                     loss = float(loss)
                 else:
                     loss, state = _minibatch_epoch(batches, gradient, apply, working, state, lr,
-                                                   history, epoch)
+                                                   history, epoch, ctrl_c.check)
                     if full_loss:
                         loss = loss_only(working, X, Y)
                 if not math.isfinite(loss) or loss > EXPLODING_FACTOR * max(history[0], 1.0):
@@ -218,6 +222,7 @@ def train(
                 # leaves the previous epoch's (the losses appended above are trimmed below).
                 kept.save(epoch, working)
                 report(Epoch(epoch, epochs, loss, val_loss, time.perf_counter() - t0))
+                ctrl_c.check()
         except KeyboardInterrupt:
             completed = kept.last[0]
             stopped = "interrupted"
@@ -231,6 +236,7 @@ def train(
                 blow_up.epoch, blow_up.loss, history[0], lr, opt.name, start
             )
         finally:
+            ctrl_c.stop_listening()
             report(None)
     completed, final = kept.last
     if not history:  # interrupted before the first minibatch's loss
@@ -326,7 +332,7 @@ class _Batches:
             yield x, y
 
 
-def _minibatch_epoch(batches, gradient, apply, params, state, lr, history, epoch):
+def _minibatch_epoch(batches, gradient, apply, params, state, lr, history, epoch, check_ctrl_c):
     """One pass over the batches, updating ``params`` in place: (mean minibatch loss, state).
 
     Each batch's loss is computed at the parameters before its step; the first
@@ -343,7 +349,53 @@ def _minibatch_epoch(batches, gradient, apply, params, state, lr, history, epoch
             raise _Diverged(epoch, loss)
         total += loss * x.shape[0]
         state = apply(params, grads, state, lr)
+        check_ctrl_c()
     return total / batches.X.shape[0], state
+
+
+class _CtrlC:
+    """Ctrl-C while training, acted on between steps instead of wherever it lands.
+
+    Python turns SIGINT into a KeyboardInterrupt raised in whatever code runs at
+    that moment; one raised inside a garbage-collector or weakref callback is
+    printed and dropped, and training would go on.  While listening, the first
+    Ctrl-C only sets a flag that the loop reads after every step; a second one
+    interrupts at once.  Outside the main thread (where Python handles no
+    signals) it does nothing.
+
+    >>> ctrl_c = _CtrlC()
+    >>> ctrl_c.check()                      # nothing pressed: no effect
+    >>> ctrl_c.pressed = True
+    >>> try:
+    ...     ctrl_c.check()
+    ... except KeyboardInterrupt:
+    ...     print("stops here")
+    stops here
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+        self._listening = False
+
+    def listen(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._press)
+            self._listening = True
+
+    def stop_listening(self) -> None:
+        if self._listening:
+            signal.signal(signal.SIGINT, self._previous)
+            self._listening = False
+
+    def _press(self, signum: int, frame: Any) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def check(self) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
 
 
 def _record_start(history: list[float], loss: float) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 import pytest
 
@@ -247,6 +249,43 @@ def test_ctrl_c_in_the_middle_of_an_epoch_keeps_the_last_finished_one(small):
     assert stopped.history == pytest.approx(two.history, rel=1e-12)
     for name in two.params:
         np.testing.assert_allclose(stopped.params[name], two.params[name], rtol=1e-12)
+
+
+def test_a_real_sigint_stops_between_steps_and_the_handler_is_restored(small):
+    # SIGINT sets a flag that the loop reads after each step, so a KeyboardInterrupt
+    # that Python would raise inside a gc or weakref callback (and drop) cannot be lost.
+    net, f, X, Y = small
+    before = signal.getsignal(signal.SIGINT)
+
+    class PressedWhileCollected:  # Python prints and drops an exception raised in __del__
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)
+
+    def press_at_four(epoch):
+        if epoch.epoch == 4:
+            PressedWhileCollected()  # collected at once, so SIGINT arrives inside __del__
+
+    stopped = sbp.train(net, X, Y, epochs=100, lr=0.5, batch_size=5, progress=press_at_four,
+                        compiled=f)
+    assert stopped.stopped == "interrupted" and stopped.epochs == 4
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_second_sigint_interrupts_at_once(small):
+    net, f, X, Y = small
+    calls = []
+
+    def pressed_twice(params, X, Y):
+        calls.append(1)
+        if len(calls) == 7:  # in the middle of epoch 2: the first press only sets the flag
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+            pytest.fail("the second Ctrl-C did not interrupt")
+        return f(params, X, Y)
+
+    stopped = sbp.train(net, X, Y, epochs=10, lr=0.5, batch_size=5, progress=False,
+                        compiled=pressed_twice)
+    assert stopped.stopped == "interrupted" and stopped.epochs == 1
 
 
 def test_ctrl_c_before_the_first_minibatch_reports_the_starting_loss(small):
