@@ -226,7 +226,7 @@ class Network:
 
     def unsupported(self, what: str) -> str | None:
         """One sentence saying that ``what`` (a command) does not handle this network yet, or None."""
-        kinds = sorted({layer.kind for layer in self.layers if what not in layer.handled_by})
+        kinds = sorted({kind for layer in self.layers if (kind := layer.unhandled(what))})
         if self.l2 and what != VERIFY:
             kinds.append("l2")
         if not kinds:

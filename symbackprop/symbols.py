@@ -70,7 +70,7 @@ MATRIX_STEMS = {
 }
 SAMPLE_STEMS = {"x": "x", "y": "y"}
 # Gradients as a derivation names them: dW2 is ∂L/∂W⁽²⁾, db1 is ∂L/∂b⁽¹⁾, dA2 is ∂L/∂a⁽²⁾.
-GRADIENT_STEMS = {"dW": "W", "db": "b", "dA": "a"}
+GRADIENT_STEMS = {"dW": "W", "dU": "U", "db": "b", "dgamma": "gamma", "dbeta": "beta", "dA": "a"}
 # Other courses' stems, read as ours: A2 is a⁽²⁾, dZ2 is δ⁽²⁾ (Andrew Ng's capitals).
 NOTATION = {"A": "a", "Z": "z", "dZ": "delta", "dz": "delta", "da": "dA", "dw": "dW"}
 # The parameters a network may have, by stem: weights W (and an RNN's U), biases, scales and shifts.
@@ -95,7 +95,7 @@ _MATRIX_STEM = "W|U|b|z|a|delta|gamma|beta|h|mu|var|sigma|xhat|m"
 _LAYER_SCALAR = re.compile(rf"^({_LAYER_STEM})(\d+)_(\d+(?:_\d+)*)$")
 _LETTER_INDEX = re.compile(rf"^({_LAYER_STEM})(\d+)_([a-z]{{1,2}})$")
 _MATRIX = re.compile(rf"^({_MATRIX_STEM})(\d+)$")
-_QUANTITY = re.compile(rf"^({_MATRIX_STEM}|dW|db|dA)(\d+)$")
+_QUANTITY = re.compile(rf"^({_MATRIX_STEM}|{'|'.join(GRADIENT_STEMS)})(\d+)$")
 _SAMPLE = re.compile(r"^(x|y)(\d+)$")
 _SAMPLE_ARRAY = re.compile(r"^(x|y)_(\d+(?:_\d+){2,})$")
 _WRT = re.compile(r"^\s*(W|U|b|gamma|beta)(\d+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*$")

@@ -278,6 +278,12 @@ class Op(Tensor):
 
     __slots__ = ()
     summed_over_batch = False  # True when compute() already sums over the batch (∂L/∂W of a conv)
+
+    @property
+    def per_batch(self) -> bool:
+        """True when the result is one value for the whole batch, not one per sample: a sum over
+        the batch, or a statistic of it (batch norm's mean and deviation)."""
+        return self.summed_over_batch
     portable = False  # True when numpy() is also the PyTorch and JAX call
 
     @property
@@ -325,6 +331,12 @@ class Op(Tensor):
     def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
         """The classic mistakes made in this operation, as (name, one sentence, formula)."""
         return ()
+
+    def sample(self, draw: Any) -> tuple[Any, ...] | None:
+        """The entries of an operation whose value is drawn rather than computed (a dropout
+        mask), made from ``draw()``, a number in [0, 1) each call: the exact values the layer
+        uses, as fractions.  None for an operation that computes its value."""
+        return None
 
 
 GLUE = (Quantity, Transpose, MatMul, Add, Sub, Hadamard)

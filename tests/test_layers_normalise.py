@@ -73,11 +73,11 @@ def test_shapes_a_normalisation_cannot_take_are_named_together():
     assert "layer 2 (batchnorm): softmax is only for a dense output layer" in text
 
 
-def test_verify_and_worksheet_say_not_supported_yet():
+def test_verify_judges_them_and_a_worksheet_says_not_supported_yet():
     import symbackprop as sbp
 
-    with pytest.raises(UnsupportedError, match="^verify is not supported yet for batchnorm$"):
-        sbp.verify(BATCHNORM_MLP, "W1", "delta1")
+    # verify judges a batch norm network on a batch (tests/test_verify_batch.py has the rest)
+    assert sbp.verify(BATCHNORM_MLP, "W1", "delta1 @ x.T + lam * W1", points=2).correct
     with pytest.raises(UnsupportedError, match="^a worksheet is not supported yet for layernorm$"):
         sbp.worksheet(Network.from_spec(LAYERNORM_MLP), "sheet.md")
 

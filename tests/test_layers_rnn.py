@@ -60,11 +60,10 @@ def test_an_rnn_needs_a_sequence():
         Network.from_spec({"input": 4, "layers": [{"type": "rnn", "units": 2}, {"type": "dense", "units": 1}]})
 
 
-def test_verify_and_worksheet_say_not_supported_yet():
+def test_verify_judges_it_and_a_worksheet_says_not_supported_yet():
     import symbackprop as sbp
 
-    with pytest.raises(UnsupportedError, match="^verify is not supported yet for rnn$"):
-        sbp.verify(RNN, "W1", "delta1")
+    assert sbp.verify(RNN, "W1", "delta1.T @ x + lam * W1", points=2).correct  # row t of δ is step t
     with pytest.raises(UnsupportedError, match="^a worksheet is not supported yet for rnn, l2$"):
         sbp.worksheet(Network.from_spec(RNN), "sheet.md")
 

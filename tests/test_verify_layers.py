@@ -131,18 +131,24 @@ def _compiled_gradient(net, point, name):
     return net.compile()(params, X, Y)[1][name]
 
 
-@pytest.mark.parametrize(("mistake", "net", "wrt", "syntax", "formula"), WRONG, ids=[f"{w[0]}-{w[3]}" for w in WRONG])
-def test_each_mistake_is_diagnosed_with_a_counterexample(mistake, net, wrt, syntax, formula):
+def assert_diagnosed(mistake, net, wrt, syntax, formula, compiled_gradient):
+    """The formula is wrong, diagnosed as ``mistake``, with a counterexample whose true value is
+    ``compiled_gradient(net, point, wrt)`` at its inputs, entry by entry; returns the verdict."""
     verdict = verify(net, wrt, formula, syntax=syntax, points=4)
     assert not verdict.correct
     assert verdict.diagnosis is not None and verdict.diagnosis.name == mistake, verdict.report()
     c = verdict.counterexample
     assert c is not None and c.relative_difference > 1e-6
-    # The counterexample's true value is the compiled gradient at its inputs, entry by entry.
     point = sample(Derivation(net), wrt, count=c.point, seed=0)[c.point - 1]
-    compiled = _compiled_gradient(net, point, wrt).reshape(np.array(c.true_matrix).shape)
+    compiled = compiled_gradient(net, point, wrt).reshape(np.array(c.true_matrix).shape)
     assert np.allclose(np.array(c.true_matrix, dtype=float), compiled, rtol=1e-10, atol=1e-12)
     assert not np.allclose(np.array(c.formula_matrix, dtype=float), compiled, rtol=1e-6)
+    return verdict
+
+
+@pytest.mark.parametrize(("mistake", "net", "wrt", "syntax", "formula"), WRONG, ids=[f"{w[0]}-{w[3]}" for w in WRONG])
+def test_each_mistake_is_diagnosed_with_a_counterexample(mistake, net, wrt, syntax, formula):
+    assert_diagnosed(mistake, net, wrt, syntax, formula, _compiled_gradient)
 
 
 def test_a_wrong_line_of_a_derivation_is_diagnosed_at_that_line():
@@ -184,18 +190,26 @@ def test_the_truth_is_the_compiled_gradient_and_finite_differences(net):
             assert np.allclose(truth, numeric, atol=1e-6), name
 
 
-@pytest.mark.parametrize("net", [CONV, MAXPOOL, AVGPOOL, L2, L2_CONV], ids=["conv", "maxpool", "avgpool", "l2", "l2-conv"])
-def test_the_reference_formulas_equal_the_plan(net):
-    # The diagnoses compare against formula trees built from the plan's operations with the
-    # operations of verification/images.py: unmutated, they must give the plan's values.
+def assert_reference_formulas_equal_the_plan(net):
+    """The diagnoses compare against formula trees built from the plan's operations (each
+    operation's ``formula``, with those of verification/images.py): unmutated, they must give
+    the plan's values, for every parameter."""
     table = names_for(net)
     extra = reference.functions(net)
     for name in net.parameter_names():
-        tree, _ = check(reference.gradient_tree(net, name), dict(table.shapes), images=table.images)
+        tree, _ = check(
+            reference.gradient_tree(net, name), dict(table.shapes), images=table.images,
+            sequences=table.sequences, batch=table.samples > 1,
+        )
         for point in sample(Derivation(net), name, count=3, seed=1):
             value = evaluate(tree, value_lookup(point, table), extra)
             got = value.flat if isinstance(value, Grid) else (value,)
             assert all(abs(u - v) < 1e-30 for u, v in zip(got, point.gradient.flat, strict=True)), name
+
+
+@pytest.mark.parametrize("net", [CONV, MAXPOOL, AVGPOOL, L2, L2_CONV], ids=["conv", "maxpool", "avgpool", "l2", "l2-conv"])
+def test_the_reference_formulas_equal_the_plan(net):
+    assert_reference_formulas_equal_the_plan(net)
 
 
 # -- the operations on images, against the layers' own NumPy forms ---------------------------------

@@ -68,6 +68,10 @@ class Layer:
     # True for a kind that draws random numbers (dropout): compiled functions then take a seed.
     stochastic: ClassVar[bool] = False
 
+    def unhandled(self, what: str) -> str | None:
+        """How a sentence names this layer when ``what`` (VERIFY, WORKSHEET) does not handle it, or None."""
+        return None if what in self.handled_by else self.kind
+
     @property
     def in_shape(self) -> Shape:
         raise NotImplementedError

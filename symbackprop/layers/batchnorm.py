@@ -33,7 +33,7 @@ import sympy
 
 from ..activations import Activation
 from ..symbols import activation, pre_activation, scale, shift
-from .base import IndexDerivation, IndexRule, Reader, Shape, shape_text
+from .base import VERIFY, IndexDerivation, IndexRule, Reader, Shape, shape_text
 from .normalise import EPSILON, Graph, Normalisation, Over
 
 
@@ -62,6 +62,11 @@ class BatchNorm(Normalisation):
     @property
     def image(self) -> bool:
         return len(self.shape) == 3
+
+    def unhandled(self, what: str) -> str | None:
+        if what == VERIFY and self.image:  # a formula sees a batch as a matrix, one column per sample
+            return "batchnorm of an image (per channel)"
+        return super().unhandled(what)
 
     @property
     def over(self) -> Over:

@@ -22,6 +22,7 @@ array([[1., 1.]])
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -31,7 +32,7 @@ import sympy
 from ..display import Formula
 from ..symbols import activation, mask
 from ..tensor import Assignment, Op, Quantity, Tensor, quantity
-from .base import IndexRule, Layer, Reader, Rules, Shape, layer_quantities
+from .base import VERIFY, IndexRule, Layer, Reader, Rules, Shape, layer_quantities
 
 
 def _dropout_mask(A, p, seed, layer):
@@ -79,6 +80,12 @@ class Mask(Op):
             out[index] = self.target.name.symbol(*(i + 1 for i in index))
         return out
 
+    def sample(self, draw: Any) -> tuple[Any, ...]:
+        from fractions import Fraction
+
+        kept = 1 / (1 - Fraction(str(self.p)))  # 1/(1 − p) as written: p = 0.3 gives 10/7
+        return tuple(Fraction(0) if draw() < self.p else kept for _ in range(math.prod(self.shape)))
+
     def numpy(self, args: list[str]) -> str:
         return f"_dropout_mask({args[0]}, {self.p!r}, seed, {self.layer})"
 
@@ -101,6 +108,7 @@ class Dropout(Layer):
     p: float
 
     kind: ClassVar[str] = "dropout"
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
     keys: ClassVar[tuple[str, ...]] = ("type", "p")
     stochastic: ClassVar[bool] = True
 

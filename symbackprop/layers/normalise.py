@@ -48,6 +48,7 @@ from ..symbols import (
 )
 from ..tensor import Activate, Assignment, Op, Quantity, Tensor, quantity
 from .base import (
+    VERIFY,
     IndexDerivation,
     Layer,
     Reader,
@@ -135,6 +136,10 @@ class Mean(Op):
     target: Quantity
 
     @property
+    def per_batch(self) -> bool:
+        return self.over.batch
+
+    @property
     def args(self) -> tuple[Tensor, ...]:
         return (self.x,)
 
@@ -169,6 +174,10 @@ class Deviation(Op):
     target: Quantity
 
     helpers = (_deviation,)
+
+    @property
+    def per_batch(self) -> bool:
+        return self.over.batch
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -295,6 +304,12 @@ class ScaleGradient(Op):
     def show(self, args: list[str]) -> str:
         return f"sum_n({args[0]} * {args[1]})"
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        if len(self.delta.shape) > 2:
+            return None  # an image: per channel, which a formula's matrices cannot say
+        product = f.times(args[0], args[1])
+        return f("rowsum", product) if f.samples > 1 else product
+
 
 @dataclass(frozen=True)
 class ShiftGradient(Op):
@@ -326,6 +341,11 @@ class ShiftGradient(Op):
 
     def show(self, args: list[str]) -> str:
         return f"sum_n({args[0]})"
+
+    def formula(self, args: list[Any], f: Any) -> Any:
+        if len(self.delta.shape) > 2:
+            return None
+        return f("rowsum", args[0]) if f.samples > 1 else args[0]
 
 
 def _axes(axes: tuple[int, ...]) -> str:
@@ -373,6 +393,25 @@ class NormalisedInput(Op):
     def show(self, args: list[str]) -> str:
         return f"normalised_input({', '.join(args)})"
 
+    def _terms(self, args: list[Any], f: Any) -> tuple[Any, Any, Any, Any, Any]:
+        """(n·g, Σ g, x̂ Σ g x̂, the denominator n·σ, g) of ∂L/∂x with g = γ ⊙ δ, n the features."""
+        D, XHAT, SIGMA, GAMMA = args[:4]
+        n = self.xhat.shape[0]
+        g = f.times(GAMMA, D)
+        return f.scale(n, g), f("sum", g), f.times(XHAT, f("sum", f.times(g, XHAT))), f.scale(n, SIGMA), g
+
+    def formula(self, args: list[Any], f: Any) -> Any:
+        if len(self.xhat.shape) > 2 or f.samples > 1:
+            return None
+        whole, total, moment, below, _ = self._terms(args, f)
+        return f.divide_by(f.minus(f.minus(whole, total), moment), below)
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        if len(self.xhat.shape) > 2 or f.samples > 1:
+            return ()
+        whole, total, moment, below, g = self._terms(args, f)
+        return _normalisation_mistakes(f, g, args[2], whole, total, moment, below, batch=False)
+
 
 @dataclass(frozen=True)
 class BatchNormalisedInput(NormalisedInput):
@@ -419,6 +458,26 @@ class BatchNormalisedInput(NormalisedInput):
         b = self.over.broadcast
         return f"_batch_normalised_input({D}, {XHAT}, {SIGMA}, {b(GAMMA)}, {b(TOTAL)}, {b(MOMENT)}, {count})"
 
+    def _terms(self, args: list[Any], f: Any) -> tuple[Any, Any, Any, Any, Any]:
+        """(N·γδ, γ Σ δ, γ x̂ Σ δ x̂, N·σ, γδ) over a batch of N: the sums are ∂L/∂β and ∂L/∂γ."""
+        D, XHAT, SIGMA, GAMMA, TOTAL, MOMENT = args
+        N = f.samples
+        g = f.times(GAMMA, D)
+        return (f.scale(N, g), f.times(GAMMA, TOTAL), f.times(GAMMA, f.times(XHAT, MOMENT)),
+                f.scale(N, SIGMA), g)
+
+    def formula(self, args: list[Any], f: Any) -> Any:
+        if self.over.channels or f.samples < 2:
+            return None
+        whole, total, moment, below, _ = self._terms(args, f)
+        return f.divide_by(f.minus(f.minus(whole, total), moment), below)
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        if self.over.channels or f.samples < 2:
+            return ()
+        whole, total, moment, below, g = self._terms(args, f)
+        return _normalisation_mistakes(f, g, args[2], whole, total, moment, below, batch=True)
+
     def display(self, args: list[Any]) -> Any:
         i, n = self.over.index, self.over.count
         return Formula(
@@ -426,6 +485,36 @@ class BatchNormalisedInput(NormalisedInput):
             f"({{3}}/({n} {{2}}) ⊙ ({n} {{0}} − Σ_{i} {{0}}_{i} − {{1}} ⊙ Σ_{i} {{0}}_{i} ⊙ {{1}}_{i}))",
             *args[:4],
         )
+
+
+def _normalisation_mistakes(
+    f: Any, g: Any, sigma: Any, whole: Any, total: Any, moment: Any, below: Any, batch: bool
+) -> tuple[tuple[str, str, Any], ...]:
+    """The classic mistakes of ∂L/∂x through a normalisation, each in a sentence a student reads:
+    its mean and variance taken as constants, or one of their two paths left out
+    (∂L/∂x = (N g − Σ g − x̂ Σ (g ⊙ x̂)) / (N σ), g = γ ⊙ δ)."""
+    if batch:
+        kind, what = "batch norm", "the batch (x₁ … x_N)"
+        right = "(γ/(Nσ)) (N δ − Σ_i δ_i − x̂ Σ_i (δ_i ⊙ x̂_i))"
+        terms = {"mean": "−Σ_i δ_i", "variance": "−x̂ Σ_i (δ_i ⊙ x̂_i)"}
+    else:
+        kind, what = "layer norm", "the sample's N features"
+        right = "(1/(Nσ)) (N g − Σ_k g_k − x̂ Σ_k g_k x̂_k) with g = γ ⊙ δ"
+        terms = {"mean": "−Σ_k g_k", "variance": "−x̂ Σ_k g_k x̂_k"}
+    every = f"∂L/∂x = {right}, σ = √(σ² + ε)"
+    return (
+        ("normalisation-without-mean-and-variance",
+         f"{kind} without the paths through the mean and the variance: μ and σ² are computed from "
+         f"{what}, so each x reaches the loss through them too, not only through its own x̂; {every}, "
+         "not γ ⊙ δ / σ",
+         f.divide_by(g, sigma)),
+        ("normalisation-without-variance-path",
+         f"{kind} without the path through the variance σ²: the term {terms['variance']} is missing; {every}",
+         f.divide_by(f.minus(whole, total), below)),
+        ("normalisation-without-mean-path",
+         f"{kind} without the path through the mean μ: the term {terms['mean']} is missing; {every}",
+         f.divide_by(f.minus(whole, moment), below)),
+    )
 
 
 # -- the kinds that normalise: what batch norm and layer norm share ---------------------------
@@ -439,6 +528,7 @@ class Normalisation(Layer):
     """
 
     keys: ClassVar[tuple[str, ...]] = ("type", "activation")
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
 
     @property
     def over(self) -> Over:

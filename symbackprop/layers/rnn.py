@@ -46,7 +46,7 @@ from ..symbols import (
     weight,
 )
 from ..tensor import Activate, Assignment, Op, Quantity, Slope, Tensor, quantity
-from .base import IndexDerivation, IndexRule, Layer, Reader, Rules, Shape, shape_text
+from .base import VERIFY, IndexDerivation, IndexRule, Layer, Reader, Rules, Shape, shape_text
 from .indexed import derivatives
 
 # -- the NumPy forms (copied into the generated code; they also run on SymPy object arrays) --
@@ -217,6 +217,19 @@ class ThroughTime(Op):
     def show(self, args: list[str]) -> str:
         return f"through_time({', '.join(args)})"
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        return f("through_time", *args)
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        return (
+            ("bptt-one-step",
+             "backpropagation through time stopped after one step: this has only the last step's "
+             "error δ_T = ∂L/∂h_T ⊙ σ'(z_T), but W, U and b are used at every step, so every step "
+             "has its error, δ_t = (Uᵀ δ_{t+1}) ⊙ σ'(z_t), and adds its own term to the sum over t: "
+             "∂L/∂W = Σ_t δ_t x_tᵀ, ∂L/∂U = Σ_t δ_t h_{t−1}ᵀ, ∂L/∂b = Σ_t δ_t",
+             f("last_step_only", *args)),
+        )
+
 
 @dataclass(frozen=True)
 class OverTime(Op):
@@ -258,6 +271,20 @@ class OverTime(Op):
     def show(self, args: list[str]) -> str:
         return f"sum_t({args[0]} {args[1]}.T)"
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        # Row t of a sequence is step t: Σ_t δ_t a_tᵀ is δᵀ A, with h_{t−1} the states one step later.
+        return f.matmul(f.T(args[0]), f("lag", args[1]) if self.shift else args[1])
+
+    def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
+        if not self.shift:
+            return ()
+        return (
+            ("bptt-same-step-state",
+             "h_t where h_{t−1} belongs: z_t reads the state of the step before, so "
+             "∂L/∂U = Σ_t δ_t h_{t−1}ᵀ, with h₀ = 0",
+             f.matmul(f.T(args[0]), args[1])),
+        )
+
 
 @dataclass(frozen=True)
 class StepSum(Op):
@@ -290,6 +317,9 @@ class StepSum(Op):
     def show(self, args: list[str]) -> str:
         return f"sum_t({args[0]})"
 
+    def formula(self, args: list[Any], f: Any) -> Any:
+        return f.T(f("colsum", args[0]))
+
 
 @dataclass(frozen=True)
 class InputOverTime(Op):
@@ -320,6 +350,9 @@ class InputOverTime(Op):
 
     def display(self, args: list[Any]) -> Any:
         return Formula(r"\left[\left({1}\right)^{\top} {0}_{t}\right]_{t = 1 \ldots T}", "[{1}ᵀ {0}_t]_t=1..T", *args)
+
+    def formula(self, args: list[Any], f: Any) -> Any:
+        return f.matmul(args[0], args[1])
 
     def show(self, args: list[str]) -> str:
         return f"{args[0]} @ {args[1]}"
@@ -352,6 +385,7 @@ class Rnn(Layer):
     activation: Activation  # type: ignore[assignment]
 
     kind: ClassVar[str] = "rnn"
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
     keys: ClassVar[tuple[str, ...]] = ("type", "units", "activation")
     bias = True
 

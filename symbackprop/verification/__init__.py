@@ -37,11 +37,11 @@ from ..derive import Derivation
 from ..errors import AnswerShapeError, DataError, ExpressionError, ShapeError, UnsupportedError
 from ..limits import verify_problem
 from ..spec import Network
+from ..symbols import GRADIENT_STEMS, Wrt, error, gradient_name, parameter
 from ..symbols import Name as Quantity
-from ..symbols import Wrt, error, gradient_name, parameter
 from .checking import CheckedLine, check_lines, pick, run, value_lookup
 from .comparison import Comparison, compare, digits_apart
-from .context import NameTable, describe_quantity, names_for, split
+from .context import PARAMETER_GRADIENTS, NameTable, describe_quantity, names_for, split
 from .equivalence import SYMBOLIC_MAX_NODES, prove
 from .evaluate import Undefined, evaluate
 from .grid import view_shape
@@ -151,7 +151,7 @@ def verify(
         return Verdict(
             True, label, formula, syntax, seed, len(sample_points),
             "symbolic" if proved else "numeric", result.largest, None, None,
-            1.0, entries, line_verdicts, first_wrong,
+            1.0, entries, line_verdicts, first_wrong, table.samples,
         )
     wrong_index = next(k for k, c in enumerate(comparisons) if c is not None and not c.correct)
     wrong = comparisons[wrong_index]
@@ -166,7 +166,7 @@ def verify(
         diagnosis = _diagnose_line(net, lines[-1], name, entry, sample_points, [v[-1] for v in values], table)
     return Verdict(
         False, label, formula, syntax, seed, len(sample_points), "numeric", result.largest, counter,
-        diagnosis, result.score, entries, line_verdicts, first_wrong,
+        diagnosis, result.score, entries, line_verdicts, first_wrong, table.samples,
     )
 
 
@@ -242,7 +242,7 @@ def _line_verdicts(
 def _quantity_label(line: CheckedLine, name: str, entry: tuple[int, int] | None) -> str:
     """The name entries of a line's value are labelled with: W1 for the answer, delta2 for δ⁽²⁾…"""
     quantity = line.statement.quantity
-    if quantity is None or quantity.startswith(("dW", "db")):
+    if quantity is None or split(quantity)[0] in PARAMETER_GRADIENTS:
         return name
     return line.statement.written or quantity
 
@@ -312,9 +312,9 @@ def _diagnose_line(
         return None
     if name is None:
         stem, layer = split(line.statement.quantity or "")
-        if stem not in ("delta", "dA", "db", "dW"):
+        if stem not in ("delta", "dA", *PARAMETER_GRADIENTS):
             return None
-        name, entry = str(Quantity({"dW": "W", "db": "b"}.get(stem, stem), layer)), None
+        name, entry = str(Quantity(GRADIENT_STEMS[stem] if stem in PARAMETER_GRADIENTS else stem, layer)), None
     index_form = any(isinstance(node, Entry | Sum) for node in _walk(line.tree))
     return diagnose(net, name, entry, points, [pick(v, entry) if entry else v for v in values], table, index_form)
 
@@ -341,7 +341,7 @@ def diagnose(
     for candidate in catalogue(net, name, entry, index_form):
         try:
             tree = reference.quantity_tree(net, name, candidate.mutation)
-            tree, shape = check(tree, shapes)
+            tree, shape = check(tree, shapes, "python", table.images, table.sequences, table.samples > 1)
         except (ShapeError, reference.NoFormula):
             continue
         if entry is None and shape != expected and not (is_number(shape) and is_number(expected)):

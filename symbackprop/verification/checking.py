@@ -47,7 +47,7 @@ def check_lines(statements: Sequence[Statement], table: NameTable, syntax: str =
     several = len(statements) > 1
     for statement in statements:
         try:
-            tree, shape = check(statement.expr, shapes, syntax, table.images)
+            tree, shape = check(statement.expr, shapes, syntax, table.images, table.sequences, table.samples > 1)
         except ShapeError as exc:
             if several:
                 raise ShapeError(f"line {statement.line} ({statement.text}): {exc}") from None

@@ -31,26 +31,41 @@ from fractions import Fraction
 
 from ..activations import DEFAULT_LEAKY_SLOPE
 from ..backprop import plan
+from ..layers.normalise import EPSILON
 from ..spec import Network
 from ..symbols import (
+    GRADIENT_STEMS,
     INPUT,
     NOTATION,
     TARGET,
     Name,
     activation,
     activation_gradient,
+    bias,
+    deviation,
+    error,
     parse_name,
+    recurrent_weight,
     scalar_name,
+    variance,
+    weight,
 )
+from ..tensor import Op
 from .grid import view_shape
+from .values import batch_size
 
 Shape = tuple[int, ...]
 
+# The gradients of parameters a derivation may name (dW2, dU1, db1, dgamma2, dbeta2).
+PARAMETER_GRADIENTS = tuple(stem for stem in GRADIENT_STEMS if stem != "dA")
+# The batch size N, and the ε of a normalisation (1e-5, as written).
+BATCH_NAME, EPSILON_NAME = "N", "eps"
 # What a formula may call the L2 strength λ (Ng's course writes lambd, CS231n reg).
 STRENGTH_NAMES = ("lam", "lambd", "lmbda", "reg")
 
 # A name a derivation may assign, and the quantity it stands for.
-_CANONICAL = {**{stem: stem for stem in ("delta", "dA", "dW", "db", "z", "a")}, **NOTATION}
+_CANONICAL = {**{stem: stem for stem in ("delta", "z", "a", *GRADIENT_STEMS)}, **NOTATION}
+_STEP = re.compile(r"^([A-Za-z]+\d*)_(\d+)$")
 _QUANTITY = re.compile(r"^(" + "|".join(sorted(_CANONICAL, key=len, reverse=True)) + r")(\d+|L)$")
 
 
@@ -72,6 +87,9 @@ class NameTable:
     hidden: dict[str, Shape] = field(default_factory=dict)
     constants: dict[str, Fraction] = field(default_factory=dict)
     images: tuple[Shape, ...] = ()  # the shapes of the network's one-channel images, as matrices
+    # quantities whose row t is step t (x of an RNN, its h, z, δ) — or, in a batch, whose column i is sample i
+    sequences: frozenset[str] = frozenset()
+    samples: int = 1  # the batch a formula is judged on (more than one for batch norm)
 
     def resolve(self, name: str) -> str | None:
         """The canonical form of a name, or None when the network has no such name."""
@@ -88,6 +106,18 @@ class NameTable:
         candidate = scalar_name(stem, layer, *indices)
         return candidate if candidate in self.shapes else None
 
+    def step(self, name: str) -> tuple[str, int] | None:
+        """Step t of a sequence as Python writes it, ``x_3`` or ``h1_3`` (row t of x or h⁽¹⁾, as
+        LaTeX's x_t): the sequence and the 0-based step, or None."""
+        m = _STEP.match(name)
+        if m is None or self.samples > 1:
+            return None
+        sequence = self.resolve(m.group(1))
+        t = int(m.group(2))
+        if sequence not in self.sequences or not 1 <= t <= self.shapes[sequence][0]:
+            return None
+        return sequence, t - 1
+
     def quantity(self, name: str) -> str | None:
         """What an assigned name stands for (``dZ2`` -> ``delta2``), or None for a local name."""
         m = _QUANTITY.match(name)
@@ -101,7 +131,7 @@ class NameTable:
     def quantity_shape(self, quantity: str) -> Shape:
         """The shape of what a derivation's line names: ∂L/∂W⁽ˡ⁾ that of W⁽ˡ⁾, δ⁽ˡ⁾ its own…"""
         stem, layer = split(quantity)
-        own = str(Name({"dW": "W", "db": "b"}.get(stem, stem), layer))
+        own = str(Name(GRADIENT_STEMS[stem] if stem in PARAMETER_GRADIENTS else stem, layer))
         return self.shapes[own] if own in self.shapes else self.shapes[str(Name("delta", layer))]
 
     def unseen(self, name: str) -> str | None:
@@ -145,19 +175,30 @@ def describe_quantity(quantity: str) -> str:
 
 def names_for(network: Network) -> NameTable:
     """The names a formula may use on ``network``, read from its plan: each layer's parameters,
-    z (where the layer has an activation), a, δ and ∂L/∂a, in the shapes a formula sees
+    what its forward rules define (z where the layer has an activation, a, an RNN's states h,
+    a dropout mask m), δ and ∂L/∂a, in the shapes a formula sees
     (:func:`~symbackprop.verification.grid.view_shape`)."""
     the_plan = plan(network)
+    samples = batch_size(the_plan)
     L = network.depth
     x, y, output = str(INPUT), str(TARGET), str(activation(L))
     quantities: dict[str, Shape] = {x: the_plan.x.shape, y: the_plan.y.shape}
+    batch_wide = set(network.parameter_names())  # one value for the whole batch
     aliases = {"a0": x, "A0": x, "X": x, "Y": y, "yhat": output, "AL": output, "dAL": str(activation_gradient(L))}
     for entry in the_plan.layers:
         for parameter in entry.parameters:
             quantities[str(parameter.name)] = parameter.shape
-        for quantity in (entry.z, entry.a, entry.delta):
-            if quantity is not None:
+        for quantity in (*(step.target for step in entry.forward), entry.z, entry.a, entry.delta):
+            if quantity is not None:  # what the forward rules define (h, a mask m, …), z, a and δ
                 quantities[str(quantity.name)] = quantity.shape
+        for step in entry.forward:
+            per_batch = isinstance(step.rule, Op) and step.rule.per_batch  # batch norm's μ and σ
+            if per_batch:
+                batch_wide.add(str(step.target.name))
+            if step.target.name.stem == deviation(1).stem:  # σ², from σ = √(σ² + ε)
+                quantities[str(variance(entry.index))] = step.target.shape
+                if per_batch:
+                    batch_wide.add(str(variance(entry.index)))
         quantities[str(activation_gradient(entry.index))] = entry.a.shape
         layer = entry.index
         aliases.update(
@@ -168,18 +209,28 @@ def names_for(network: Network) -> NameTable:
     hidden: dict[str, Shape] = {}
     for name, shape in quantities.items():
         seen = view_shape(shape)
+        if samples > 1 and name not in batch_wide:
+            # A batch: column k of each per-sample quantity is sample k.
+            seen = (seen[0], samples) if seen is not None and seen[1] == 1 else None
         if seen is None:
             hidden[name] = shape
         else:
             shapes[name] = seen
     matrix_names = tuple(shapes) + ("a0",)
     lookup: dict[str, tuple[str, int, int]] = {}
+    parameters = set(network.parameter_names())
+    sequences = frozenset(
+        name for name, shape in quantities.items() if len(shape) == 2 and shape[1] > 1 and name not in parameters
+    )
     for name, shape in quantities.items():
-        if name.startswith("dA") or name in hidden:
-            continue
+        if name.startswith("dA") or name in hidden or (samples > 1 and name not in batch_wide):
+            continue  # a batch's matrices are named whole
         cols = shapes[name][1]
+        which = Name.parse(name)
         for k, where in enumerate(itertools.product(*(range(1, n + 1) for n in shape))):
-            lookup[Name.parse(name).cell(*where)] = (name, *divmod(k, cols))
+            # An entry of a sequence is (step, unit), as the engine names it: h1_21.
+            entry = which.entry(*where) if name in sequences else which.cell(*where)
+            lookup[entry] = (name, *divmod(k, cols))
     for name in lookup:
         shapes[name] = ()
     for j in range(count(the_plan.x.shape) if len(the_plan.x.shape) == 2 and the_plan.x.shape[1] == 1 else 0):
@@ -190,8 +241,23 @@ def names_for(network: Network) -> NameTable:
         if spec.activation is not None and spec.activation.slope is not None
     )
     constants = {name: Fraction(str(network.l2)) for name in STRENGTH_NAMES} if network.l2 else {}
+    if samples > 1:
+        constants[BATCH_NAME] = Fraction(samples)
+    if any(str(Name(deviation(1).stem, layer)) in quantities for layer in range(1, L + 1)):
+        constants[EPSILON_NAME] = Fraction(str(EPSILON))
+    normalised_layers = [layer for layer in range(1, L + 1) if str(variance(layer)) in quantities]
+    if len(normalised_layers) == 1:  # CS231n's dout, and dy: the error of the one batch norm layer
+        aliases.update({"dy": str(error(normalised_layers[0])), "dout": str(error(normalised_layers[0]))})
+    recurrent_layers = [layer for layer in range(1, L + 1) if str(recurrent_weight(layer)) in quantities]
+    if len(recurrent_layers) == 1:  # min-char-rnn's names for the one recurrent layer: Wxh, Whh, bh
+        layer = recurrent_layers[0]
+        aliases.update({"Wxh": str(weight(layer)), "Whh": str(recurrent_weight(layer)), "bh": str(bias(layer))})
     images = tuple(sorted({shapes[name] for name, shape in quantities.items() if len(shape) == 3 and name in shapes}))
-    return NameTable(shapes, lookup, aliases, matrix_names, L, network.bias, slopes, hidden, constants, images)
+    if samples > 1:  # in a batch the one-index entries are samples: x_i, column i of X
+        sequences = frozenset(name for name in quantities if name in shapes and name not in batch_wide)
+    return NameTable(
+        shapes, lookup, aliases, matrix_names, L, network.bias, slopes, hidden, constants, images, sequences, samples
+    )
 
 
 def count(shape: Shape) -> int:

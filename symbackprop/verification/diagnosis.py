@@ -63,14 +63,16 @@ def catalogue(
         kind, layer = param.stem, param.layer
     L = network.depth
     W, z, a, delta = weight, pre_activation, activation, error
-    out: list[Diagnosis] = []
+    # A layer's own mistake comes before a bare factor it may equal: with p = ½ an unscaled
+    # dropout mask is half the gradient, and the mask is what the student forgot.
+    operations = [
+        Diagnosis(name, message, Mutation(operation=(op, name))) for op, name, message in operation_mistakes(network, wrt)
+    ]
+    out: list[Diagnosis] = list(operations)
     scales = _scales(network)
     out.extend(scales)
-    structural: list[Diagnosis] = []
+    structural: list[Diagnosis] = list(operations)
     structural.extend(_penalty_slips(network, kind, layer))
-    structural.extend(
-        Diagnosis(name, message, Mutation(operation=(op, name))) for op, name, message in operation_mistakes(network, wrt)
-    )
     shapes = network.parameter_shapes()
     # The MLP's mistakes in δ (aₗ₋₁)ᵀ and (W⁽ᵏ⁾)ᵀ δ⁽ᵏ⁾: for dense layers, whose W is a matrix.
     dense_rule = kind == "W" and isinstance(_data_rule(network, wrt), MatMul)
@@ -178,7 +180,7 @@ def catalogue(
                 Mutation(extra_output_derivative=True),
             )
         )
-    out.extend(structural)
+    out.extend(structural[len(operations):])
     for d in structural:
         for s in scales:
             out.append(

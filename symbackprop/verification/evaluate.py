@@ -17,6 +17,7 @@ log of a negative number, a division by zero) the result is
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -90,9 +91,10 @@ class _Evaluator:
         if isinstance(node, Entry):
             return self.entry(node, bound)
         if isinstance(node, Sum):
-            return mpmath.fsum(
-                self.visit(node.body, {**bound, node.index: k}) for k in range(node.size or 0)
-            )
+            terms = [self.visit(node.body, {**bound, node.index: k}) for k in range(node.lower - 1, node.size or 0)]
+            if any(isinstance(term, Grid) for term in terms):  # Σ_t over the steps of a sequence
+                return functools.reduce(lambda u, v: zip_with(lambda p, q: p + q, u, v), terms)
+            return mpmath.fsum(terms)
         if isinstance(node, Table):
             return self.table(node, bound)
         return self.binary(node, bound)
@@ -100,6 +102,14 @@ class _Evaluator:
     def entry(self, node: Entry, bound: dict[str, int]) -> Any:
         matrix = self.value_of(node.name)
         where = node.positions(bound)
+        if len(where) == 1 and matrix.cols > 1 and node.axis == 1:  # sample i of a batch: column i
+            i = where[0]
+            inside = 0 <= i < matrix.cols
+            return Grid.build(matrix.rows, 1, lambda j, _: matrix[j, i] if inside else mpmath.mpf(0))
+        if len(where) == 1 and matrix.cols > 1:  # step t of a sequence: row t, as a column
+            t = where[0]
+            inside = 0 <= t < matrix.rows
+            return Grid.build(matrix.cols, 1, lambda j, _: matrix[t, j] if inside else mpmath.mpf(0))
         row, col = where[0], where[1] if len(where) > 1 else 0
         if not (0 <= row < matrix.rows and 0 <= col < matrix.cols):
             return mpmath.mpf(0)  # an offset index beyond the edge: the zero padding

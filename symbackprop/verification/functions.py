@@ -77,7 +77,7 @@ def _not_symbolic(*args: Any) -> Any:
 _IMAGE_ARITY = {
     "correlate": (2, 2), "correlate_full": (2, 2), "convolve": (2, 2), "convolve_full": (2, 2),
     "flip": (1, 1), "maxpool": (2, 2), "avgpool": (2, 2), "upsample": (2, 2), "route_argmax": (2, 3),
-    "reshape": (3, 3), "vec": (1, 1),
+    "reshape": (3, 3), "vec": (1, 1), "lag": (1, 1), "through_time": (3, 3), "last_step_only": (3, 3),
 }
 
 
@@ -136,6 +136,7 @@ FUNCTIONS: dict[str, Function] = {
         Function("sum", "sum", _identity, _identity, r"\sum"),
         Function("rowsum", "rowsum", _identity, _identity, r"\sum_k"),
         Function("colsum", "colsum", _identity, _identity, r"\sum_j"),
+        *(Function(name, "mean", _identity, _identity, r"\operatorname{mean}") for name in ("mean", "rowmean", "colmean")),
         Function("softmax", "softmax", _identity, _identity, r"\operatorname{softmax}"),
         Function("diag", "diag", _identity, _identity, r"\operatorname{diag}"),
         Function("outer", "outer", _identity, _identity, r"\otimes", (2, 2)),
@@ -147,7 +148,11 @@ FUNCTIONS: dict[str, Function] = {
 }
 
 # Functions a formula names directly (the others are what np.sum(..., axis=) reads as).
-CALLABLE = tuple(name for name in FUNCTIONS if name not in ("rowsum", "colsum", "where", "maximum", "outer"))
+CALLABLE = tuple(
+    name for name in FUNCTIONS
+    if name not in ("rowsum", "colsum", "mean", "rowmean", "colmean", "where", "maximum", "outer")
+    and not (name in OPERATIONS and OPERATIONS[name].internal)
+)
 
 
 def known_functions() -> str:

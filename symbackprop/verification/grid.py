@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import mpmath
@@ -129,7 +130,11 @@ def view_shape(shape: tuple[int, ...]) -> tuple[int, int] | None:
 
 
 def _mpf(value: Any) -> Any:
-    return value if isinstance(value, mpmath.mpf) else mpmath.mpf(value)
+    if isinstance(value, mpmath.mpf):
+        return value
+    if isinstance(value, Fraction):
+        return mpmath.mpf(value.numerator) / value.denominator
+    return mpmath.mpf(value)
 
 
 def entries(value: Any) -> tuple[Any, ...]:
@@ -148,6 +153,10 @@ def zip_with(func: Callable[..., Any], *args: Any) -> Any:
     for a in args:
         if isinstance(a, Grid) and a.shape == shape:
             columns.append(a.flat)
+        elif isinstance(a, Grid) and a.size > 1 and a.shape in ((shape[0], 1), (1, shape[1])):
+            # a column (or a row) repeated across a matrix, as NumPy broadcasts it
+            down = a.cols == 1
+            columns.append(tuple(a.flat[i if down else j] for i in range(shape[0]) for j in range(shape[1])))
         else:
             value = a.flat[0] if isinstance(a, Grid) else a
             columns.append((value,) * (shape[0] * shape[1]))

@@ -1,4 +1,4 @@
-"""What a formula may do to an image or a kernel: correlate, convolve, flip, pool, reshape.
+"""What a formula may do to an image, a kernel or a sequence: correlate, convolve, flip, pool, reshape, lag.
 
 A one-channel image is a matrix here (:meth:`~symbackprop.verification.grid.Grid.view`),
 so these are operations on matrices, named as SciPy and NumPy name them and
@@ -18,7 +18,9 @@ defined with 1-based indices as the docs print them:
 * ``route_argmax(D, A)``: each entry of D put where the maximum of its window
   of A is (the first one, on a tie), zeros elsewhere — max pooling backwards;
 * ``reshape(M, r, c)``: M's entries row by row into r rows of c (one of them
-  may be −1); ``vec(M)``: M's entries row by row as a column.
+  may be −1); ``vec(M)``: M's entries row by row as a column;
+* ``lag(H)``: a sequence one step later (row t of a sequence is step t): row t
+  holds h_{t−1}, the first row zeros (h₀ = 0).
 
 Each operation states its shape rule and its value once; the shape checker,
 the evaluator and the verifier's reference read this table.
@@ -207,16 +209,47 @@ def reshape(m: Grid, rows: int, cols: int) -> Grid:
     return Grid(rows, cols, m.flat)
 
 
+# -- sequences: a matrix whose row t is step t ------------------------------------------------
+
+
+def lag(h: Grid) -> Grid:
+    """H one step later: row t holds row t − 1 of H, the first row zeros (h₀ = 0)."""
+    return Grid.build(h.rows, h.cols, lambda t, j: h[t - 1, j] if t > 0 else mpmath.mpf(0))
+
+
+def _through_time_shape(g: Shape, s: Shape, u: Shape) -> Shape:
+    (gr, gc), (sr, sc), (ur, uc) = _size(g), _size(s), _size(u)
+    if gc != 1 or gr != sc or (ur, uc) != (sc, sc):
+        raise ShapeError(f"through_time takes ∂L/∂h_T (u×1), σ'(z) (T×u) and U (u×u), not {_text(g)}, {_text(s)}, {_text(u)}")
+    return (sr, sc)
+
+
+def through_time(g: Grid, s: Grid, u: Grid, steps: int | None = None) -> Grid:
+    """δ over the steps, row t = δ_tᵀ: δ_T = g ⊙ σ'(z_T), δ_t = (Uᵀ δ_{t+1}) ⊙ σ'(z_t) — for the
+    last ``steps`` steps only (the others 0), all of them by default."""
+    rows: list[list[Any]] = [[mpmath.mpf(0)] * s.cols for _ in range(s.rows)]
+    current = [g[j, 0] * s[s.rows - 1, j] for j in range(s.cols)]
+    for t in range(s.rows - 1, -1, -1):
+        if t < s.rows - 1:
+            back = [mpmath.fsum(u[i, j] * current[i] for i in range(s.cols)) for j in range(s.cols)]
+            current = [back[j] * s[t, j] for j in range(s.cols)]
+        if steps is None or t >= s.rows - steps:
+            rows[t] = current
+    return Grid.of(rows)
+
+
 @dataclass(frozen=True)
 class Operation:
     """One operation: its shape rule and its value, both given the operands and then the
-    whole numbers the formula wrote (a window size, the rows and columns of a reshape)."""
+    whole numbers the formula wrote (a window size, the rows and columns of a reshape).
+    An ``internal`` one is what the verifier's reference formulas use, not a formula."""
 
     name: str
     shape: Callable[..., Shape]
     value: Callable[..., Grid]
     operands: int  # how many matrices come first; the rest are whole numbers
     text: str  # how the docs and messages write it
+    internal: bool = False
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -237,5 +270,11 @@ OPERATIONS: dict[str, Operation] = {
         Operation("route_argmax", _route_shape, route_argmax, 2, "route_argmax(D, A)"),
         Operation("reshape", _reshape_shape, reshape, 1, "reshape(M, r, c)"),
         Operation("vec", lambda m: (_size(m)[0] * _size(m)[1], 1), lambda m: Grid(m.size, 1, m.flat), 1, "vec(M)"),
+        Operation("lag", lambda h: _size(h), lag, 1, "lag(H)"),
+        Operation("through_time", _through_time_shape, through_time, 3, "through_time(g, S, U)", internal=True),
+        Operation(
+            "last_step_only", _through_time_shape, lambda g, s, u: through_time(g, s, u, 1), 3,
+            "last_step_only(g, S, U)", internal=True,
+        ),
     )
 }

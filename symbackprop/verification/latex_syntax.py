@@ -48,8 +48,9 @@ import re
 from fractions import Fraction
 
 from ..errors import ExpressionError
-from ..symbols import activation, activation_gradient
-from .context import NameTable
+from ..symbols import Name as Quantity
+from ..symbols import activation, activation_gradient, deviation, mean, scale, shift, variance
+from .context import BATCH_NAME, EPSILON_NAME, NameTable
 from .functions import FUNCTIONS
 from .latex_tokens import Token, lines, normalize, tokenize
 from .nodes import (
@@ -108,16 +109,21 @@ _COMPARISONS = {
     ">": ">", "<": "<", "gt": ">", "lt": "<", "geq": ">=", "ge": ">=", "geqslant": ">=",
     "leq": "<=", "le": "<=", "leqslant": "<=",
 }
-_LAYERED = {"W", "w", "b", "z", "a", "delta", "dW", "dw", "db", "dZ", "dz", "dA", "da"}
+# U, u: an RNN's recurrent weights; h: its states; m: a dropout mask.
+_LAYERED = {"W", "w", "U", "u", "b", "z", "a", "h", "m", "delta", "dW", "dw", "dU", "db", "dZ", "dz", "dA", "da"}
 _STEMS = _LAYERED | {"x", "y"}
-_D_STEMS = set("WwbZzAa")
+_D_STEMS = set("WwUbZzAa")
 _COSTS = {"L", "C"}
 # What ∂L/∂(stem) is: the quantity a derivation's line may name.
-_DERIVATIVE_OF = {"z": "delta", "a": "dA", "W": "dW", "w": "dW", "b": "db"}
+_DERIVATIVE_OF = {"z": "delta", "a": "dA", "W": "dW", "w": "dW", "U": "dU", "u": "dU", "b": "db"}
 _QUANTITY_OF = {
     "delta": "delta", "dZ": "delta", "dz": "delta", "dA": "dA", "da": "dA", "dW": "dW",
-    "dw": "dW", "db": "db", "z": "z", "a": "a",
+    "dw": "dW", "dU": "dU", "db": "db", "z": "z", "a": "a",
 }
+# Weights, whose entries have a row and a column: their Python stem (w2_12, u1_21).
+_MATRIX_STEMS = {"W": "w", "w": "w", "U": "u", "u": "u"}
+# A normalisation's quantities written as Greek letters: γ, β and the batch mean μ.
+_NORMALISATION = {"gamma": scale(1).stem, "beta": shift(1).stem, "mu": mean(1).stem}
 _EXPLAIN = {
     "partial": r"write ∂L/∂z^{(l)} as \frac{\partial L}{\partial z^{(l)}}, or only the right-hand side",
     "nabla": r"write \nabla_a C (or \nabla_{a^{(L)}} L) for ∂L/∂a^{(L)}",
@@ -294,7 +300,7 @@ class _Parser:
         parts = _index_parts(sub) if sub is not None else ()
         if any(not isinstance(p, str) for p in parts):
             return None  # one numbered entry: not a whole quantity
-        rows_and_columns = 2 if kind == "dW" or self.table.quantity_shape(quantity)[1] > 1 else 1
+        rows_and_columns = 2 if kind in ("dW", "dU") or self.table.quantity_shape(quantity)[1] > 1 else 1
         if parts and len(parts) != rows_and_columns:
             return None
         return quantity, tuple(parts)
@@ -328,6 +334,8 @@ class _Parser:
                 node = BinOp(op, node, self.factor(depth + 1))
             elif token.kind == "command" and token.text in _PRODUCTS:
                 self.take()
+                if self.is_command("sum") and self.is_symbol("_", 1):  # x̂ ⊙ Σ_i …: the sum takes the rest
+                    return BinOp(_PRODUCTS[token.text], node, self.index_sum(depth + 1))
                 node = BinOp(_PRODUCTS[token.text], node, self.factor(depth + 1))
             elif token.kind == "command" and token.text in _SLIDING:
                 self.take()
@@ -348,17 +356,18 @@ class _Parser:
         if braced:
             self.take()
         letter = self.index_letter()
+        lower = 1
         if braced and self.is_symbol("="):
             self.take()
             lower = self.digits()
-            if lower != 1:
+            if lower < 1:
                 raise self.fail(f"the sum over {letter} starts at {lower}; indices count from 1 here")
         if braced:
             self.expect("}")
         upper = self.sum_limit() if self.is_symbol("^") else None
         if self.peek().kind == "end" or self.is_symbol("+") or self.is_symbol("-"):
             raise self.fail(f"the sum over {letter} has nothing to sum")
-        return Sum(letter, self.term(depth + 1), upper)
+        return Sum(letter, self.term(depth + 1), upper, lower=lower)
 
     def index_letter(self) -> str:
         token = self.peek()
@@ -564,6 +573,17 @@ class _Parser:
                 self.pos += 3
                 return self.variable(inner.text)
             return self.argument(depth + 1)
+        if name == "hat" and self.is_symbol("{") and self.peek(1).text == "x" and self.is_symbol("}", 2):
+            self.pos += 3
+            return self.normalisation_quantity("xhat")
+        if name in _NORMALISATION:
+            return self.normalisation_quantity(_NORMALISATION[name])
+        if name == "sigma" and self.batch_subscript_follows():
+            return self.batch_spread()
+        if name in ("epsilon", "varepsilon"):
+            if EPSILON_NAME not in self.table.constants:
+                raise self.fail(f"\\{name} is the ε of a normalisation, but this network has none")
+            return Num(self.table.constants[EPSILON_NAME])
         if name == "hat":
             inner = self.argument(depth + 1)
             if inner != Name("y"):
@@ -727,6 +747,9 @@ class _Parser:
         if token.text == "e":
             self.take()
             return self.letter_e(depth)
+        if token.text in self.table.constants and token.text == BATCH_NAME:
+            self.take()
+            return Num(self.table.constants[BATCH_NAME])
         stem = self.stem()
         if stem is None:
             self.take()
@@ -879,19 +902,97 @@ class _Parser:
         if any(ch.isalpha() for ch in sub):
             key = self.name_node(matrix)
             assert isinstance(key, Name)
-            return Entry(key.id, tuple(_index_parts(sub)))
+            return Entry(key.id, self.steps(key.id, _index_parts(sub)))
         parts = sub.split(",") if "," in sub else [sub]
-        scalar_stem = "w" if stem in ("W", "w") else stem
+        scalar_stem = _MATRIX_STEMS.get(stem, stem)
         joined = "_".join(parts)
         name = f"{scalar_stem}{joined}" if layer is None else f"{scalar_stem}{layer}_{joined}"
         return self.name_node(name)
+
+    def steps(self, name: str, parts: list[str | int | Offset]) -> tuple[str | int | Offset, ...]:
+        r"""In a sequence's subscript T is the last step: \delta_T, h_{T-1}."""
+        if name not in self.table.sequences:
+            return tuple(parts)
+        last = self.table.shapes[name][0]
+        out: list[str | int | Offset] = []
+        for part in parts:
+            if part == "T":
+                part = last - 1
+            elif isinstance(part, Offset) and "T" in part.letters:
+                terms = tuple((letter, c) for letter, c in part.terms if letter != "T")
+                constant = part.constant + sum(c * last for letter, c in part.terms if letter == "T")
+                part = Offset(terms, constant) if terms else constant - 1
+            out.append(part)
+        return tuple(out)
+
+    # -- a normalisation's quantities: γ, β, μ_B, σ_B², x̂ ---------------------------------------
+
+    def normalisation_quantity(self, stem: str) -> Node:
+        r"""\gamma^{(2)}, \mu_B, \hat{x}_i …: the layer given, or the network's one normalisation;
+        a subscript B (Ioffe and Szegedy's batch) is only a mark, a letter a sample of the batch."""
+        layer, sub = self.layer_or_only(stem), None
+        if self.is_symbol("_"):
+            self.take()
+            sub = self.index_mark()
+            if sub == "B":
+                sub = None
+        name = str(Quantity(stem, layer))
+        node = self.name_node(name)
+        if sub is None:
+            return node
+        if not sub.isalpha() or len(sub) != 1:
+            raise self.fail(f"{_shown(stem)} takes one index letter, for a sample of the batch")
+        return Entry(name, (sub,))
+
+    def layer_or_only(self, stem: str) -> int:
+        """The layer written as a superscript, or the only layer with such a quantity."""
+        if self.is_symbol("^"):
+            save = self.pos
+            self.take()
+            found = self.layer_mark()
+            if found is not None:
+                return found[0]
+            self.pos = save
+        layers = [layer for layer in range(1, self.table.depth + 1) if str(Quantity(stem, layer)) in self.table.shapes]
+        if len(layers) != 1:
+            raise self.fail(
+                f"{_shown(stem)} needs its layer, e.g. {_shown(stem)}^{{(2)}}" if layers
+                else f"this network has no normalisation, so no {_shown(stem)}"
+            )
+        return layers[0]
+
+    def batch_subscript_follows(self) -> bool:
+        r"""After \sigma: _B, _{B}, ^2_B, ^{2}_{B} (σ_B, σ_B²) rather than the logistic function."""
+        ahead = 0
+        if self.is_symbol("^"):
+            ahead = 4 if self.is_symbol("{", 1) else 2
+        return self.is_symbol("_", ahead) and (
+            self.peek(ahead + 1).text == "B" or (self.is_symbol("{", ahead + 1) and self.peek(ahead + 2).text == "B")
+        )
+
+    def batch_spread(self) -> Node:
+        r"""σ_B (the deviation √(σ² + ε)) or σ_B² (the variance), written either way round."""
+        squared = False
+        for _ in range(2):
+            if self.is_symbol("^"):
+                self.take()
+                exponent = self.argument(0)
+                if exponent != Num(Fraction(2)):
+                    raise self.fail(r"σ_B takes the power 2 only: \sigma_B^2 is the batch's variance")
+                squared = True
+            elif self.is_symbol("_"):
+                self.take()
+                if self.index_mark() != "B":
+                    raise self.fail(r"write the batch's variance as \sigma_B^2")
+        stem = variance(1).stem if squared else deviation(1).stem
+        return self.name_node(str(Quantity(stem, self.layer_or_only(stem))))
 
     def matrix_name(self, stem: str, layer: int | None) -> str:
         if stem in ("x", "y"):
             return stem
         if layer is None:
             raise self.fail(f"{_shown(stem)} needs a layer, e.g. {_shown(stem)}^{{(1)}}")
-        return f"{'W' if stem == 'w' else stem}{layer}"
+        return f"{stem.upper() if stem in ('w', 'u') else stem}{layer}"
 
     def name_node(self, name: str) -> Node:
         quantity = self.table.quantity(name)
@@ -985,7 +1086,7 @@ def _index_parts(sub: str) -> list[str | int | Offset]:
     return [_index(p) for p in parts]
 
 
-_TERM = re.compile(r"([+-]?)(\d*)([a-z]?)")
+_TERM = re.compile(r"([+-]?)(\d*)([a-zA-Z]?)")  # T: the last step of a sequence
 
 
 def _index(part: str) -> str | int | Offset:

@@ -124,6 +124,7 @@ class Entry:
 
     name: str
     indices: tuple[Index, ...]
+    axis: int = 0  # with one index on a matrix: 0 picks a row (step t), 1 a column (sample i of a batch)
 
     def positions(self, bound: dict[str, int]) -> list[int]:
         """The 0-based row (and column) at these values of the letters."""
@@ -141,12 +142,14 @@ class Entry:
 @dataclass(frozen=True)
 class Sum:
     """``\\sum_j body``; ``upper`` is a numeric upper limit as written, ``size`` the range
-    the shape checker found for the index."""
+    the shape checker found for the index; ``lower`` the first value (1-based), as in
+    ``\\sum_{t=2}^{T}``."""
 
     index: str
     body: Node
     upper: int | None = None
     size: int | None = None
+    lower: int = 1
 
 
 @dataclass(frozen=True)
@@ -367,7 +370,7 @@ def substitute(node: Node, values: dict[str, Node]) -> Node:
     if isinstance(node, Call):
         return Call(node.func, tuple(substitute(a, values) for a in node.args))
     if isinstance(node, Sum):
-        return Sum(node.index, substitute(node.body, values), node.upper, node.size)
+        return Sum(node.index, substitute(node.body, values), node.upper, node.size, node.lower)
     if isinstance(node, Table):
         return Table(substitute(node.body, values), node.indices, node.sizes)
     return node

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -33,10 +34,23 @@ import mpmath
 
 from ..derive import Derivation
 from ..errors import DataError
+from ..layers.l2 import WeightDecay
+from ..layers.normalise import EPSILON
 from ..losses import PROBABILITY
-from ..symbols import INPUT, TARGET, activation_gradient, error, gradient_name, parameter
-from .grid import Grid
-from .values import PlanValues
+from ..symbols import (
+    INPUT,
+    TARGET,
+    Name,
+    activation_gradient,
+    deviation,
+    error,
+    gradient_name,
+    parameter,
+    variance,
+)
+from ..tensor import Add, Op
+from .grid import Grid, zip_with
+from .values import BatchValues, PlanValues, batch_size
 
 DIGITS = 40
 MAX_ATTEMPTS = 500
@@ -58,10 +72,11 @@ class Point:
     given: dict[str, Grid] | None = None
 
     def inputs(self, parameters: tuple[str, ...]) -> dict[str, Any]:
-        """x, y and the parameters as plain floats (vectors flat, matrices as rows, images nested)."""
+        """x, y and the parameters as plain floats (vectors flat, matrices as rows, images nested),
+        then what was drawn for the point (a dropout mask)."""
         given = self.given if self.given is not None else self.values
         out: dict[str, Any] = {}
-        for name in ("x", "y", *parameters):
+        for name in dict.fromkeys(("x", "y", *parameters, *given)):
             array = given[name]
             out[name] = _nested(array.array_shape, [float(v) for v in array.flat], name[0] != "W")
         return out
@@ -91,12 +106,16 @@ def _sample(net: Any, wrt: str, count: int, seed: int) -> tuple[Point, ...]:
     derivation = Derivation(net)
     rng = random.Random(seed)
     points: list[Point] = []
+    samples = batch_size(derivation.plan)
     with mpmath.workdps(DIGITS):
         for _ in range(MAX_ATTEMPTS):
             # Every third point is drawn from a range five times wider, so that a
             # formula which only agrees near the origin is caught as well.
             wide = len(points) % 3 == 2
-            point = _try_point(derivation, wrt, rng, 5 if wide else 1)
+            if samples == 1:
+                point = _try_point(derivation, wrt, rng, 5 if wide else 1)
+            else:
+                point = _try_batch_point(derivation, wrt, rng, 5 if wide else 1, samples)
             if point is not None:
                 points.append(point)
                 if len(points) == count:
@@ -125,6 +144,7 @@ def _try_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int)
     the_plan = derivation.plan
     network = derivation.network
     values: dict[str, Grid] = {}
+    drawn_names: list[str] = []
     evaluate = PlanValues(values)
     x = the_plan.x
     values[str(INPUT)] = Grid.array(x.shape, [_grid(rng, -200 * scale, 200 * scale) for _ in range(math.prod(x.shape))])
@@ -137,7 +157,11 @@ def _try_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int)
                 parameter_.shape, [_grid(rng, -reach * scale, reach * scale) for _ in range(count)]
             )
         for assignment in entry.forward:
-            values[str(assignment.target.name)] = evaluate(assignment.rule)
+            drawn = assignment.rule.sample(rng.random) if isinstance(assignment.rule, Op) else None
+            target = assignment.target
+            values[str(target.name)] = evaluate(assignment.rule) if drawn is None else Grid.array(target.shape, drawn)
+            if drawn is not None:
+                drawn_names.append(str(target.name))  # part of the point, as x and the parameters are
         act = entry.activation
         if act is not None and act.has_kink and any(abs(v) < KINK_MARGIN for v in values[str(entry.z.name)].flat):
             return None
@@ -158,9 +182,118 @@ def _try_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int)
     for entry in the_plan.layers:
         for gradient in the_plan.gradients(entry):
             values[str(gradient_name(gradient.target.name))] = evaluate(gradient.rule)
-    given = {name: values[name] for name in (str(INPUT), str(TARGET), *network.parameter_names())}
+    _derived(values)
+    given = {name: values[name] for name in (str(INPUT), str(TARGET), *network.parameter_names(), *drawn_names)}
     views = {name: view for name, value in values.items() if (view := value.view()) is not None}
     return Point(views, views[str(gradient_name(parameter(wrt)))], loss, given)
+
+
+def _try_batch_point(derivation: Derivation, wrt: str, rng: random.Random, scale: int, count: int) -> Point | None:
+    """A point of ``count`` samples, for a network whose layers read the whole batch (batch norm).
+
+    A formula sees the batch as the textbooks of batch norm write it: each
+    per-sample quantity a matrix whose column k is sample k (X is n₀ × N),
+    and δ, ∂L/∂a the derivatives of the batch loss — the mean of the samples'
+    losses — so ∂L/∂W = δ Aᵀ with no 1/N left to write.
+    """
+    the_plan = derivation.plan
+    network = derivation.network
+    shared: dict[str, Grid] = {}
+    samples: list[dict[str, Grid]] = [{} for _ in range(count)]
+    batch = BatchValues(shared, samples)
+    x = the_plan.x
+    for sample in samples:
+        sample[str(INPUT)] = Grid.array(x.shape, [_grid(rng, -200 * scale, 200 * scale) for _ in range(math.prod(x.shape))])
+        sample[str(TARGET)] = matrix(network.output_size, 1, _targets(network.loss.targets, network.output_size, rng))
+    for entry in the_plan.layers:
+        for parameter_ in entry.parameters:
+            reach = _REACH.get(parameter_.name.stem, 150)
+            shared[str(parameter_.name)] = Grid.array(
+                parameter_.shape, [_grid(rng, -reach * scale, reach * scale) for _ in range(math.prod(parameter_.shape))]
+            )
+        for assignment in entry.forward:
+            name = str(assignment.target.name)
+            value = batch(assignment.rule)
+            if isinstance(value, list):
+                for sample, v in zip(samples, value, strict=True):
+                    sample[name] = v
+            else:
+                shared[name] = value
+        act = entry.activation
+        if act is not None and act.has_kink and any(
+            abs(v) < KINK_MARGIN for sample in samples for v in sample[str(entry.z.name)].flat
+        ):
+            return None
+    losses = batch(the_plan.loss)
+    loss = mpmath.fsum(v.flat[0] for v in losses) / count
+    if not _finite_real(loss):
+        return None
+    for layer in range(the_plan.depth, 0, -1):
+        deltas = batch(the_plan.error_rule(layer))
+        if not all(_finite_real(v) for d in deltas for v in d.flat):
+            return None
+        for sample, d in zip(samples, deltas, strict=True):
+            sample[str(error(layer))] = d
+    gradients = {str(activation_gradient(the_plan.depth)): batch(the_plan.loss_gradient)}
+    for entry in the_plan.layers[1:]:
+        gradients[str(activation_gradient(entry.index - 1))] = batch(entry.input_gradient)
+    for name, values_ in gradients.items():
+        for sample, v in zip(samples, values_, strict=True):
+            sample[name] = v
+    for entry in the_plan.layers:
+        for gradient in the_plan.gradients(entry):
+            shared[str(gradient_name(gradient.target.name))] = _batch_gradient(batch, gradient.rule, count)
+    _derived(shared)
+    views: dict[str, Grid] = {}
+    for name, value in shared.items():
+        if (view := value.view()) is not None:
+            views[name] = view
+    for name in samples[0]:
+        columns = [sample[name].view() for sample in samples]
+        if any(c is None or c.cols != 1 for c in columns):
+            continue  # a per-sample image or sequence has no view as a matrix of the batch
+        # δ and ∂L/∂a of the batch loss, the mean of the samples' losses: 1/N of each sample's own.
+        per = 1 / mpmath.mpf(count) if name.startswith(_BATCH_DERIVATIVES) else 1
+        views[name] = Grid.build(columns[0].rows, count, lambda i, k, c=columns, f=per: c[k][i, 0] * f)
+    given = {name: shared[name] for name in network.parameter_names()}
+    for name in (str(INPUT), str(TARGET)):
+        given[name] = Grid.of([list(sample[name].flat) for sample in samples])  # rows are samples, as in a data file
+    given = {str(INPUT): given.pop(str(INPUT)), str(TARGET): given.pop(str(TARGET)), **given}
+    return Point(views, views[str(gradient_name(parameter(wrt)))], loss, given)
+
+
+# The names whose batch view is a derivative of the batch loss (scaled by 1/N).
+_BATCH_DERIVATIVES = (str(error(1)).rstrip("1"), str(activation_gradient(1)).rstrip("1"))
+# How far each kind of parameter is drawn from 0 (in hundredths): biases and shifts nearer.
+_REACH = {"b": 100, "beta": 100}
+
+
+def _batch_gradient(batch: BatchValues, rule: Any, count: int) -> Grid:
+    """∂L/∂θ of the batch loss: the mean over the samples of each sample's rule, or of a sum over
+    the batch; the L2 term λW (the same for the whole batch) added once."""
+    decay = None
+    if isinstance(rule, Add) and isinstance(rule.right, WeightDecay):
+        rule, decay = rule.left, rule.right
+    value = batch(rule)
+    if isinstance(value, list):
+        total = value[0]
+        for v in value[1:]:
+            total = zip_with(lambda p, q: p + q, total, v)
+    else:
+        total = value
+    mean = zip_with(lambda v: v / count, total)
+    return mean if decay is None else zip_with(lambda p, q: p + q, mean, batch(decay))
+
+
+def _derived(shared: dict[str, Grid]) -> None:
+    """Names a formula may use that the plan does not hold: each normalisation's variance σ²,
+    from its deviation σ = √(σ² + ε)."""
+    written = Fraction(str(EPSILON))  # 1e-5 as written, in the precision of the moment
+    epsilon = mpmath.mpf(written.numerator) / written.denominator
+    for name in list(shared):
+        which = Name.parse(name) if name[0].isalpha() else None
+        if which is not None and which.stem == deviation(1).stem and which.layer is not None:
+            shared[str(variance(which.layer))] = zip_with(lambda v: v * v - epsilon, shared[name])
 
 
 def _array(value: Grid) -> Any:

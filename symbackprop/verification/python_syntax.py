@@ -36,6 +36,7 @@ from .nodes import (
     BinOp,
     Call,
     Compare,
+    Entry,
     Name,
     Neg,
     Node,
@@ -59,7 +60,7 @@ _COMPARISONS = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<="}
 # np.<name> -> what it means: a function of the table, or an operator.
 NUMPY = {
     "outer": "outer", "dot": "@", "matmul": "@", "multiply": "*", "transpose": "T",
-    "sum": "sum", "diag": "diag", "exp": "exp", "log": "log", "tanh": "tanh",
+    "sum": "sum", "mean": "mean", "diag": "diag", "exp": "exp", "log": "log", "tanh": "tanh",
     "sqrt": "sqrt", "cosh": "cosh", "maximum": "maximum", "where": "where",
 }
 _ARITY = {"@": 2, "*": 2, "T": 1}
@@ -207,6 +208,9 @@ class _Walker:
         if name in self.table.constants:
             return Num(self.table.constants[name])
         canonical = self.table.resolve(name)
+        step = None if canonical else self.table.step(name)
+        if step is not None:
+            return Entry(step[0], (step[1],))
         if not canonical:
             if self.table.quantity(name):
                 raise self.fail(f"{name} is used before a line assigns it")
@@ -269,7 +273,7 @@ class _Walker:
     def numpy_call(self, attr: str, node: ast.Call, depth: int) -> Node:
         meaning = NUMPY[attr]
         keywords = {k.arg: k.value for k in node.keywords}
-        allowed = {"axis", "keepdims"} if attr == "sum" else set()
+        allowed = {"axis", "keepdims"} if attr in ("sum", "mean") else set()
         for key in keywords:
             if key not in allowed:
                 which = "only axis= and keepdims=" if allowed else "no keyword arguments"
@@ -284,11 +288,12 @@ class _Walker:
             return Transpose(args[0])
         if meaning in ("@", "*"):
             return BinOp(meaning, args[0], args[1])
-        if attr == "sum":
-            return self.numpy_sum(args[0], keywords)
+        if attr in ("sum", "mean"):
+            return self.numpy_sum(args[0], keywords, attr)
         return Call(meaning, tuple(args))
 
-    def numpy_sum(self, arg: Node, keywords: dict[str, ast.AST]) -> Node:
+    def numpy_sum(self, arg: Node, keywords: dict[str, ast.AST], what: str = "sum") -> Node:
+        """np.sum or np.mean, of every entry or (axis=, keepdims=True) along an axis."""
         axis = keywords.get("axis")
         keepdims = keywords.get("keepdims")
         keep = False
@@ -297,7 +302,7 @@ class _Walker:
                 raise self.fail("keepdims= takes True or False")
             keep = keepdims.value
         if axis is None or (isinstance(axis, ast.Constant) and axis.value is None):
-            return Call("sum", (arg,))
+            return Call(what, (arg,))
         value = axis.value if isinstance(axis, ast.Constant) else None
         if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) and isinstance(axis.operand, ast.Constant):
             value = -axis.operand.value
@@ -305,10 +310,10 @@ class _Walker:
             raise self.fail("axis= takes 0 (down the columns) or 1 (along the rows)")
         if not keep:
             raise self.fail(
-                "np.sum(…, axis=…) without keepdims=True gives a 1-D array; every vector here "
+                f"np.{what}(…, axis=…) without keepdims=True gives a 1-D array; every vector here "
                 "is a column, so add keepdims=True"
             )
-        return Call("rowsum" if value in (1, -1) else "colsum", (arg,))
+        return Call(("row" if value in (1, -1) else "col") + what, (arg,))
 
 
     # -- images: NumPy's and SciPy's names for the operations of verification/images.py ----------

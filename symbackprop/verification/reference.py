@@ -36,7 +36,7 @@ from ..backprop import Plan, plan
 from ..layers.l2 import WeightDecay
 from ..losses import A, N, Y
 from ..spec import Network
-from ..symbols import activation
+from ..symbols import activation, mask
 from ..tensor import (
     Add,
     Hadamard,
@@ -47,12 +47,13 @@ from ..tensor import (
     Slope,
     SoftmaxVJP,
     Sub,
+    Tensor,
     Transpose,
     Visitor,
 )
-from .nodes import BinOp, Call, Name, Node, Num
+from .nodes import BinOp, Call, Compare, Name, Node, Num
 from .nodes import Transpose as TransposeNode
-from .values import as_written
+from .values import as_written, batch_size
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Mutation:
     leaky_as_relu: int | None = None  # layer whose leaky ReLU is differentiated as ReLU
     loss_term_only: int | None = None  # binary cross-entropy with one of its terms: 1 (y log a) or 2
     softmax_jacobian_missing: bool = False  # δ⁽ᴸ⁾ = ∂L/∂a, without the softmax's Jacobian
-    operation: tuple[Op, str] | None = None  # a layer's operation and the name of its classic mistake
+    operation: tuple[Op | Quantity, str] | None = None  # an operation (or a dropout mask) and the name of its classic mistake
     l2_missing: bool = False  # the penalty's λW left out of ∂L/∂W
     l2_on_bias: bool = False  # λb added to ∂L/∂b, as if biases were penalised too
     scale: Fraction = Fraction(1)
@@ -87,11 +88,13 @@ class Formulas:
 
     ``f("correlate", x, delta)`` calls a function of the formula language
     (whole numbers become numbers); ``f.scale(2, tree)``, ``f.divide(tree, 4)``;
-    ``f.strength()`` is the network's L2 strength λ as written.
+    ``f.strength()`` is the network's L2 strength λ as written; ``f.samples`` the
+    batch a formula is judged on (1, or N for batch norm, where every per-sample
+    quantity is a matrix whose column k is sample k).
     """
 
-    def __init__(self, network: Network):
-        self.network = network
+    def __init__(self, network: Network, samples: int = 1):
+        self.network, self.samples = network, samples
 
     def __call__(self, name: str, *args: Any) -> Node:
         return Call(name, tuple(_node(a) for a in args))
@@ -102,8 +105,25 @@ class Formulas:
     def divide(self, tree: Any, number: Any) -> Node:
         return BinOp("/", _node(tree), _node(number))
 
+    def divide_by(self, tree: Any, other: Any) -> Node:
+        """Entrywise division by another formula (a column divides each column of a batch)."""
+        return BinOp("/", _node(tree), _node(other))
+
     def strength(self) -> Node:
         return Num(Fraction(str(self.network.l2)))
+
+    def times(self, left: Any, right: Any) -> Node:
+        """The entrywise product (a column against a batch matrix broadcasts)."""
+        return BinOp("*", _node(left), _node(right))
+
+    def minus(self, left: Any, right: Any) -> Node:
+        return BinOp("-", _node(left), _node(right))
+
+    def matmul(self, left: Any, right: Any) -> Node:
+        return BinOp("@", _node(left), _node(right))
+
+    def T(self, tree: Any) -> Node:  # noqa: N802 - the transpose, as in NumPy
+        return TransposeNode(_node(tree))
 
 
 def _node(value: Any) -> Node:
@@ -115,8 +135,9 @@ class _Reference(Visitor):
 
     def __init__(self, the_plan: Plan, m: Mutation):
         self.plan, self.m = the_plan, m
-        self.f = Formulas(the_plan.network)
-        self.mistakes: list[tuple[Op, str, str]] = []  # (operation, name, message) met on the way
+        self.samples = batch_size(the_plan)
+        self.f = Formulas(the_plan.network, self.samples)
+        self.mistakes: list[tuple[Op | Quantity, str, str]] = []  # (operation or mask, name, message) met on the way
 
     def _visit_Quantity(self, node: Quantity) -> Node:
         name = node.name
@@ -128,6 +149,11 @@ class _Reference(Visitor):
         """δ⁽ˡᵃʸᵉʳ⁾ as the plan gives it, or as the mutation misremembers it."""
         if layer < self.plan.depth:
             return self(self.plan.error_rule(layer))
+        if self.samples > 1:  # the batch loss is the mean of the samples' losses
+            return self.f.divide(self._output_error(), self.samples)
+        return self._output_error()
+
+    def _output_error(self) -> Node:
         out = self.plan.output_error
         if isinstance(out.rule, SoftmaxVJP) and self.m.softmax_jacobian_missing:
             return self(out.rule.upstream)
@@ -172,7 +198,22 @@ class _Reference(Visitor):
     def _visit_Hadamard(self, node: Hadamard) -> Node:
         if isinstance(node.right, Slope) and _layer_of(node.right) == self.m.drop_derivative:
             return self(node.left)
+        for mask_side, other in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(mask_side, Quantity) and mask_side.name.stem == DROPOUT_MASK:
+                return self._through_mask(mask_side, other)
         return _times(self(node.left), self(node.right))
+
+    def _through_mask(self, m: Quantity, other: Tensor) -> Node:
+        """m ⊙ δ through a dropout layer, or as a mistake: without m, or with its 0/1 pattern unscaled."""
+        layer = m.name.layer
+        self.mistakes.extend(
+            (m, name, message.format(scale=_kept_scale(self.plan.network.layers[layer - 1].p))) for name, message in DROPOUT_MISTAKES
+        )
+        if self.m.operation == (m, "dropout-mask-forgotten"):
+            return self(other)
+        if self.m.operation == (m, "dropout-not-rescaled"):
+            return _times(Compare(">", self(m), Num(Fraction(0))), self(other))
+        return _times(self(m), self(other))
 
     def _visit_Slope(self, node: Slope) -> Node:
         layer, m = _layer_of(node), self.m
@@ -264,14 +305,43 @@ def _gradient(network: Network, wrt: str, m: Mutation) -> tuple[Node, list[tuple
         prev = Quantity(activation(k), network.sizes[k])
         rule = prev @ rule.left.T if m.transposed else rule.left @ prev.T
     if decay is not None:
+        if rule.shape != decay.shape:  # a transposed δ aᵀ of a non-square W: no such sum
+            raise NoFormula("the mistaken gradient has another shape than W")
         rule = Add(rule, decay)
     elif m.l2_on_bias and network.l2:
         rule = Add(rule, WeightDecay(network.l2, entry.target))
     reference = _Reference(the_plan, m)
-    tree = reference(rule)
+    data = rule.left if isinstance(rule, Add) and isinstance(rule.right, WeightDecay) else rule
+    if reference.samples > 1 and not isinstance(data, MatMul) and not (isinstance(data, Op) and data.per_batch):
+        # One sample's ∂L/∂b = δ: over a batch, the sum of δ's columns (δ Aᵀ sums by itself).
+        tree = reference(data)
+        tree = Call("rowsum", (tree,))
+        if data is not rule:
+            tree = BinOp("+", tree, reference(rule.right))
+    else:
+        tree = reference(rule)
     if m.scale != 1:
         tree = BinOp("*", Num(m.scale), tree)
     return tree, reference.mistakes
+
+
+# A dropout mask's stem, and the two mistakes made with it (the mask is 0 or 1/(1 − p)).
+DROPOUT_MASK = mask(1).stem
+DROPOUT_MISTAKES = (
+    ("dropout-mask-forgotten",
+     "the dropout mask is missing: a dropped entry (m = 0) sent nothing forward, so it gets no error "
+     "back; the error goes back through the same mask, ∂L/∂x = m ⊙ δ"),
+    ("dropout-not-rescaled",
+     "the dropout mask without its scale: inverted dropout multiplies the kept entries by "
+     "1/(1 − p) = {scale} on the way forward, so on the way back too: ∂L/∂x = m ⊙ δ with m = 0 or "
+     "{scale}, not the 0/1 pattern of the kept entries"),
+)
+
+
+
+def _kept_scale(p: float) -> str:
+    """1/(1 − p) for p as written: 2 for 0.5, 10/7 for 0.3."""
+    return str(1 / (1 - Fraction(str(p))))
 
 
 LOSS_DERIVATIVE = "dloss"

@@ -31,6 +31,7 @@ from .nodes import (
     Neg,
     Node,
     Num,
+    Offset,
     Sum,
     Table,
     Transpose,
@@ -65,14 +66,17 @@ def describe(shape: Shape) -> str:
 
 
 def check(
-    tree: Node, shapes: dict[str, Shape], syntax: str = "python", images: tuple[Shape, ...] = ()
+    tree: Node, shapes: dict[str, Shape], syntax: str = "python", images: tuple[Shape, ...] = (),
+    sequences: frozenset[str] = frozenset(), batch: bool = False,
 ) -> tuple[Node, Shape]:
     """Return the tree with explicit products and its shape, or raise ShapeError.
 
     ``images`` are the shapes of the network's one-channel images as matrices: what
-    vec⁻¹ (``unvec``) of a column gives back.
+    vec⁻¹ (``unvec``) of a column gives back; ``sequences`` the names whose row t is
+    step t, so that x_t is a column; with ``batch`` a column broadcasts against a matrix
+    of the batch, as in NumPy.
     """
-    return _Checker(shapes, _WORDS[syntax], images).visit(tree)
+    return _Checker(shapes, _WORDS[syntax], images, sequences, batch).visit(tree)
 
 
 # Index notation is evaluated term by term: nested sums multiply.  This caps the
@@ -82,8 +86,12 @@ MAX_TERMS = 200_000
 
 
 class _Checker:
-    def __init__(self, shapes: dict[str, Shape], words: dict[str, str], images: tuple[Shape, ...] = ()):
-        self.shapes, self.words, self.images = shapes, words, images
+    def __init__(
+        self, shapes: dict[str, Shape], words: dict[str, str], images: tuple[Shape, ...] = (),
+        sequences: frozenset[str] = frozenset(), batch: bool = False,
+    ):
+        self.shapes, self.words, self.images, self.sequences = shapes, words, images, sequences
+        self.batch = batch
         self.repeat = 1  # how often the node being visited is evaluated (product of the enclosing ranges)
         self.terms = 0
 
@@ -113,7 +121,7 @@ class _Checker:
             self.same_or_number(a, b, f"{_short(node.left, 3)} {node.op} {_short(node.right, 3)}", "compare")
             return Compare(node.op, left, right), _broadcast(a, b)
         if isinstance(node, Entry):
-            return self.entry(node), ()
+            return self.entry(node)
         if isinstance(node, Sum):
             return self.sum(node)
         if isinstance(node, Table):
@@ -122,16 +130,22 @@ class _Checker:
 
     # -- index notation ------------------------------------------------------------
 
-    def entry(self, node: Entry) -> Entry:
+    def entry(self, node: Entry) -> tuple[Entry, Shape]:
+        """One entry (a number), or with one index on a sequence the step it names: x_t, a column."""
         shape = self.shapes[node.name]
         wanted = 2 if shape[1] > 1 else 1
-        if len(node.indices) != wanted:
+        if self.batch and self.sequences and node.name in self.sequences and len(node.indices) == 1:
+            # sample i of a batch matrix: its column i
+            node = Entry(node.name, node.indices, axis=1)
+            return node, (shape[0], 1)
+        step = node.name in self.sequences and len(node.indices) == 1
+        if len(node.indices) != wanted and not step:
             kind = "a matrix: give a row and a column" if wanted == 2 else "a vector: give one index"
             raise ShapeError(f"{show(node)} has {len(node.indices)} indices, but {node.name} is {kind}")
         for position, index in enumerate(node.indices):
             if isinstance(index, int) and not 0 <= index < shape[position]:
                 raise ShapeError(f"{show(node)}: {node.name} has no entry {index + 1} there")
-        return node
+        return node, ((shape[1], 1) if step else ())
 
     def index_size(self, body: Node, letter: str) -> int | None:
         """How many values ``letter`` takes in ``body``, from the entries it indexes."""
@@ -142,9 +156,11 @@ class _Checker:
             if isinstance(item, Sum) and item.index == letter:
                 continue  # an inner sum over the same letter has its own range
             if isinstance(item, Entry) and item.name in self.shapes:
+                # one index on a batch matrix runs over its columns, the samples
+                columns = self.batch and item.name in self.sequences and len(item.indices) == 1
                 for position, index in enumerate(item.indices):
                     if index == letter and position < 2:
-                        sizes.setdefault(self.shapes[item.name][position], show(item))
+                        sizes.setdefault(self.shapes[item.name][1 if columns else position], show(item))
             stack.extend(children(item))
         if len(sizes) > 1:
             where = " but ".join(f"{n} in {text}" for n, text in sorted(sizes.items()))
@@ -159,9 +175,25 @@ class _Checker:
             raise ShapeError(
                 f"the sum over {node.index} runs to {node.upper}, but {node.index} indexes {size} entries here"
             )
+        if node.lower > size:
+            raise ShapeError(f"the sum over {node.index} starts at {node.lower}, past its last value {size}")
         body, shape = self.repeated(node.body, size)
-        self.scalar_body(node.body, shape)
-        return Sum(node.index, body, node.upper, size), ()
+        if not self.over_steps(node.body, node.index):
+            self.scalar_body(node.body, shape)
+        return Sum(node.index, body, node.upper, size, node.lower), shape
+
+    def over_steps(self, body: Node, letter: str) -> bool:
+        """True when ``letter`` names the steps of a sequence in ``body`` (Σ_t δ_t x_tᵀ): then
+        the terms are vectors and matrices, not numbers."""
+        stack = [body]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, Entry) and item.name in self.sequences and len(item.indices) == 1:
+                index = item.indices[0]
+                if index == letter or (isinstance(index, Offset) and letter in index.letters):
+                    return True
+            stack.extend(children(item))
+        return False
 
     def table(self, node: Table) -> tuple[Node, Shape]:
         """Index notation: the sizes come from the left-hand side when there is one, else from the entries."""
@@ -219,6 +251,10 @@ class _Checker:
         text = _short(node.args[0])
         if kind == "sum":
             return Call(node.func, args), ()
+        if kind == "mean":  # a sum over the entries it averages, divided by their number, now that it is known
+            summed, out = self.call(Call(_SUM_OF_MEAN[node.func], node.args))
+            count = (shape[0] if node.func != "rowmean" else 1) * (shape[1] if node.func != "colmean" else 1)
+            return BinOp("/", summed, Num(Fraction(count if shape else 1))), out
         if node.func == "unvec":
             return self.unvec(args[0], shape)
         if kind == "image":
@@ -300,8 +336,12 @@ class _Checker:
             return f"{_short(first, 3)} {sign} {_short(second, 3)}"
         return _short(node)
 
+    def fits(self, a: Shape, b: Shape) -> bool:
+        """Two shapes an entrywise operation may combine."""
+        return a == b or is_number(a) or is_number(b) or (self.batch and _batch_broadcast(a, b))
+
     def same_or_number(self, a: Shape, b: Shape, text: str, verb: str) -> None:
-        if a == b or is_number(a) or is_number(b):
+        if self.fits(a, b):
             return
         hint = f": missing {self.words['T']}?" if a == b[::-1] else ""
         raise ShapeError(f"{text} cannot {verb} a {describe(a)} and a {describe(b)}{hint}")
@@ -314,19 +354,19 @@ class _Checker:
         if op == "**":
             return BinOp("**", left, right), a
         if op in ("+", "-"):
-            if a == b or is_number(a) or is_number(b):
+            if self.fits(a, b):
                 return BinOp(op, left, right), _broadcast(a, b)
             hint = f": missing {self.words['T']}?" if a == b[::-1] else ""
             verb = "add" if op == "+" else "subtract"
             raise ShapeError(f"{text} cannot {verb} a {describe(a)} and a {describe(b)}{hint}")
         if op == "/":
-            if a == b or is_number(b) or is_number(a):
+            if self.fits(a, b):
                 return BinOp("/", left, right), _broadcast(a, b)
             raise ShapeError(f"{text} divides a {describe(a)} by a {describe(b)}; divide by a number or by a matrix of the same shape")
         if op == "@":
             return self.matmul(left, right, a, b, text), (a[0], b[1]) if a and b else ()
         if op in ("*", "odot"):
-            if a == b or is_number(a) or is_number(b):
+            if self.fits(a, b):
                 return BinOp("*", left, right), _broadcast(a, b)
             raise ShapeError(
                 f"{text} multiplies a {describe(a)} by a {describe(b)} elementwise: "
@@ -337,8 +377,8 @@ class _Checker:
             return BinOp("*", left, right), _broadcast(a, b)
         if a[1] == b[0]:
             return BinOp("@", left, right), (a[0], b[1])
-        if a == b and a[1] == 1:
-            return BinOp("*", left, right), a
+        if (a == b and a[1] == 1) or (self.batch and _batch_broadcast(a, b) and a[1] != b[0]):
+            return BinOp("*", left, right), _broadcast(a, b)
         raise ShapeError(
             f"{text} multiplies a {describe(a)} by a {describe(b)}: the inner sizes "
             f"{a[1]} and {b[0]} differ; " + self.matmul_hint(a, b)
@@ -381,6 +421,10 @@ def _size(shape: Shape) -> int:
     return 1 if shape == () else shape[0] * shape[1]
 
 
+# np.mean's three forms, and the sums they divide.
+_SUM_OF_MEAN = {"mean": "sum", "rowmean": "rowsum", "colmean": "colsum"}
+
+
 def _broadcast(a: Shape, b: Shape) -> Shape:
     if a == b:
         return a
@@ -388,7 +432,20 @@ def _broadcast(a: Shape, b: Shape) -> Shape:
         return b
     if b == ():
         return a
-    return b if a == (1, 1) else a
+    if a == (1, 1):
+        return b
+    if b == (1, 1):
+        return a
+    return (max(a[0], b[0]), max(a[1], b[1]))  # a column against a batch matrix, as NumPy broadcasts
+
+
+def _batch_broadcast(a: Shape, b: Shape) -> bool:
+    """A column (n, 1) or a row (1, N) against a matrix (n, N): NumPy's broadcasting, as batch
+    formulas use it (x − μ, γ ⊙ x̂ + β)."""
+    if len(a) != 2 or len(b) != 2 or a == b:
+        return False
+    small, big = (a, b) if a[0] * a[1] <= b[0] * b[1] else (b, a)
+    return (small[1] == 1 and small[0] == big[0]) or (small[0] == 1 and small[1] == big[1])
 
 
 def _short(node: Node, parent: int = 0) -> str:

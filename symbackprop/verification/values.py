@@ -148,3 +148,101 @@ class PlanValues(Visitor):
         return Grid.column(
             [mpmath.fsum(g[i] * a[i] * ((1 if i == j else 0) - a[j]) for i in range(len(a))) for j in range(len(a))]
         )
+
+
+# -- a batch: for the layers whose output depends on the other samples (batch norm) ---------------
+
+
+def batch_size(the_plan: Any) -> int:
+    """How many samples a formula is judged on: 1, or :data:`BATCH` when a layer's forward rule
+    reads the whole batch (a batch statistic), so that no one sample determines the gradient."""
+    coupled = any(
+        isinstance(step.rule, Op) and step.rule.per_batch for entry in the_plan.layers for step in entry.forward
+    )
+    return BATCH if coupled else 1
+
+
+BATCH = 3  # samples in a batch that batch norm is judged on: the smallest with a mean and a spread
+
+
+class BatchValues:
+    """The plan's rules on a batch of samples, in 40-digit arithmetic.
+
+    ``shared`` holds what is one value for the batch (the parameters, a batch
+    statistic, a gradient), ``samples`` one dict per sample (x, y, and what
+    each sample computes).  The rules for one sample run sample by sample, as
+    :class:`PlanValues` runs them; a layer's operation runs once on the
+    batch's arrays — its batch NumPy form, on symbols and lambdified once, so
+    its constants stay as written — and gives one value per sample, or one
+    for the batch.
+    """
+
+    def __init__(self, shared: dict[str, Grid], samples: list[dict[str, Grid]]):
+        self.shared, self.samples = shared, samples
+        self._cache: dict[Any, Any] = {}
+
+    def __call__(self, node: Any) -> Grid | list[Grid]:
+        if isinstance(node, Quantity):
+            name = str(node.name)
+            return self.shared[name] if name in self.shared else [sample[name] for sample in self.samples]
+        if node in self._cache:
+            return self._cache[node]
+        if isinstance(node, Op):
+            value: Any = self._operation(node)
+        else:
+            method = _method(node)
+            value = [method(_Sample(self, n), node) for n in range(len(self.samples))]
+        self._cache[node] = value
+        return value
+
+    def _operation(self, node: Op) -> Grid | list[Grid]:
+        count = len(self.samples)
+        values = [self(arg) for arg in node.args]
+        pattern = tuple(isinstance(v, list) for v in values)
+        function, out_shape = batch_operation(node, count, pattern)
+        entries = [e for v in values for grid in (v if isinstance(v, list) else [v]) for e in grid.flat]
+        flat = function(*entries)
+        if out_shape and out_shape[0] == count and not node.per_batch:
+            size = len(flat) // count
+            return [Grid.array(node.shape, flat[k * size : (k + 1) * size]) for k in range(count)]
+        return Grid.array(node.shape, flat)
+
+
+class _Sample(PlanValues):
+    """One sample's view of a batch: the rule at hand runs here, what it reads comes from the batch."""
+
+    def __init__(self, batch: BatchValues, n: int):
+        self.batch, self.n = batch, n
+
+    def __call__(self, node: Any) -> Grid:
+        value = self.batch(node)
+        return value[self.n] if isinstance(value, list) else value
+
+
+def _method(node: Any) -> Any:
+    for cls in type(node).__mro__:
+        method = getattr(PlanValues, f"_visit_{cls.__name__}", None)
+        if method is not None:
+            return method
+    raise TypeError(f"no rule for a {type(node).__name__}")
+
+
+@lru_cache(maxsize=256)
+def batch_operation(node: Op, count: int, per_sample: tuple[bool, ...]):
+    """(an mpmath function from the operands' entries to the result's, the result's batch shape):
+    the operation's batch form on arrays of symbols, a leading axis of ``count`` samples on the
+    operands ``per_sample`` marks."""
+    import numpy
+
+    operands, variables = [], []
+    for k, (arg, batched) in enumerate(zip(node.args, per_sample, strict=True)):
+        shape = ((count,) if batched else ()) + tuple(arg.shape)
+        symbols = [sympy.Symbol(f"_op{k}_{i}", real=True) for i in range(math.prod(shape))]
+        variables.extend(symbols)
+        array = numpy.array(symbols, dtype=object).reshape(shape)
+        if len(arg.shape) == 2 and arg.shape[1] == 1 and not _is_weight(arg):
+            array = array[..., 0]  # a column (per-sample, or a bias) is a vector in the batch forms
+        operands.append(array)
+    out = numpy.asarray(node.compute(*operands), dtype=object)
+    function = sympy.lambdify(variables, [as_written(v) for v in out.reshape(-1)], modules="mpmath")
+    return function, out.shape

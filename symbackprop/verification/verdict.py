@@ -128,6 +128,7 @@ class Verdict:
     entries: Entries | None = None
     lines: tuple[LineVerdict, ...] = ()
     first_wrong_line: int | None = None
+    batch: int = 1  # the samples a formula was judged on together (batch norm), else 1
 
     def __post_init__(self) -> None:
         if self.score < 0:
@@ -215,6 +216,8 @@ class Verdict:
         if wrong is not None and len(self.lines) > 1:
             lines.append(f"first wrong line: line {wrong.line}, {wrong.text} (it is not {wrong.checks})")
         lines.append(f"counterexample (point {c.point} of {self.points}, seed {self.seed}):")
+        if self.batch > 1:
+            lines.append(f"  (a batch of {self.batch} samples: a row of x and y each here, a column each in the formula)")
         width = max(len(name) for name in c.inputs)
         for name, value in c.inputs.items():
             lines.append(f"  {name.ljust(width)} = {_format(value)}")
