@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import DataError, SymbackpropError
@@ -99,15 +100,37 @@ def write_unless_same(path: str | Path, data: str | bytes, force: bool = False) 
     A rerun that makes the same file is not a surprise, so it needs no ``force``;
     a different file in its place does.
     """
-    path = Path(path)
-    encoded = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        if path.is_file() and path.stat().st_size == len(encoded) and path.read_bytes() == encoded:
-            return False
-    except OSError:
-        pass
+    if _holds(Path(path), data):
+        return False
     write_atomic(path, data, force=force)
     return True
+
+
+def write_files_unless_same(files: Sequence[tuple[Path, str | bytes]], force: bool = False) -> list[Path]:
+    """Write each (path, data) as :func:`write_unless_same` does, but refuse before writing any.
+
+    A run that would replace one file it made before with different content,
+    without ``force``, leaves every file as it was.
+    """
+    if not force:
+        differ = [path for path, data in files if path.exists() and not _holds(path, data)]
+        if differ:
+            if len(differ) == 1:
+                raise DataError(f"{str(differ[0])!r} already exists; pass --force to replace it")
+            raise DataError(f"{str(differ[0])!r} and {len(differ) - 1} other files already exist with "
+                            "other content; pass --force to replace them")
+    for path, _ in files:
+        check_output_path(path, force=True)
+    return [path for path, data in files if write_unless_same(path, data, force=True)]
+
+
+def _holds(path: Path, data: str | bytes) -> bool:
+    """True when the file at ``path`` holds exactly ``data``."""
+    encoded = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        return path.is_file() and path.stat().st_size == len(encoded) and path.read_bytes() == encoded
+    except OSError:
+        return False
 
 
 def read_text(

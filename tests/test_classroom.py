@@ -70,6 +70,13 @@ def test_the_code_names_the_variant_and_refuses_a_typo_or_another_network():
         read_code(sbp.Network.from_spec({"layers": [2, 3, 2]}), code)
     with pytest.raises(DataError, match="cannot read the sheet code"):
         read_code(net, "ada")
+    # An assignment that names its questions gives codes that carry them: the same code
+    # without those questions (or with others) is refused, never a wrong answers file.
+    named = variant_code(net, 7, "mallory.b", WHOLE)
+    assert named != code and read_code(net, named, WHOLE) == (7, "mallory.b")
+    for questions in (None, ["W2", "W1"], ["W1", "W2", "b1"]):
+        with pytest.raises(DataError, match="or other --questions"):
+            read_code(net, named, questions)
 
 
 def test_each_question_value_is_the_gradient_two_ways(course):
@@ -107,7 +114,7 @@ def test_the_folder_holds_a_sheet_and_a_template_per_student_and_the_key_apart(c
     assert assignment.students == ROSTER and assignment.seed == 7 and assignment.questions == tuple(WHOLE)
     for student in ROSTER:
         sheet = (course / "students" / student / "sheet.md").read_text()
-        code = variant_code(models.two_two_two(), 7, student)
+        code = variant_code(models.two_two_two(), 7, student, WHOLE)
         assert code in sheet and student in sheet
         template = tomllib.loads((course / "students" / student / "answers.toml").read_text())
         assert template["student"] == student and template["code"] == code
@@ -235,8 +242,12 @@ def test_every_submission_is_a_row_with_its_verdict_and_reason(course, tmp_path,
     assert resumed.judged == 1 and (tmp_path / "grades.csv").read_text() == text
     # A changed submission is judged again; its new feedback replaces the old only with force.
     hand_in(subs, "alan", answers_file("alan", key_entries(course, "alan")))
-    with pytest.raises(DataError, match="already exists; pass --force"):
+    feedback_before = (course / "feedback" / "alan.md").read_bytes()
+    with pytest.raises(DataError, match="grades.csv' and 3 other files already exist with other content; pass --force"):
         grade(course, subs, tmp_path / "grades.csv", Settings(value_weight=0.25))
+    # Refused as a whole: no file was replaced.
+    assert (tmp_path / "grades.csv").read_text() == text
+    assert (course / "feedback" / "alan.md").read_bytes() == feedback_before
     final = grade(course, subs, tmp_path / "grades.csv", Settings(value_weight=0.25), force=True)
     assert final.judged == 0  # the refused run kept what it judged
     assert _rows(tmp_path / "grades.csv")[("alan", "1")]["verdict"] == "correct"

@@ -49,6 +49,17 @@ def test_bad_input_is_one_sentence_and_exit_2(run_cli, tmp_path, monkeypatch):
     (tmp_path / "roster.csv").write_text("id\nada\n")
     bad = run_cli("assignment", *net, "--roster", "roster.csv", "-o", "c", "--questions", "W3")
     assert bad.status == 2 and "unknown parameter 'W3'" in bad.stderr
+    # The comma inside an entry's brackets is not a list's comma.
+    outside = run_cli("assignment", *net, "--roster", "roster.csv", "-o", "c", "--questions", "W2[3,1],W1")
+    assert outside.status == 2 and "'W2[3,1]' is not an entry of W2" in outside.stderr
+    made = run_cli("assignment", *net, "--roster", "roster.csv", "-o", "c", "--questions", "W2[2,1], W1",
+                   "--formats", "md")
+    assert made.status == 0, made.stderr
+    assert 'wrt = "W2[2,1]"' in (tmp_path / "c/students/ada/answers.toml").read_text()
+    for platform in ("prairielearn", "nbgrader", "otter"):
+        for target, message in (("roster.csv", "it is a file, and the"), ("no/such", "'no' does not exist")):
+            result = run_cli("publish", "c", "--to", platform, "-o", target)
+            assert result.status == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_publish_writes_for_a_platform_and_refuses_an_unknown_one(run_cli, tmp_path, monkeypatch):

@@ -266,8 +266,8 @@ def write_variant(
     """
     from .variants import read_code
 
-    class_seed, student = read_code(network, code)
     asked = check_questions(network, questions) if questions else None
+    class_seed, student = read_code(network, code, asked)
     made, _ = available_formats(formats)
     folder = Path(folder)
     if not folder.parent.is_dir():

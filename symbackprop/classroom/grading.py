@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, SymbackpropError
-from ..io import check_output_path, read_text, write_unless_same
+from ..io import check_output_path, read_text, write_files_unless_same, write_unless_same
 from ..spec import Network
 from ..verification.verdict import sentence
 from .answers import MAX_ANSWERS_BYTES, Answers, file_problem, read_answers
@@ -207,7 +207,7 @@ def grade(
 ) -> Grades:
     """Grade every roster id of the assignment in ``folder``; write grades.csv, feedback, overview."""
     from .feedback import feedback_markdown
-    from .overview import write_overview
+    from .overview import overview_files
 
     settings = settings or Settings()
     assignment = load_assignment(folder)
@@ -218,6 +218,7 @@ def grade(
     keep = assignment.folder / "grading"
     keep.mkdir(exist_ok=True)
     (assignment.folder / "feedback").mkdir(exist_ok=True)
+    (assignment.folder / "overview").mkdir(exist_ok=True)
 
     variants = {h.student: _variant(assignment, h.student) for h in handed}
     results: dict[str, StudentGrade] = {}
@@ -241,16 +242,14 @@ def grade(
     students = [results[h.student] for h in handed]
     students += [StudentGrade(name, "", (), (f"the folder {name}/ is not on the roster",), on_roster=False)
                  for name in unknown]
-    written = []
-    for s in students:
-        if s.on_roster:
-            path = assignment.folder / "feedback" / f"{s.student}.md"
-            write_unless_same(path, feedback_markdown(s, settings), force=force)
-            written.append(path)
     grades = Grades(assignment, tuple(students), settings, len(todo))
-    write_unless_same(output, grades.csv(), force=force)
-    written += write_overview(grades, assignment.folder / "overview", force=force)
-    return Grades(assignment, tuple(students), settings, len(todo), (output, *written))
+    files = [(output, grades.csv())]
+    files += [(assignment.folder / "feedback" / f"{s.student}.md", feedback_markdown(s, settings))
+              for s in students if s.on_roster]
+    files += overview_files(grades, assignment.folder / "overview")
+    # All or nothing: a refused run leaves grades.csv and every feedback file as they were.
+    write_files_unless_same(files, force=force)
+    return Grades(assignment, tuple(students), settings, len(todo), tuple(path for path, _ in files))
 
 
 def _variant(assignment: Assignment, student: str) -> tuple[str, tuple[Question, ...], str]:

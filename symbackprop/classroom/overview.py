@@ -8,10 +8,11 @@ diagnoses per question, so the next lecture can re-teach what most students miss
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..io import write_unless_same
+from ..symbols import Wrt
 
 TOP = 3
 
@@ -30,7 +31,7 @@ def summary(grades: Any) -> str:
         out += [f"Folders not on the roster (not graded): {', '.join(unknown)}.", ""]
     for number, shown, mean_score, mistakes in per_question(grades):
         verdicts = Counter(q.verdict for s in students for q in s.questions if q.question == number)
-        out += [f"## Question {number} (∂L/∂{shown})", "",
+        out += [f"## Question {number} ({shown})", "",
                 f"Mean score {mean_score:.2f}; "
                 + ", ".join(f"{n} {verdict}" for verdict, n in sorted(verdicts.items())) + ".", ""]
         if mistakes:
@@ -46,11 +47,27 @@ def per_question(grades: Any) -> list[tuple[int, str, float, list[tuple[str, int
     out = []
     for number in sorted({q.question for s in students for q in s.questions}):
         asked = [q for s in students for q in s.questions if q.question == number]
-        wrts = Counter(q.wrt for q in asked)
-        shown = next(iter(wrts)) if len(wrts) == 1 else f"{len(wrts)} different entries"
+        shown = asked_about(q.wrt for q in asked)
         mistakes = Counter(q.diagnosis for q in asked if q.verdict == "incorrect" and q.diagnosis)
         out.append((number, shown, sum(q.score for q in asked) / len(asked), mistakes.most_common(TOP)))
     return out
+
+
+def asked_about(wrts: Iterable[str]) -> str:
+    """What a question asks the class, in words.
+
+    >>> asked_about(["W2", "W2"])
+    '∂L/∂W2'
+    >>> asked_about(["W2[1,2]", "W2[2,1]", "W2[1,2]"])
+    '∂L/∂ an entry of W2, 2 different ones'
+    >>> asked_about(["b1[2]", "b2[1]"])
+    '∂L/∂ an entry of b1 or b2, 2 different ones'
+    """
+    asked = sorted(set(wrts))
+    if len(asked) == 1:
+        return f"∂L/∂{asked[0]}"
+    names = sorted({str(Wrt.parse(wrt).parameter) for wrt in asked})
+    return f"∂L/∂ an entry of {' or '.join(names)}, {len(asked)} different ones"
 
 
 def histogram_png(grades: Any) -> bytes:
@@ -78,10 +95,6 @@ def histogram_png(grades: Any) -> bytes:
     return buffer.getvalue()
 
 
-def write_overview(grades: Any, folder: Path, force: bool = False) -> list[Path]:
-    folder.mkdir(exist_ok=True)
-    written = []
-    for name, data in (("overview.md", summary(grades)), ("scores.png", histogram_png(grades))):
-        write_unless_same(folder / name, data, force=force)
-        written.append(folder / name)
-    return written
+def overview_files(grades: Any, folder: Path) -> list[tuple[Path, str | bytes]]:
+    """The overview's files and their contents, for the caller to write."""
+    return [(folder / "overview.md", summary(grades)), (folder / "scores.png", histogram_png(grades))]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UnknownOptionError
+from ..errors import DataError, UnknownOptionError
 from ..options import choose
 
 PLATFORMS = ("prairielearn", "moodle", "canvas", "nbgrader", "otter")
+FOLDERS = ("prairielearn", "nbgrader", "otter")  # the others write one file
 
 
 def export(folder: str | Path, platform: str, output: str | Path, force: bool = False,
@@ -23,6 +24,8 @@ def export(folder: str | Path, platform: str, output: str | Path, force: bool = 
     platform = choose(platform, PLATFORMS, "platform")
     assignment = load_assignment(folder)
     output = Path(output)
+    if platform in FOLDERS:
+        _check_folder(output, platform)
     if platform == "prairielearn":
         from .prairielearn import write_questions
 
@@ -36,3 +39,11 @@ def export(folder: str | Path, platform: str, output: str | Path, force: bool = 
 
         return (write_nbgrader if platform == "nbgrader" else write_otter)(assignment, output, force)
     raise UnknownOptionError(platform)  # choose() has refused anything else
+
+
+def _check_folder(output: Path, platform: str) -> None:
+    """A folder export goes into a folder that exists or can be made in one that does."""
+    if output.exists() and not output.is_dir():
+        raise DataError(f"cannot write {str(output)!r}: it is a file, and the {platform} export is a folder")
+    if not output.parent.is_dir():
+        raise DataError(f"cannot write {str(output)!r}: the folder {str(output.parent)!r} does not exist")

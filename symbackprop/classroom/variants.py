@@ -8,8 +8,9 @@ on any machine.
 
 The sheet's **code** is ``<class seed>-<id>-<check>``: what regenerates the
 variant (``symbackprop variant NET --code …``), with four check letters from
-the SHA-256 of the network's spec, the seed and the id, so a mistyped code or
-one made for another network is refused rather than giving a wrong sheet.
+the SHA-256 of the network's spec, the seed, the id and the questions when the
+assignment names them, so a mistyped code, or one made for another network or
+other questions, is refused rather than giving a wrong sheet or answers file.
 
 >>> variant_seed(7, "ada")
 711535549
@@ -19,6 +20,8 @@ one made for another network is refused rather than giving a wrong sheet.
 '7-ada-JHVJ'
 >>> read_code(two_two_two(), code)
 (7, 'ada')
+>>> variant_code(two_two_two(), 7, "ada", ["W2", "W1", "b1"])
+'7-ada-56TI'
 >>> reference_formula("W2[1,2]"), reference_formula("W1"), reference_formula("b1[2]")
 ('delta2_1 * a1_2', 'delta1 @ x.T', 'delta1_2')
 """
@@ -53,18 +56,18 @@ def fingerprint(network: Network) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-def _check_letters(network: Network, seed: int, student: str) -> str:
-    digest = hashlib.sha256(f"{fingerprint(network)}:{seed}:{student}".encode()).digest()
-    return base64.b32encode(digest).decode()[:4]
+def _check_letters(network: Network, seed: int, student: str, questions: Sequence[str] = ()) -> str:
+    text = f"{fingerprint(network)}:{seed}:{student}" + (f":{','.join(questions)}" if questions else "")
+    return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:4]
 
 
-def variant_code(network: Network, seed: int, student: str) -> str:
+def variant_code(network: Network, seed: int, student: str, questions: Sequence[str] | None = None) -> str:
     """The code printed on ``student``'s sheet: ``<seed>-<id>-<check>``."""
-    return f"{seed}-{student}-{_check_letters(network, seed, student)}"
+    return f"{seed}-{student}-{_check_letters(network, seed, student, questions or ())}"
 
 
-def read_code(network: Network, code: str) -> tuple[int, str]:
-    """(class seed, student id) of a sheet's code, once its check letters fit ``network``."""
+def read_code(network: Network, code: str, questions: Sequence[str] | None = None) -> tuple[int, str]:
+    """(class seed, student id) of a sheet's code, once its check letters fit ``network`` and ``questions``."""
     m = _CODE.fullmatch(code.strip()) if isinstance(code, str) else None
     if not m:
         raise DataError(
@@ -72,10 +75,11 @@ def read_code(network: Network, code: str) -> tuple[int, str]:
             "(class seed, student id, four check letters)"
         )
     seed, student, check = int(m.group(1)), check_id(m.group(2)), m.group(3)
-    if _check_letters(network, seed, student) != check:
+    if _check_letters(network, seed, student, questions or ()) != check:
+        asked = f"the questions {','.join(questions)}" if questions else "the sheet's own exercises"
         raise DataError(
-            f"the sheet code {code.strip()!r} does not belong to the network {network.describe()}: "
-            "it is mistyped, or it was made for another network"
+            f"the sheet code {code.strip()!r} does not belong to the network {network.describe()}, "
+            f"asked about {asked}: it is mistyped, or it was made for another network or other --questions"
         )
     return seed, student
 
@@ -128,6 +132,15 @@ class Variant:
         return self.sheet.student_copy(code=self.code)
 
 
+def split_questions(text: str) -> list[str]:
+    """``--questions`` as a list: commas between questions, not those inside an entry's brackets.
+
+    >>> split_questions("W2[1,2], W1,b1[2]")
+    ['W2[1,2]', 'W1', 'b1[2]']
+    """
+    return [part.strip() for part in re.split(r",(?![^\[\]]*\])", text)]
+
+
 def check_questions(network: Network, questions: Sequence[str]) -> tuple[str, ...]:
     """The ``--questions`` list read as parameters or entries of ``network`` (1-based)."""
     shapes = network.parameter_shapes()
@@ -152,7 +165,7 @@ def make_variant(
         student,
         class_seed,
         seed,
-        variant_code(network, class_seed, student),
+        variant_code(network, class_seed, student, questions),
         sheet,
         tuple(
             Question(number, wrt, true_value(sheet.values.grads, wrt), reference_formula(wrt))

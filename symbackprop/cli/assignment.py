@@ -28,11 +28,12 @@ def command(network, roster_path, output, questions, seed, formats, only, jobs, 
     from ..classroom.assignment import write_assignment
     from ..classroom.pool import default_jobs
     from ..classroom.roster import read_roster
+    from ..classroom.variants import split_questions
 
     roster = read_roster(roster_path)
     assignment, left_out = write_assignment(
         network, roster, output,
-        questions=questions.split(",") if questions else None,
+        questions=split_questions(questions) if questions else None,
         seed=seed,
         formats=[f.strip() for f in formats.split(",")] if formats else None,
         only=only,

@@ -39,4 +39,4 @@ def command(folder, submissions, output, jobs, time_limit, tolerance, value_weig
                f"{folder}/feedback/<id>.md and {folder}/overview/")
     for number, shown, mean, mistakes in per_question(grades):
         common = "; ".join(f"{name} ({n})" for name, n in mistakes) or "none"
-        click.echo(f"question {number} (dL/d{shown}): mean score {mean:.2f}; most common mistakes: {common}")
+        click.echo(f"question {number} ({shown.replace('∂', 'd')}): mean score {mean:.2f}; most common mistakes: {common}")

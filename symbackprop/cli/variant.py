@@ -17,7 +17,8 @@ from .common import network_options
 def command(network, code, output, questions, formats, force):
     """Write the variant a sheet code names: OUTPUT/students/<id>/ and OUTPUT/key/<id>/."""
     from ..classroom.assignment import write_variant
+    from ..classroom.variants import split_questions
 
-    student, seed = write_variant(network, code, output, questions.split(",") if questions else None,
+    student, seed = write_variant(network, code, output, split_questions(questions) if questions else None,
                                   [f.strip() for f in formats.split(",")], force)
     click.echo(f"wrote the variant of {student} (class seed {seed}) into {output}")
