@@ -253,6 +253,33 @@ def test_every_submission_is_a_row_with_its_verdict_and_reason(course, tmp_path,
     assert _rows(tmp_path / "grades.csv")[("alan", "1")]["verdict"] == "correct"
 
 
+def test_an_interrupted_run_resumes_where_it_stopped_and_gives_the_same_csv(course, tmp_path, monkeypatch):
+    import symbackprop.classroom.grading as grading
+
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy, ignore=shutil.ignore_patterns("grading", "feedback", "overview"))
+    _class_submissions(copy, tmp_path / "subs")
+    whole = grade(copy, tmp_path / "subs", tmp_path / "whole.csv", Settings(), jobs=1)
+    assert whole.judged == len(ROSTER)
+    shutil.rmtree(copy / "grading")
+    real, calls = grading.grade_student, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(args[1].student)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # Ctrl-C while the fourth student is judged
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(grading, "grade_student", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        grade(copy, tmp_path / "subs", tmp_path / "resumed.csv", Settings(), jobs=1)
+    assert not (tmp_path / "resumed.csv").exists()  # no half-written grades
+    monkeypatch.setattr(grading, "grade_student", real)
+    resumed = grade(copy, tmp_path / "subs", tmp_path / "resumed.csv", Settings(), jobs=2)
+    assert resumed.judged == len(ROSTER) - 3  # the three judged before Ctrl-C are kept
+    assert (tmp_path / "resumed.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
 def test_a_derivation_s_feedback_names_its_first_wrong_line(tmp_path):
     course = tmp_path / "course"
     write_assignment(models.two_two_two(), ("ada",), course, questions=["W1"], formats=["md"])
