@@ -29,14 +29,12 @@ import argparse
 import json
 import os
 import platform
-import random
-import statistics
 import sys
 from pathlib import Path
-from time import perf_counter
 
 import blas_threads  # noqa: F401 - sets the BLAS threads before NumPy loads
 import numpy as np
+from side_by_side import assert_agree, median_times
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -138,12 +136,8 @@ def bench_case(batch, dtype, rounds, rng, use_torch):
     X = rng.standard_normal((batch, 784)).astype(dtype)
     Y = np.eye(10, dtype=dtype)[rng.integers(0, 10, batch)]
 
-    loss_c, grads_c = f(params, X, Y)
     loss_h, grads_h = hand_written(params, X, Y)
-    tol = 1e-9 if dtype == np.float64 else 1e-3
-    assert abs(loss_c - loss_h) <= tol * max(1, abs(loss_h)), (loss_c, loss_h)
-    for k in grads_c:
-        assert np.allclose(grads_c[k], grads_h[k], rtol=tol * 10, atol=tol), k
+    assert_agree("compiled", *f(params, X, Y), loss_h, grads_h, dtype)
     raw = f.raw
     contenders = {
         "compiled": lambda: f(params, X, Y),
@@ -152,23 +146,9 @@ def bench_case(batch, dtype, rounds, rng, use_torch):
     }
     if use_torch:
         run = torch_function(params, X, Y, dtype)
-        loss_t, grads_t = run()
-        assert abs(loss_t - loss_h) <= tol * max(1, abs(loss_h)), (loss_t, loss_h)
-        for k in grads_h:
-            assert np.allclose(grads_t[k].numpy(), grads_h[k], rtol=tol * 10, atol=tol), k
+        assert_agree("PyTorch", *run(), loss_h, grads_h, dtype)
         contenders["torch"] = run
-    times = {name: [] for name in contenders}
-    for fn in contenders.values():  # warm-up
-        fn()
-    names = list(contenders)
-    order = random.Random(batch)
-    for _ in range(rounds):
-        order.shuffle(names)
-        for name in names:
-            start = perf_counter()
-            contenders[name]()
-            times[name].append(perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return median_times(contenders, rounds, seed=batch)
 
 
 def main(argv=None):

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import blas_threads  # noqa: F401 - sets the BLAS threads before NumPy loads
 import numpy as np
+from side_by_side import assert_agree, median_times
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -57,18 +55,6 @@ def _torch_gradient(torch, params, dtype):
     return gradient
 
 
-def _median_times(contenders, rounds):
-    times = {name: [] for name in contenders}
-    names = list(contenders)
-    for _ in range(rounds):
-        random.shuffle(names)
-        for name in names:
-            start = time.perf_counter()
-            contenders[name]()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
 def run(rounds: int, threads: int) -> list[dict]:
     from symbackprop import Network
     from symbackprop.params import init_params
@@ -93,16 +79,13 @@ def run(rounds: int, threads: int) -> list[dict]:
         Xt, Yt = torch.tensor(X, dtype=torch_dtype), torch.tensor(Y, dtype=torch_dtype)
         loss, grads = raw(p, Xd, Yd)
         tloss, tgrads = tg(Xt, Yt)
-        tolerance = 1e-9 if dtype == "float64" else 1e-3
-        assert abs(loss - tloss) <= tolerance * max(1, abs(tloss)), (loss, tloss)
-        for name in grads:
-            assert np.allclose(grads[name], tgrads[name].numpy(), rtol=tolerance, atol=tolerance), name
+        assert_agree("PyTorch", tloss, tgrads, loss, grads, dtype)
         contenders = {
             "compiled": lambda raw=raw, p=p, Xd=Xd, Yd=Yd: raw(p, Xd, Yd),
             "compiled (checked)": lambda f=f, p=p, Xd=Xd, Yd=Yd: f(p, Xd, Yd),
             "pytorch": lambda tg=tg, Xt=Xt, Yt=Yt: tg(Xt, Yt),
         }
-        medians = _median_times(contenders, rounds)
+        medians = median_times(contenders, rounds)
         rows.append(
             {
                 "dtype": dtype,

@@ -16,7 +16,7 @@ from symbackprop import Network
 from symbackprop.errors import SpecError, UnsupportedError
 from symbackprop.gradient_check import gradcheck, random_batch
 from symbackprop.layers.indexed import at
-from symbackprop.layers.normalise import Graph
+from symbackprop.layers.normalise_graph import Graph
 from symbackprop.params import init_params
 
 from .layer_support import assert_grad_json_equals_finite_differences

@@ -11,7 +11,7 @@ image)::
 
 with ε = 1e-5 and the biased variance, as PyTorch's BatchNorm in training.
 Every sample's output depends on the whole batch, so backwards SymPy goes
-through the graph μ, σ², x̂ (:class:`~symbackprop.layers.normalise.Graph`) and
+through the graph μ, σ², x̂ (:class:`~symbackprop.layers.normalise_graph.Graph`) and
 collapses it, with σ = √(σ² + ε), to
 
     ∂L/∂x_n = (γ/(N σ)) (N δ_n − Σ_m δ_m − x̂_n Σ_m δ_m x̂_m),
@@ -34,7 +34,9 @@ import sympy
 from ..activations import Activation
 from ..symbols import activation, pre_activation, scale, shift
 from .base import VERIFY, IndexDerivation, IndexRule, Reader, Shape, shape_text
-from .normalise import EPSILON, Graph, Normalisation, Over
+from .normalise import Normalisation
+from .normalise_graph import Graph
+from .normalise_ops import EPSILON, Over
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,9 @@ import sympy
 from ..activations import Activation
 from ..symbols import activation, pre_activation, scale, shift
 from .base import IndexDerivation, IndexRule, Reader, Shape, shape_text
-from .normalise import EPSILON, Graph, Normalisation, Over
+from .normalise import Normalisation
+from .normalise_graph import Graph
+from .normalise_ops import EPSILON, Over
 
 OVER_FEATURES = Over(axes=(1,), index="j", count="n", batch=False, what="the features of the sample")
 

@@ -31,7 +31,7 @@ from fractions import Fraction
 
 from ..activations import DEFAULT_LEAKY_SLOPE
 from ..backprop import plan
-from ..layers.normalise import EPSILON
+from ..layers.normalise_ops import EPSILON
 from ..spec import Network
 from ..symbols import (
     GRADIENT_STEMS,

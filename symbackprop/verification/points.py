@@ -35,7 +35,7 @@ import mpmath
 from ..derive import Derivation
 from ..errors import DataError
 from ..layers.l2 import WeightDecay
-from ..layers.normalise import EPSILON
+from ..layers.normalise_ops import EPSILON
 from ..losses import PROBABILITY
 from ..symbols import (
     INPUT,
