@@ -73,3 +73,7 @@ def test_publish_writes_for_a_platform_and_refuses_an_unknown_one(run_cli, tmp_p
     assert again.status == 0  # the same bytes: nothing to replace
     bad = run_cli("publish", "c", "--to", "blackboard", "-o", "x")
     assert bad.status == 2 and "unknown platform 'blackboard'" in bad.stderr
+    for tolerance in ("nan", "-0.1", "2"):
+        bad = run_cli("publish", "c", "--to", "moodle", "-o", "quiz.xml", "--tolerance", tolerance)
+        assert bad.status == 2 and "the tolerance must be a number above 0 up to 1" in bad.stderr
+    assert not (tmp_path / "quiz.xml").exists()

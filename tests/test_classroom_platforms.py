@@ -16,6 +16,7 @@ import pytest
 
 import symbackprop as sbp
 from symbackprop import models
+from symbackprop.classroom.answers import check_value
 from symbackprop.classroom.assignment import write_assignment
 from symbackprop.classroom.platforms import export
 from symbackprop.errors import DataError
@@ -42,17 +43,30 @@ def _server(folder: Path):
     return module
 
 
-def _elements_grade(data: dict, submitted: dict) -> None:
+def _render(html: str, data: dict) -> str:
+    """question.html as PrairieLearn's Mustache pass leaves it for the elements: {{params.x}}
+    replaced, {{#params.x}}…{{/params.x}} kept when x is true."""
+    def section(m):
+        return m.group(2) if data["params"].get(m.group(1)) else ""
+
+    html = re.sub(r"\{\{#params\.(\w+)\}\}(.*?)\{\{/params\.\1\}\}", section, html, flags=re.S)
+    return re.sub(r"\{\{params\.(\w+)\}\}", lambda m: str(data["params"][m.group(1)]), html)
+
+
+def _elements_grade(data: dict, submitted: dict, html: str = "") -> None:
     """What PrairieLearn's elements do before server.grade: pl-string-input compares the text with
-    the correct answer, pl-number-input the number within its rtol (0.005) and atol (1e-9)."""
+    the correct answer, pl-number-input the number within the rtol and atol of its tag in the
+    rendered question.html (|given − true| ≤ atol + rtol·|true|, its default "relabs" comparison)."""
     data["submitted_answers"] = submitted
     data["raw_submitted_answers"] = dict(submitted)
     data["format_errors"], data["feedback"], data["partial_scores"] = {}, {}, {}
     data["partial_scores"]["formula"] = {"score": float(submitted["formula"] == data["correct_answers"]["formula"]),
                                          "weight": 1}
     if "value" in data["correct_answers"]:
+        tag = re.search(r"<pl-number-input [^>]*>", _render(html, data)).group(0)
+        rtol, atol = (float(re.search(rf'{name}="([^"]+)"', tag).group(1)) for name in ("rtol", "atol"))
         true, given = data["correct_answers"]["value"], submitted["value"]
-        data["partial_scores"]["value"] = {"score": float(abs(given - true) <= 0.005 * abs(true) + 1e-9), "weight": 1}
+        data["partial_scores"]["value"] = {"score": float(abs(given - true) <= atol + rtol * abs(true)), "weight": 1}
     parts = data["partial_scores"].values()
     data["score"] = sum(p["score"] * p["weight"] for p in parts) / sum(p["weight"] for p in parts)
 
@@ -106,18 +120,31 @@ def test_prairielearn_questions_follow_the_schema_and_grade_as_prairielearn_call
 
 def test_prairielearn_entry_questions_draw_the_sheet_s_exercise_and_grade_the_value(courses):
     out = courses["root"] / "pl-entries"
-    export(courses["entries"], "prairielearn", out)
+    export(courses["entries"], "prairielearn", out, tolerance=0.01)
     server = _server(out / "symbackprop-exercise1")
+    html = (out / "symbackprop-exercise1" / "question.html").read_text()
     data = {"params": {}, "correct_answers": {}, "variant_seed": 99, "options": {}}
     server.generate(data)
     sheet = sbp.worksheets.build(models.two_two_two(), seed=99)
     assert data["params"]["wrt"] == sheet.exercises[0].wrt and data["params"]["has_value"]
     name, row, col = sheet.exercises[0].entry
-    assert data["correct_answers"]["value"] == pytest.approx(sheet.values.grads[name][row - 1, col - 1], rel=1e-5)
-    _elements_grade(data, {"formula": data["correct_answers"]["formula"], "value": data["correct_answers"]["value"] * 2})
+    grad = sheet.values.grads[name]
+    true = grad[row - 1, col - 1]
+    assert data["correct_answers"]["value"] == pytest.approx(true, rel=1e-5)
+    right = {"formula": data["correct_answers"]["formula"]}
+    _elements_grade(data, {**right, "value": true * 2}, html)
     server.grade(data)
     # The formula (weight 3) right, the value (weight 1) wrong.
     assert data["score"] == pytest.approx(0.75)
+    # The value's tolerance is publish's --tolerance, as grade judges an entry's value.
+    allowed = 0.01 * abs(true)
+    assert "right within 1% of its true value" in _render(html, data)
+    assert check_value(true + 0.9 * allowed, float(true), 0.01).score == 1.0
+    assert check_value(true + 1.1 * allowed, float(true), 0.01).score == 0.0
+    for error, score in ((0.9 * allowed, 1.0), (1.1 * allowed, 0.75)):
+        _elements_grade(data, {**right, "value": true + error}, html)
+        server.grade(data)
+        assert data["score"] == pytest.approx(score)
 
 
 def _moodle_questions(path: Path) -> list[dict]:
@@ -166,6 +193,11 @@ def test_moodle_xml_holds_each_student_s_numbers_with_the_stated_tolerance(cours
         # The question gives the numbers it is about: the example's x and W1.
         example = key["example"]
         assert f"x = [{example['x'][0]:.6g}, {example['x'][1]:.6g}]" in first["text"]
+    # A sheet's own exercises ask for one entry each: its tolerance is relative to that entry.
+    export(courses["entries"], "moodle", courses["root"] / "entries.xml")
+    for q in _moodle_questions(courses["root"] / "entries.xml"):
+        assert "within 0.5% of its true value is right" in q["text"]
+        assert q["tolerance"] == pytest.approx(0.005 * abs(q["value"]), rel=1e-4)
     with pytest.raises(DataError, match="end .* in .xml"):
         export(courses["whole"], "moodle", courses["root"] / "quiz.txt")
 

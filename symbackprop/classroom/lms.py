@@ -26,7 +26,7 @@ from xml.etree import ElementTree as ET
 
 from ..errors import DataError
 from ..io import write_unless_same
-from .wording import allowed_error, entries, example_lines, number
+from .wording import allowed_error, entries, example_lines, number, tolerance_text
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -46,8 +46,7 @@ def items(assignment: Any, tolerance: float) -> list[tuple[int, list[dict[str, A
                     "ident": hashlib.sha256(f"{variant['code']}:{q.number}:{label}".encode()).hexdigest()[:16],
                     "text": (f"<p>Sheet {variant['code']}. For the network {assignment.network.describe()} "
                              f"and the worked example {given}:</p><p>what is ∂L/∂{label} at these numbers? "
-                             f"(Six significant digits; within {tolerance * 100:g}% of the largest entry of "
-                             f"∂L/∂{q.wrt.split('[')[0]} is right.)</p>"),
+                             f"(Six significant digits; {tolerance_text(q.wrt, tolerance)} is right.)</p>"),
                     "label": label,
                     "value": value,
                     "margin": margin,

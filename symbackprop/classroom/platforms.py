@@ -20,8 +20,10 @@ def export(folder: str | Path, platform: str, output: str | Path, force: bool = 
            tolerance: float = 0.005) -> list[Path]:
     """Write the assignment in ``folder`` for ``platform``; returns the files written."""
     from .assignment import load_assignment
+    from .judging import Settings
 
     platform = choose(platform, PLATFORMS, "platform")
+    Settings(tolerance=tolerance)  # the tolerance is checked as grade checks it
     assignment = load_assignment(folder)
     output = Path(output)
     if platform in FOLDERS:
@@ -29,7 +31,7 @@ def export(folder: str | Path, platform: str, output: str | Path, force: bool = 
     if platform == "prairielearn":
         from .prairielearn import write_questions
 
-        return write_questions(assignment, output, force)
+        return write_questions(assignment, output, force, tolerance)
     if platform in ("moodle", "canvas"):
         from .lms import write_canvas, write_moodle
 

@@ -18,11 +18,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ..io import write_unless_same
+from ..io import write_files_unless_same
 from ..spec import Network
 from .judging import judge_formula
 from .variants import fingerprint, reference_formula, true_value
-from .wording import example_lines, number, wrt_latex
+from .wording import allowed_error, example_lines, number, tolerance_text, wrt_latex
 
 FORMULA_WEIGHT = 3  # the formula counts three times as much as the value
 TIME_LIMIT = 10.0
@@ -62,7 +62,8 @@ QUESTION_HTML = """<pl-question-panel>
 </pl-question-panel>
 <pl-string-input answers-name="formula" label="Formula:" size="70" placeholder="delta2 @ a1.T"></pl-string-input>
 {{#params.has_value}}
-<pl-number-input answers-name="value" label="Its value at the worked example:" rtol="0.005" atol="1e-9"></pl-number-input>
+<p>Its value at the worked example is right {{params.tolerance}}.</p>
+<pl-number-input answers-name="value" label="Its value at the worked example:" rtol="0" atol="{{params.atol}}"></pl-number-input>
 {{/params.has_value}}
 <pl-submission-panel>
   <p>{{feedback.formula}}</p>
@@ -79,12 +80,13 @@ NETWORK = {network}
 WRT = {wrt}  # None: the exercise of each variant's own sheet
 EXERCISE = {exercise}
 TIME_LIMIT = {time_limit}
+TOLERANCE = {tolerance}  # a value is right within this fraction of its true value
 
 
 def generate(data):
     from symbackprop.classroom.prairielearn import generate as draw
 
-    draw(data, NETWORK, WRT, EXERCISE)
+    draw(data, NETWORK, WRT, EXERCISE, TOLERANCE)
 
 
 def grade(data):
@@ -94,24 +96,23 @@ def grade(data):
 '''
 
 
-def write_questions(assignment: Any, output: Path, force: bool = False) -> list[Path]:
+def write_questions(assignment: Any, output: Path, force: bool = False, tolerance: float = 0.005) -> list[Path]:
     """One PrairieLearn question folder per question, inside ``output`` (a course's questions/)."""
-    output.mkdir(exist_ok=True)
-    written = []
+    files = []
     for qid, wrt, exercise in question_ids(assignment):
-        folder = output / qid
-        folder.mkdir(exist_ok=True)
         server = SERVER_PY.format(
             asks=f"∂L/∂{wrt}" if wrt else f"exercise {exercise} of each sheet",
             network=repr(assignment.network.to_spec()), wrt=repr(wrt),
-            exercise=exercise, time_limit=TIME_LIMIT,
+            exercise=exercise, time_limit=TIME_LIMIT, tolerance=repr(tolerance),
         )
-        files = {"info.json": json.dumps(info(assignment, qid, wrt, exercise), indent=2, ensure_ascii=False) + "\n",
-                 "question.html": QUESTION_HTML, "server.py": server}
-        for name, text in files.items():
-            write_unless_same(folder / name, text, force=force)
-            written.append(folder / name)
-    return written
+        info_json = json.dumps(info(assignment, qid, wrt, exercise), indent=2, ensure_ascii=False) + "\n"
+        files += [(output / qid / "info.json", info_json), (output / qid / "question.html", QUESTION_HTML),
+                  (output / qid / "server.py", server)]
+    output.mkdir(exist_ok=True)
+    for path, _ in files:
+        path.parent.mkdir(exist_ok=True)
+    write_files_unless_same(files, force=force)
+    return [path for path, _ in files]
 
 
 # -- what server.py calls --------------------------------------------------------------------
@@ -125,8 +126,13 @@ def _seed(value: Any) -> int:
         return int.from_bytes(str(value).encode()[:4].ljust(4, b"\0"), "big") >> 1
 
 
-def generate(data: dict[str, Any], spec: dict[str, Any], wrt: str | None, exercise: int) -> None:
-    """Fill ``data["params"]`` and ``data["correct_answers"]`` for a new variant."""
+def generate(data: dict[str, Any], spec: dict[str, Any], wrt: str | None, exercise: int,
+             tolerance: float = 0.005) -> None:
+    """Fill ``data["params"]`` and ``data["correct_answers"]`` for a new variant.
+
+    A value is right within ``tolerance`` of the true value, as ``symbackprop
+    grade`` judges it: ``params["atol"]``, which question.html gives ``pl-number-input``.
+    """
     from ..worksheets import build
 
     network = Network.from_spec(spec)
@@ -142,6 +148,8 @@ def generate(data: dict[str, Any], spec: dict[str, Any], wrt: str | None, exerci
         network=f"A {network.describe()} network (layers {'-'.join(map(str, network.sizes))}).",
         example=", ".join(f"${name} = {text}$" for name, text in example_lines(example)),
         has_value=not isinstance(value, list),
+        tolerance=tolerance_text(asked, tolerance),
+        atol=number(allowed_error(value, tolerance)),
     )
     correct = data.setdefault("correct_answers", {})
     correct["formula"] = reference_formula(asked)

@@ -55,6 +55,18 @@ def entries(wrt: str, value: Any) -> list[tuple[str, float]]:
     return [(f"{wrt}[{i + 1}]", float(v)) for i, v in enumerate(value)]
 
 
+def tolerance_text(wrt: str, tolerance: float) -> str:
+    """How near a value must be, in words, as :func:`allowed_error` measures it.
+
+    >>> tolerance_text("W2", 0.005), tolerance_text("W2[1,2]", 0.01)
+    ('within 0.5% of the largest entry of ∂L/∂W2', 'within 1% of its true value')
+    """
+    percent = f"{tolerance * 100:g}%"
+    if Wrt.parse(wrt).entry is None:
+        return f"within {percent} of the largest entry of {wrt_text(wrt)}"
+    return f"within {percent} of its true value"
+
+
 def allowed_error(value: Any, tolerance: float) -> float:
     """The absolute error a numeric answer may have: ``tolerance`` × the largest entry (as grade does)."""
     flat = [abs(v) for _, v in entries("x", value)]

@@ -12,7 +12,8 @@ import click
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="where to write: a folder (prairielearn, nbgrader, otter), quiz.xml (moodle), a .zip (canvas)")
 @click.option("--tolerance", type=float, default=0.005, show_default=True,
-              help="numeric answers: right within this fraction of the largest entry")
+              help="numeric answers (prairielearn, moodle, canvas): right within this "
+              "fraction of the largest entry")
 @click.option("--force", is_flag=True, help="replace files that exist")
 def command(folder, platform, output, tolerance, force):
     """Write the assignment in FOLDER for the platform a course runs."""
