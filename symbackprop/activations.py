@@ -37,7 +37,8 @@ S = sympy.Symbol("s", real=True)  # generic activation output
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity", "softmax")
 CUSTOM = "custom"  # the kind of an activation given as an expression
 KINDS = (*NAMES, CUSTOM)
-KINKED = ("relu", "leaky_relu")  # kinds whose derivative jumps at 0
+KINKED = ("relu", "leaky_relu")
+_TITLES = {"relu": "ReLU", "identity": "identity (linear)"}  # other built-ins are called by their name  # kinds whose derivative jumps at 0
 DEFAULT_LEAKY_SLOPE = 0.01
 
 
@@ -72,6 +73,13 @@ class Activation:
     @property
     def is_custom(self) -> bool:
         return self.kind == CUSTOM
+
+    @property
+    def title(self) -> str:
+        """The plain name a course uses: ``ReLU``, ``leaky ReLU (slope 0.1)``; a custom one's own name."""
+        if self.kind == "leaky_relu":
+            return f"leaky ReLU (slope {self.slope:g})"
+        return _TITLES.get(self.kind, self.name)
 
     @property
     def has_kink(self) -> bool:

@@ -41,6 +41,7 @@ from functools import lru_cache
 
 import sympy
 
+from .activations import S as ACTIVATION_OUTPUT
 from .layers.base import Rules
 from .layers.dense import BIAS_GRADIENT, WEIGHT_GRADIENT, DenseRules
 from .layers.l2 import L2Penalty, WeightDecay
@@ -70,17 +71,21 @@ OUTPUT_ERROR, HIDDEN_ERROR = "BP1", "BP2"
 
 @dataclass(frozen=True)
 class OutputError:
-    """δ⁽ᴸ⁾: the output layer's backward rule applied to ∇ₐL, and its shortcut when one holds.
+    """δ⁽ᴸ⁾: the output layer's backward rule applied to ∇ₐL, and what it simplifies to.
 
     ``rule`` is the chain rule as written (Jᵀ ∇ₐL for a softmax output);
     ``shortcut`` is what it simplifies to for a softmax output with
     cross-entropy: a − y, because a ⊙ ∂ℓ/∂a = −y (SymPy checks this on the
     loss term) and the targets are probability vectors.  ``value`` is the
-    form to compute with.
+    form to compute with.  ``identity`` is the a − y a person is taught, for
+    the softmax shortcut and for a sigmoid output with binary cross-entropy
+    (∂ℓ/∂a · σ' = a − y for any targets): printed, while the rule as written
+    stays what the back ends compute and what the verifier's diagnoses alter.
     """
 
     rule: Tensor
     shortcut: Tensor | None = None
+    identity: Tensor | None = None
 
     @property
     def value(self) -> Tensor:
@@ -170,6 +175,22 @@ def softmax_cross_entropy(network: Network) -> bool:
     return sympy.simplify(product + GENERIC_Y) == 0
 
 
+def sigmoid_cross_entropy(network: Network) -> bool:
+    """True when δ⁽ᴸ⁾ = ∇ₐL ⊙ σ'(z⁽ᴸ⁾) simplifies to a − y, for any targets.
+
+    That holds when ∂ℓ/∂a · σ'(z), with σ' written in the output a, is a − y —
+    SymPy decides it on the loss term: binary cross-entropy after a sigmoid,
+    ((1 − y)/(1 − a) − y/a) · a(1 − a) = a − y.  An output whose σ' is 1 needs
+    no identity: its rule is already ∇ₐL.
+    """
+    act = network.output_activation
+    slope = None if act is None else act.derivative_of_output
+    if act is None or not act.elementwise or slope is None or slope == 1:
+        return False
+    product = sympy.cancel(network.loss.term_derivative * slope.subs(ACTIVATION_OUTPUT, GENERIC_A))
+    return sympy.simplify(product - (GENERIC_A - GENERIC_Y)) == 0
+
+
 @lru_cache(maxsize=64)
 def plan(network: Network) -> Plan:
     """The plan of ``network``, made once per network."""
@@ -184,6 +205,7 @@ def plan(network: Network) -> Plan:
     out = entries[-1]
     gradient = LossGradient(network.loss, out.a, y)
     shortcut = out.a - y if softmax_cross_entropy(network) else None
+    identity = out.a - y if shortcut is not None or sigmoid_cross_entropy(network) else None
     penalty = None
     if network.l2:
         weights = tuple(g.target for e in entries for g in e.gradients if g.target.name.stem in PENALISED)
@@ -195,7 +217,7 @@ def plan(network: Network) -> Plan:
         layers=tuple(entries),
         data_loss=LossValue(network.loss, out.a, y),
         loss_gradient=gradient,
-        output_error=OutputError(out.backward(gradient), shortcut),
+        output_error=OutputError(out.backward(gradient), shortcut, identity),
         penalty=penalty,
     )
 

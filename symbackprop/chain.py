@@ -30,7 +30,7 @@ from .layers.l2 import LAMBDA
 from .losses import A, N, Y
 from .printing import latex, text
 from .steps import Section, Step
-from .symbols import Name, error
+from .symbols import LOSS, LOSS_LATEX, LOSS_TEXT, Name, error
 from .tensor import (
     Activate,
     LossGradient,
@@ -51,10 +51,11 @@ from .tensor import Transpose as TensorTranspose
 if TYPE_CHECKING:
     from .symbolic import Symbolic as Derivation
 
-LOSS = sympy.Symbol("L")
 _I, _J = sympy.symbols("i j", integer=True, positive=True)
-# Above this many parameters the per-entry steps stop at the δ form.
-SHOW_INTERMEDIATE_UP_TO = 60
+# A gradient is also written out with the δ's above expanded while that stays
+# short: at most this many paths from the unit to the loss.  Beyond, the steps
+# stop at the δ form, and each δ is given on its own line.
+EXPAND_PATHS = 4
 
 
 _step, _section = Step, Section
@@ -111,7 +112,7 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
         _step(
             Partial(LOSS, a_j),
             (term.subs({A: a_j, Y: y_j, N: d.network.sizes[-1]}),),
-            f"differentiating the {d.network.loss.name} loss term by term",
+            f"differentiating the {d.network.loss.title} loss term by term",
         )
     )
     if d.softmax_cross_entropy:
@@ -125,6 +126,19 @@ def identity_steps(d: Derivation) -> tuple[Step, ...]:
                     a[_J] - y[_J],
                 ),
                 r"softmax with cross-entropy: the targets sum to 1, $\sum_i y_i = 1$",
+            )
+        )
+    elif d.output_identity:
+        act = d.network.output_activation
+        a, y = sympy.IndexedBase("a"), sympy.IndexedBase("y")
+        slope = act.derivative_of_output.subs(S, a[_J])
+        grad = term.subs({A: a[_J], Y: y[_J], N: d.network.sizes[-1]})
+        steps.append(
+            _step(
+                error(d.network.depth).symbol("j"),
+                (Chain(Partial(LOSS, a[_J]), Partial(a[_J], sympy.IndexedBase("z")[_J])),
+                 Chain(grad, product(slope)), a[_J] - y[_J]),
+                f"{act.title} with {d.network.loss.title}: the factors cancel",
             )
         )
     return tuple(steps)
@@ -152,13 +166,13 @@ def forward_section(d: Derivation) -> Section:
             else:
                 exps = [sympy.exp(z_i) for z_i in layer.z]
                 rhs = sympy.exp(layer.z[j]) / Terms(*exps)
-            steps.append(_step(layer.a[j], (rhs,), "" if j else f"layer {layer.index}: activation {act.name}"))
-    steps.append(_step(LOSS, (d.loss,), f"{d.network.loss.name} loss"))
+            steps.append(_step(layer.a[j], (rhs,), "" if j else f"layer {layer.index}: activation {act.title}"))
+    steps.append(_step(LOSS, (d.loss,), f"the {d.network.loss.title} loss"))
     sizes = "-".join(map(str, d.network.sizes))
     return _section(
         "Forward pass",
         tuple(steps),
-        f"Network {sizes}, {d.network.describe().split(', ', 1)[1]}. "
+        f"Network {sizes}, {d.network.loss.title} loss, {'with' if d.network.bias else 'without'} biases. "
         "Layer 0 is the input: $a^{(0)} = x$.",
     )
 
@@ -193,8 +207,10 @@ def delta_steps(d: Derivation, layer: int, units: tuple[int, ...] | None = None)
             steps.append(
                 _step(
                     Partial(LOSS, z_j),
-                    (Chain(Partial(LOSS, a_j), Partial(a_j, z_j)), Chain(dL_da, da_dz), delta[j]),
-                    "$z_j$ reaches $L$ only through $a_j$",
+                    (Chain(Partial(LOSS, a_j), Partial(a_j, z_j)), Chain(dL_da, da_dz),
+                     a_j - d.symbols.y[j] if d.output_identity else delta[j]),
+                    f"$z_j$ reaches ${LOSS_LATEX}$ only through $a_j$"
+                    + ("; the factors cancel to $a_j - y_j$" if d.output_identity else ""),
                 )
             )
         elif layer == L:
@@ -232,6 +248,56 @@ def delta_steps(d: Derivation, layer: int, units: tuple[int, ...] | None = None)
     return tuple(steps)
 
 
+def paths(d: Derivation, layer: int) -> int:
+    """How many terms δ⁽ˡ⁾ⱼ has with every δ above it written out (one per path to the loss)."""
+    if layer == d.network.depth:
+        elementwise = d.network.output_activation.elementwise
+        return 1 if elementwise or d.output_identity else d.network.sizes[-1]
+    return d.network.sizes[layer + 1] * paths(d, layer + 1)
+
+
+def _chain(*factors):
+    """A displayed product in the order given, leaving out factors equal to 1."""
+    kept = [f for f in factors if f != 1]
+    if not kept:
+        return sympy.Integer(1)
+    return kept[0] if len(kept) == 1 else Chain(*kept)
+
+
+def expanded_delta(d: Derivation, layer: int, unit: int):
+    """δ⁽ˡ⁾ⱼ (0-based ``unit``) in chain order with the δ's above written out.
+
+    As a person writes it: the loss's derivative first, then each σ' on the way
+    back, each weight after the δ it multiplies — ((a − y)·σ'·w + …)·σ' — not
+    SymPy's sorted factors.
+    """
+    L = d.network.depth
+    syms = d.symbols.layers[layer - 1]
+    if layer == L:
+        if d.output_identity:
+            return syms.a[unit] - d.symbols.y[unit]
+        if d.network.output_activation.elementwise:
+            return _chain(d.loss_gradient[unit], d.activation_derivative(L, unit))
+        return _terms(*[
+            _chain(d.loss_gradient[i], syms.a[i] * (sympy.KroneckerDelta(i, unit) - syms.a[unit]))
+            for i in range(len(syms.a))
+        ])
+    z_next = d.pre_activations[layer]
+    terms = [
+        _chain(expanded_delta(d, layer + 1, i), _local(z_next[i], syms.a[unit])) for i in range(len(z_next))
+    ]
+    return _chain(_terms(*terms), d.activation_derivative(layer, unit))
+
+
+def gradient_in_chain_order(d: Derivation, kind: str, layer: int, row: int, col: int):
+    """∂L/∂θ with the δ's expanded, in chain order (δ, then σ', then the input); None when too long."""
+    if paths(d, layer) > EXPAND_PATHS:
+        return None
+    syms = d.symbols.layers[layer - 1]
+    theta = syms.W[row, col] if kind == "W" else syms.b[row]
+    return _chain(expanded_delta(d, layer, row), _local(d.pre_activations[layer - 1][row], theta))
+
+
 def parameter_chain(d: Derivation, kind: str, layer: int, row: int, col: int) -> tuple[Step, ...]:
     """The steps for one scalar ∂L/∂w⁽ˡ⁾ⱼₖ or ∂L/∂b⁽ˡ⁾ⱼ (0-based row, col)."""
     syms = d.symbols.layers[layer - 1]
@@ -240,14 +306,13 @@ def parameter_chain(d: Derivation, kind: str, layer: int, row: int, col: int) ->
     local = _local(d.pre_activations[layer - 1][row], theta)
     result = Chain(syms.delta[row], local) if local != 1 else syms.delta[row]
     rhs = [Chain(Partial(LOSS, z_j), Partial(z_j, theta)), result]
-    if d.network.parameter_count() <= SHOW_INTERMEDIATE_UP_TO:
-        value = d.deltas_intermediate[layer - 1][row] * local
-        if value != syms.delta[row] * local:
-            rhs.append(value)
+    expanded = gradient_in_chain_order(d, kind, layer, row, col)
+    if expanded is not None:
+        rhs.append(expanded)
     if kind == "W":
-        why = r"$w_{jk}$ enters $L$ only through $z_j$, and $\partial z_j / \partial w_{jk} = a_k$"
+        why = rf"$w_{{jk}}$ enters ${LOSS_LATEX}$ only through $z_j$, and $\partial z_j / \partial w_{{jk}} = a_k$"
     else:
-        why = r"$b_j$ enters $L$ only through $z_j$, and $\partial z_j / \partial b_j = 1$"
+        why = rf"$b_j$ enters ${LOSS_LATEX}$ only through $z_j$, and $\partial z_j / \partial b_j = 1$"
     if kind == "W" and d.plan.penalty is not None:
         # L2 adds (λ/2) w² to the loss: its derivative λw joins every form of the data term.
         rhs = [Terms(form, LAMBDA * theta) for form in rhs]
@@ -269,7 +334,7 @@ def scalar_sections(
         sections.append(
             _section(
                 f"Errors of layer {layer}: "
-                f"$\\delta^{{({layer})}} = \\partial L / \\partial z^{{({layer})}}$",
+                f"$\\delta^{{({layer})}} = \\partial {LOSS_LATEX} / \\partial z^{{({layer})}}$",
                 delta_steps(d, layer, (entry[0] - 1,) if entry and layer == lowest else None),
             )
         )
@@ -343,7 +408,7 @@ class MatrixForm(Visitor):
 
     def _visit_LossGradient(self, node: LossGradient) -> Named:
         a = node.a.name
-        return Named(rf"\nabla_{{{a.latex}}} L", f"∇_{a.text}L", *node.shape)
+        return Named(rf"\nabla_{{{a.latex}}} {LOSS_LATEX}", f"∇_{a.text}{LOSS_TEXT}", *node.shape)
 
     def _visit_SoftmaxVJP(self, node: SoftmaxVJP) -> MatMul:
         n = node.a.shape[0]
@@ -373,22 +438,42 @@ def factor_shapes(rule: Tensor) -> tuple[tuple[int, int], ...]:
     return (rule.shape,)
 
 
+def elementwise_joins(rule: Tensor) -> tuple[int, ...]:
+    """Which factors of :func:`factor_shapes` are joined to the one before by ⊙, not by a matrix product."""
+    if isinstance(rule, TensorMatMul | TensorHadamard):
+        left = elementwise_joins(rule.left)
+        offset = len(factor_shapes(rule.left))
+        right = tuple(offset + i for i in elementwise_joins(rule.right))
+        return left + ((offset,) if isinstance(rule, TensorHadamard) else ()) + right
+    if isinstance(rule, TensorAdd):
+        return elementwise_joins(rule.left)
+    if isinstance(rule, SoftmaxVJP):
+        return tuple(1 + i for i in elementwise_joins(rule.upstream))
+    return ()
+
+
+def _shapes(rule: Tensor, result: tuple[int, int]) -> dict:
+    return {"shapes": factor_shapes(rule), "elementwise": elementwise_joins(rule), "result_shape": result}
+
+
 def _output_error_step(d: Derivation, form: MatrixForm) -> Step:
-    """BP1, as the chain rule gives it and, with softmax and cross-entropy, its shortcut."""
+    """BP1, as the chain rule gives it, and the a − y it simplifies to where it does."""
     the_plan = d.plan
     out = the_plan.output
-    rule, shortcut = the_plan.output_error.rule, the_plan.output_error.shortcut
+    rule, shortcut = the_plan.output_error.rule, the_plan.output_error.identity
     rhs = (form(rule),) if shortcut is None else (form(rule), form(shortcut))
     if isinstance(rule, SoftmaxVJP):
         why = "BP1 with the softmax Jacobian $J = \\operatorname{diag}(a) - a a^{\\top}$"
         if shortcut is not None:
-            why += "; with cross-entropy it is a - y"
+            why += "; with cross-entropy it is $a - y$"
     elif rule == the_plan.loss_gradient:
         # σ' = 1: the Hadamard product with a vector of ones is left out.
         why = "BP1: output error, the identity's derivative is 1"
     else:
         why = "BP1: output error"
-    return _step(form(out.delta), rhs, why, factor_shapes(rule), out.delta.shape)
+        if shortcut is not None:
+            why += f"; with a {d.network.output_activation.title} output and {d.network.loss.title} it is $a - y$"
+    return _step(form(out.delta), rhs, why, **_shapes(rule, out.delta.shape))
 
 
 def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
@@ -400,10 +485,10 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     for entry in the_plan.layers:
         weighted, activated = entry.forward
         forward.append(
-            _step(form(entry.z), (form(weighted.rule),), f"layer {entry.index}", factor_shapes(weighted.rule), entry.z.shape)
+            _step(form(entry.z), (form(weighted.rule),), f"layer {entry.index}", **_shapes(weighted.rule, entry.z.shape))
         )
         act = entry.activation
-        why = f"{act.name}, entry by entry" if act.elementwise else "softmax"
+        why = f"{act.title}, entry by entry" if act.elementwise else "softmax"
         forward.append(_step(form(entry.a), (form(activated.rule),), why, (), entry.a.shape))
     output = the_plan.output
     term = d.network.loss.term_derivative.subs({A: sympy.Symbol("a_j"), Y: sympy.Symbol("y_j"), N: output.a.rows})
@@ -419,8 +504,7 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
                 form(entry.delta),
                 (form(rule),),
                 "BP2: error moves back through the transposed weights",
-                factor_shapes(rule),
-                entry.delta.shape,
+                **_shapes(rule, entry.delta.shape),
             )
         )
     grads: list[Step] = []
@@ -433,14 +517,13 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
                         Partial(LOSS, form(gradient.target)),
                         (form(gradient.rule),),
                         gradient.equation,
-                        factor_shapes(gradient.rule),
-                        gradient.target.shape,
+                        **_shapes(gradient.rule, gradient.target.shape),
                     )
                 )
     return (
         _section("Forward pass (matrix form)", tuple(forward)),
         _section(
-            "Backward pass: the errors $\\delta^{(l)} = \\partial L / \\partial z^{(l)}$",
+            f"Backward pass: the errors $\\delta^{{(l)}} = \\partial {LOSS_LATEX} / \\partial z^{{(l)}}$",
             tuple(backward),
         ),
         _section("Gradients", tuple(grads)),

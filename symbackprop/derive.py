@@ -33,6 +33,10 @@ __all__ = ["FORMS", "LEVELS", "Derivation", "Section", "Step"]
 LEVELS = ("scalar", "matrix")
 
 
+# A notebook shows the derivation entry by entry up to this many parameters.
+NOTEBOOK_SCALAR_UP_TO = 30
+
+
 @dataclass(frozen=True)
 class Derivation(Symbolic):
     """Every gradient of a network's loss, derived by the chain rule, and its printed forms.
@@ -106,7 +110,10 @@ class Derivation(Symbolic):
         the standalone document (what ``derive --format latex`` prints) compiles with pdflatex.
         """
         from .printing import LatexWriter
+        from .printing.latex import STANDALONE_WIDTH
 
+        if standalone:  # a landscape page takes longer lines before they break
+            settings = {"width": STANDALONE_WIDTH, **settings}
         writer = LatexWriter(**settings)
         sections = self.sections(wrt, level)
         return writer.document(self, sections) if standalone else writer.document_body(self, sections)
@@ -121,10 +128,20 @@ class Derivation(Symbolic):
 
         return TextWriter(**settings).document_body(self, self.sections(wrt, level))
 
+    @property
+    def _notebook_level(self) -> str:
+        # Entry by entry while that is a page or two; the matrix level beyond.
+        return "scalar" if self.network.parameter_count() <= NOTEBOOK_SCALAR_UP_TO else "matrix"
+
+    def _repr_markdown_(self) -> str:
+        """What a notebook shows: the step-by-step derivation, headings and ``$$`` display math."""
+        return self.markdown(level=self._notebook_level)
+
     def _repr_latex_(self) -> str:
+        """The same steps as one ``$$ \\begin{aligned} … $$`` block, for front ends that prefer LaTeX."""
         from .printing import LatexWriter
 
-        return LatexWriter().equations_only(self.sections(level="matrix"))
+        return LatexWriter().display(self.sections(level=self._notebook_level))
 
     def compile(self, **options: Any):
         """The compiled numeric gradient function (see :mod:`symbackprop.numeric`)."""

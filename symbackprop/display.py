@@ -10,13 +10,16 @@ all render them with their own symbol names.
 >>> from symbackprop.printing import latex
 >>> L, w = sympy.Symbol("L"), sympy.Symbol("w2_12")
 >>> latex(Partial(L, w))
-'\\\\frac{\\\\partial L}{\\\\partial w^{(2)}_{12}}'
+'\\\\frac{\\\\partial \\\\mathcal{L}}{\\\\partial w^{(2)}_{12}}'
 """
 
 from __future__ import annotations
 
+import math
+
 import sympy
 from sympy.matrices.expressions.matexpr import MatrixExpr
+from sympy.printing.precedence import PRECEDENCE
 
 
 def _name(value) -> sympy.Symbol:
@@ -50,6 +53,7 @@ class Chain(sympy.Expr):
     """A product whose factors print in the order given (the chain rule)."""
 
     is_commutative = True
+    precedence = PRECEDENCE["Mul"]  # so a printer encloses it where it would enclose a product
 
     def __new__(cls, *factors):
         return sympy.Expr.__new__(cls, *map(sympy.sympify, factors))
@@ -72,6 +76,7 @@ class Terms(sympy.Expr):
     """A sum whose terms print in the order given (one term per path)."""
 
     is_commutative = True
+    precedence = PRECEDENCE["Add"]  # a sum in a denominator is enclosed: e^z / (e^z + …)
 
     def __new__(cls, *terms):
         return sympy.Expr.__new__(cls, *map(sympy.sympify, terms))
@@ -142,3 +147,77 @@ class Formula(sympy.Expr):
     @property
     def operands(self) -> tuple:
         return self.args[2:]
+
+def significant(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, trailing zeros kept: ``0.593270``.
+
+    A number that is that short (up to floating-point rounding) is written as
+    short as it is (``1``, ``0.3925``): only a rounded number shows all the
+    digits it was rounded to.
+
+    >>> significant(0.593269992, 6), significant(2.5, 3), significant(123456.7, 4), significant(0.39249999999999996, 6)
+    ('0.593270', '2.5', '1.235e+05', '0.3925')
+    """
+    short = format(value, f".{digits}g")
+    if not math.isfinite(value) or abs(float(short) - value) <= 1e-12 * max(1.0, abs(value)):
+        return short
+    text = format(value, f"#.{digits}g")
+    return text[:-1] if text.endswith(".") else text
+
+
+class Numeral(sympy.Expr):
+    """A number shown as a worked example writes it; SymPy never folds it into arithmetic.
+
+    ``rounded`` keeps ``digits`` significant digits, trailing zeros too (a
+    computed number: six digits asked, six shown); ``exact`` writes a given
+    number as short as it is (``0.35``, not ``0.350000``).
+    """
+
+    is_commutative = True
+
+    def __new__(cls, text: str | sympy.Symbol, value: float):
+        # SymPy rebuilds objects from their args, so the text may come back as a Symbol.
+        return sympy.Expr.__new__(cls, _name(text), sympy.Float(value))
+
+    @classmethod
+    def rounded(cls, value: float, digits: int) -> Numeral:
+        return cls(significant(float(value), digits), float(value))
+
+    @classmethod
+    def exact(cls, value: float) -> Numeral:
+        return cls(format(float(value), ".12g"), float(value))
+
+    @property
+    def text(self) -> str:
+        return self.args[0].name
+
+    @property
+    def value(self) -> float:
+        return float(self.args[1])
+
+    def could_extract_minus_sign(self) -> bool:
+        return self.text.startswith("-")
+
+
+class Substituted(sympy.Expr):
+    """An expression shown with numbers in place of its symbols, keeping its shape.
+
+    ``(a − y)·a(1 − a)`` at a = 0.75, y = 0.01 shows as
+    ``(0.75 − 0.01)·0.75 (1 − 0.75)``: the printer names each symbol by its
+    :class:`Numeral`, so the order of terms and factors is the formula's.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, expr, numbers):
+        pairs = numbers.args if isinstance(numbers, sympy.Tuple) else [
+            sympy.Tuple(symbol, number) for symbol, number in numbers.items()
+        ]
+        return sympy.Expr.__new__(cls, sympy.sympify(expr), sympy.Tuple(*pairs))
+
+    @property
+    def expr(self):
+        return self.args[0]
+
+    def numbers(self) -> dict:
+        return {symbol: number for symbol, number in self.args[1]}

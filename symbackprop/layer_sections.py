@@ -25,7 +25,7 @@ from .layers.l2 import LAMBDA
 from .losses import A, N, Y
 from .printing import latex, text
 from .steps import Section, Step
-from .symbols import Name
+from .symbols import LOSS_LATEX, Name
 
 if TYPE_CHECKING:
     from .symbolic import Symbolic as Derivation  # the symbolic engine is all these sections read
@@ -62,7 +62,7 @@ def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     sections = [Section("Forward pass, in index notation", tuple(forward), _intro(d))]
     for entry in reversed(the_plan.layers[lowest - 1 :]):
         title = f"Layer {entry.index} ({entry.layer.kind}): backward, derived by SymPy"
-        intro = f"$\\delta^{{({entry.index})}}$ is $\\partial L$ over the layer's output before its activation."
+        intro = f"$\\delta^{{({entry.index})}}$ is $\\partial {LOSS_LATEX}$ over the layer's output before its activation."
         own = entry.layer.index_derivation(entry.index)
         if own is not None:
             steps = list(own.errors) if own.errors else _error_steps(entry, own.output, own.indices, the_plan.depth)

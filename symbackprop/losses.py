@@ -35,6 +35,14 @@ CUSTOM = "custom"  # the kind of a loss given as an expression
 REAL, UNIT_INTERVAL, PROBABILITY = "real", "unit_interval", "probability"
 _TARGETS = {"cross_entropy": PROBABILITY, "binary_cross_entropy": UNIT_INTERVAL}
 
+_TITLES = {
+    "half_sse": "half squared error",
+    "sse": "squared error",
+    "mse": "mean squared error",
+    "cross_entropy": "cross-entropy",
+    "binary_cross_entropy": "binary cross-entropy",
+}
+
 _TERMS = {
     "half_sse": (sympy.Rational(1, 2) * (A - Y) ** 2, r"\frac{1}{2}\sum_{j} \left(a_j - y_j\right)^{2}"),
     "sse": ((A - Y) ** 2, r"\sum_{j} \left(a_j - y_j\right)^{2}"),
@@ -70,6 +78,11 @@ class Loss:
     @property
     def is_custom(self) -> bool:
         return self.kind == CUSTOM
+
+    @property
+    def title(self) -> str:
+        """The plain name a course uses: ``half squared error``; a custom loss's own name."""
+        return _TITLES.get(self.kind, self.name)
 
     def per_unit(self, a: sympy.Expr, y: sympy.Expr, n_outputs: int) -> sympy.Expr:
         """ℓ(a, y) for one output unit."""

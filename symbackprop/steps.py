@@ -20,7 +20,9 @@ class Step:
     """One line of a derivation: ``lhs = rhs[0] = rhs[1] …`` with a reason.
 
     ``shapes`` (matrix level) lists the shape of each factor on the right and
-    ``result_shape`` the shape of the result, so printers can annotate them.
+    ``result_shape`` the shape of the result, so printers can annotate them;
+    ``elementwise`` holds the positions in ``shapes`` of the factors joined to
+    the one before by ⊙ rather than by a matrix product.
     """
 
     lhs: Any
@@ -28,6 +30,7 @@ class Step:
     why: str = ""
     shapes: tuple[tuple[int, int], ...] = ()
     result_shape: tuple[int, int] | None = None
+    elementwise: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

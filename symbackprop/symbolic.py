@@ -507,6 +507,11 @@ class Symbolic:
         """True when δ⁽ᴸ⁾ simplifies to a − y (softmax output with cross_entropy)."""
         return self.plan.output_error.shortcut is not None
 
+    @property
+    def output_identity(self) -> bool:
+        """True when δ⁽ᴸ⁾ is a − y: softmax with cross-entropy, sigmoid with binary cross-entropy."""
+        return self.plan.output_error.identity is not None
+
     @cached_property
     def deltas(self) -> tuple[sympy.ImmutableMatrix, ...]:
         """δ⁽ˡ⁾ for l = 1..L, each in terms of the δ⁽ˡ⁺¹⁾ symbols (shared, never inlined)."""

@@ -87,6 +87,11 @@ ARRAY_STEMS = {
 # numbered in order, the results of a layer's own operations.
 ARRAY_TEMPORARIES = {"shifted": "S", "exponential": "E", "total": "T", "log": "LOGA", "product": "G", "operation": "P"}
 
+# The loss of one sample.  Its symbol is named L, but it prints as ℒ: L is the
+# number of layers (δ⁽ᴸ⁾ is the output layer's error).
+LOSS = sympy.Symbol("L")
+LOSS_LATEX, LOSS_TEXT = r"\mathcal{L}", "ℒ"
+
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -168,6 +173,8 @@ def latex_name(name: str) -> str:
 @cache
 def latex_form(name: str) -> str | None:
     """LaTeX form of one of our names, or None for a name that is not ours."""
+    if name == LOSS.name:
+        return LOSS_LATEX
     m = _MATRIX.match(name)
     if m:
         stem, layer = m.groups()
@@ -190,6 +197,8 @@ def latex_form(name: str) -> str | None:
 @cache
 def unicode_name(name: str) -> str:
     """Plain-text form with Unicode super- and subscripts: ``w⁽²⁾₁₂``."""
+    if name == LOSS.name:
+        return LOSS_TEXT
     m = _MATRIX.match(name)
     if m:
         stem, layer = m.groups()

@@ -43,7 +43,7 @@ def test_what_the_refusal_suggests_works(run_cli):
     assert "more than the 5,000 it shows" in run_cli("derive", "--layers", "100,100,1").stderr
     assert run_cli("derive", "--layers", "100,100,1", "--level", "matrix").status == 0
     result = run_cli("derive", "--layers", "100,100,1", "--wrt", "W2[1,1]")
-    assert result.status == 0 and "∂L/∂w⁽²⁾₁₁" in result.stdout
+    assert result.status == 0 and "∂ℒ/∂w⁽²⁾₁₁" in result.stdout
 
 
 def test_the_api_refuses_the_same_sizes():

@@ -122,8 +122,8 @@ def test_the_folder_holds_a_sheet_and_a_template_per_student_and_the_key_apart(c
             (1, "W2", ""), (2, "W1", ""), (3, "b1", "")]
         key = json.loads((course / "key" / student / "variant.json").read_text())
         assert key["code"] == code and key["seed"] == variant_seed(7, student)
-        assert "Solution" not in sheet
-        assert "Solution" in (course / "key" / student / "sheet.md").read_text()
+        assert "Key" not in sheet
+        assert "Key: the chain" in (course / "key" / student / "sheet.md").read_text()
 
 
 def test_writing_again_needs_force_and_only_rewrites_one_student(course, tmp_path):

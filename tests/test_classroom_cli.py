@@ -26,7 +26,7 @@ def test_assignment_variant_and_grade_from_the_command_line(run_cli, tmp_path, m
     assert graded.status == 0, graded.stderr
     assert graded.stdout.startswith("graded 2 students (mean score 0.50)")
     rows = list(csv.DictReader((tmp_path / "grades.csv").read_text().splitlines()))
-    assert [r["verdict"] for r in rows] == ["correct"] * 3 + ["missing"] * 3
+    assert [r["verdict"] for r in rows] == ["correct"] * 4 + ["missing"] * 4  # the sheet's four derivations
 
 
 def test_bad_input_is_one_sentence_and_exit_2(run_cli, tmp_path, monkeypatch):

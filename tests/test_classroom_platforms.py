@@ -193,9 +193,15 @@ def test_moodle_xml_holds_each_student_s_numbers_with_the_stated_tolerance(cours
         # The question gives the numbers it is about: the example's x and W1.
         example = key["example"]
         assert f"x = [{example['x'][0]:.6g}, {example['x'][1]:.6g}]" in first["text"]
-    # A sheet's own exercises ask for one entry each: its tolerance is relative to that entry.
+    # A sheet's own exercises 1-3 ask for one entry each: its tolerance is relative to that entry;
+    # exercise 4 asks for the whole matrix ∂L/∂W2, relative to its largest entry as above.
     export(courses["entries"], "moodle", courses["root"] / "entries.xml")
-    for q in _moodle_questions(courses["root"] / "entries.xml"):
+    entries = _moodle_questions(courses["root"] / "entries.xml")
+    assert len(entries) == 3 * (3 + 4)
+    for q in entries:
+        if q["category"].endswith("Question 4"):
+            assert "within 0.5% of the largest entry of ∂L/∂W2 is right" in q["text"]
+            continue
         assert "within 0.5% of its true value is right" in q["text"]
         assert q["tolerance"] == pytest.approx(0.005 * abs(q["value"]), rel=1e-4)
     with pytest.raises(DataError, match="end .* in .xml"):

@@ -18,8 +18,8 @@ def test_demo_derives_checks_trains_and_plots(run_cli, tmp_path):
     text = result.stdout
     for heading in ("[1] Derive", "[2] Check", "[3] Train", "[4] Train", "[5] Train: a conv net"):
         assert heading in text
-    assert "δ⁽³⁾ = ∇_a⁽³⁾L ⊙ σ'(z⁽³⁾)" in text  # the matrix-form derivation was printed
-    assert "∂L/∂w⁽²⁾₁₁" in text  # and the chain of one hidden weight
+    assert "δ⁽³⁾ = ∇_a⁽³⁾ℒ ⊙ σ'(z⁽³⁾)" in text  # the matrix-form derivation was printed
+    assert "∂ℒ/∂w⁽²⁾₁₁" in text  # and the chain of one hidden weight
     assert "after 300 epochs" in text
     assert "all 21 entries pass" in text and "all 47 entries pass" in text  # both networks
     assert "accuracy on 449 unseen images" in text  # the conv net on the 8×8 digits

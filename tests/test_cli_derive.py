@@ -13,14 +13,14 @@ def test_derive_prints_textbook_latex(run_cli):
     out = result.stdout
     assert out.startswith(r"\documentclass") and out.rstrip().endswith(r"\end{document}")
     assert r"\sigma'\left(t\right)" in out
-    assert r"\delta^{(2)}_{1} &= \frac{\partial L}{\partial z^{(2)}_{1}}" in out
+    assert r"\delta^{(2)}_{1} &= \frac{\partial \mathcal{L}}{\partial z^{(2)}_{1}}" in out
 
 
 def test_wrt_one_entry(run_cli):
     result = run_cli("derive", "--layers", "2,2,1", "--wrt", "W1[1,2]")
     assert result.status == 0, result.stderr
-    assert "∂L/∂w⁽¹⁾₁₂" in result.stdout
-    assert "∂L/∂w⁽¹⁾₁₁" not in result.stdout
+    assert "∂ℒ/∂w⁽¹⁾₁₂" in result.stdout
+    assert "∂ℒ/∂w⁽¹⁾₁₁" not in result.stdout
 
 
 def test_matrix_level_from_a_spec_file(run_cli, tmp_path):

@@ -100,3 +100,21 @@ def test_classroom_round_trip_grades_each_kind_of_answer(tmp_path):
     first = Path(out["grades"]).read_bytes()
     again = run_example("classroom.py", "--out", str(tmp_path / "class"))
     assert Path(again["grades"]).read_bytes() == first
+
+
+def test_the_notebook_runs_and_shows_the_derivation_step_by_step():
+    """examples/derivation.ipynb, executed as Jupyter would: every cell runs, and a derivation shows itself."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.read(EXAMPLES / "derivation.ipynb", as_version=4)
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    derivation = outputs[0]["data"]
+    # Jupyter shows the Markdown: the steps, with $$ display math.
+    assert derivation["text/markdown"].startswith("## Forward pass")
+    assert "## Errors of layer 1" in derivation["text/markdown"] and "$$\n\\begin{aligned}" in derivation["text/markdown"]
+    # Front ends that take LaTeX get one block with the $$ delimiters VS Code needs.
+    assert derivation["text/latex"].startswith("$$") and derivation["text/latex"].endswith("$$")
+    sheet = outputs[-1]["data"]["text/markdown"]
+    assert sheet.startswith("# Backpropagation by hand") and "Name:" in sheet and "Key" not in sheet

@@ -329,13 +329,13 @@ def test_derive_prints_the_textbook_forms_sympy_collapsed():
     d = Network.from_spec(CONV).derive()
     matrix = d.text(level="matrix")
     for line in ("z⁽¹⁾ = W⁽¹⁾ ⋆ x + b⁽¹⁾", "δ⁽²⁾ = vec⁻¹(δ⁽³⁾)", "δ⁽¹⁾ = route_argmax(δ⁽²⁾; a⁽¹⁾) ⊙ ReLU'(z⁽¹⁾)",
-                 "∂L/∂W⁽¹⁾ = δ⁽¹⁾ ⋆ x + λ W⁽¹⁾", "(2×1×3×3)(1×6×6) → (2×4×4)"):
+                 "∂ℒ/∂W⁽¹⁾ = δ⁽¹⁾ ⋆ x + λ W⁽¹⁾", "(2×1×3×3)(1×6×6) → (2×4×4)"):
         assert line in matrix, line
     index = d.text()
     # SymPy's collapsed chain rule: the correlation of δ with the input, and δ summed per channel
-    assert "∂L/∂W⁽¹⁾_c,c',u,v = Σ_i=1..4_j=1..4 (δ⁽¹⁾_c,i,j·x[c',i + u − 1,j + v − 1])" in index
-    assert "∂L/∂b⁽¹⁾_c = Σ_i=1..4_j=1..4 (δ⁽¹⁾_c,i,j)" in index
-    assert "∂L/∂a⁽³⁾_k = Σ_j=1..3 (W⁽⁴⁾_j,k·δ⁽⁴⁾_j)" in index
+    assert "∂ℒ/∂W⁽¹⁾_c,c',u,v = Σ_i=1..4_j=1..4 (δ⁽¹⁾_c,i,j·x[c',i + u − 1,j + v − 1])" in index
+    assert "∂ℒ/∂b⁽¹⁾_c = Σ_i=1..4_j=1..4 (δ⁽¹⁾_c,i,j)" in index
+    assert "∂ℒ/∂a⁽³⁾_k = Σ_j=1..3 (W⁽⁴⁾_j,k·δ⁽⁴⁾_j)" in index
     markdown = d.markdown(level="matrix")
     assert r"W^{(1)} \star x + b^{(1)}" in markdown
 
@@ -349,7 +349,7 @@ def test_full_convolution_with_the_flipped_kernel_is_printed_for_a_second_conv_l
     # rot180(W) slid over δ in full: the convolution of δ with W (⋆ is the correlation, as in W ⋆ x).
     assert "rot180(W⁽²⁾) ⋆full δ⁽²⁾" in d.text(level="matrix")
     # m + p − s(i − 1) with p = 1, s = 2: the flipped kernel's index, as SymPy collapsed it
-    assert "∂L/∂a⁽¹⁾_c',m,n = Σ_c=1..1_i=1..3_j=1..3 (W⁽²⁾[c,c',-2·i + m + 3,-2·j + n + 3]·δ⁽²⁾_c,i,j)" in d.text()
+    assert "∂ℒ/∂a⁽¹⁾_c',m,n = Σ_c=1..1_i=1..3_j=1..3 (W⁽²⁾[c,c',−2·i + m + 3,−2·j + n + 3]·δ⁽²⁾_c,i,j)" in d.text()
 
 
 def test_derive_of_one_entry_of_a_conv_net_asks_for_the_parameter(run_cli, tmp_path):

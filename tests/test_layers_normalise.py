@@ -290,11 +290,11 @@ def test_derive_prints_the_graph_and_the_textbook_forms():
     index = d.text()
     for line in (
         "μ⁽²⁾_j = Σ_n=1..N (a⁽¹⁾_n,j)/N",
-        "∂σ²⁽²⁾_j/∂μ⁽²⁾_j = Σ_n=1..N (-2·a⁽¹⁾_n,j + 2·μ⁽²⁾_j)/N",
-        "∂L/∂γ⁽²⁾_j = Σ_n=1..N (δ⁽²⁾_n,j·x̂⁽²⁾_n,j)",
+        "∂σ²⁽²⁾_j/∂μ⁽²⁾_j = Σ_n=1..N (−2·a⁽¹⁾_n,j + 2·μ⁽²⁾_j)/N",
+        "∂ℒ/∂γ⁽²⁾_j = Σ_n=1..N (δ⁽²⁾_n,j·x̂⁽²⁾_n,j)",
         # SymPy's collapse of the three paths: the textbook form
-        "∂L/∂a⁽¹⁾_n',j = (N·δ⁽²⁾_n',j − x̂⁽²⁾_n',j·Σ_n=1..N (δ⁽²⁾_n,j·x̂⁽²⁾_n,j) − Σ_n=1..N (δ⁽²⁾_n,j))·γ⁽²⁾_j/(N·σ⁽²⁾_j)",
-        "the identity Σ (x - μ) = 0",
+        "∂ℒ/∂a⁽¹⁾_n',j = (N·δ⁽²⁾_n',j − x̂⁽²⁾_n',j·Σ_n=1..N (δ⁽²⁾_n,j·x̂⁽²⁾_n,j) − Σ_n=1..N (δ⁽²⁾_n,j))·γ⁽²⁾_j/(N·σ⁽²⁾_j)",
+        "the identity Σ (x − μ) = 0",
     ):
         assert line in index, line
     matrix = d.text(level="matrix")

@@ -132,16 +132,16 @@ def test_derive_prints_backpropagation_through_time():
     for line in (
         "z⁽¹⁾_t,j = b⁽¹⁾_j + Σ_k=1..2 (U⁽¹⁾_j,k·h⁽¹⁾[t − 1,k]) + Σ_k=1..2 (W⁽¹⁾_j,k·x_t,k)",
         "a⁽¹⁾_j = h⁽¹⁾_3,j",
-        "δ⁽¹⁾_3,j = ∂L/∂a⁽¹⁾_j · tanh'(z⁽¹⁾_3,j)",
+        "δ⁽¹⁾_3,j = ∂ℒ/∂a⁽¹⁾_j · tanh'(z⁽¹⁾_3,j)",
         "δ⁽¹⁾_t,j = Σ_i=1..2 (U⁽¹⁾_i,j·δ⁽¹⁾[t + 1,i]) · tanh'(z⁽¹⁾_t,j)",
-        "∂L/∂W⁽¹⁾_j,k = Σ_t=1..3 (δ⁽¹⁾_t,j·x_t,k)",
-        "∂L/∂U⁽¹⁾_j,k = λ·U⁽¹⁾_j,k + Σ_t=1..3 (δ⁽¹⁾_t,j·h⁽¹⁾[t − 1,k])",
+        "∂ℒ/∂W⁽¹⁾_j,k = Σ_t=1..3 (δ⁽¹⁾_t,j·x_t,k)",
+        "∂ℒ/∂U⁽¹⁾_j,k = λ·U⁽¹⁾_j,k + Σ_t=1..3 (δ⁽¹⁾_t,j·h⁽¹⁾[t − 1,k])",
     ):
         assert line in index, line
     matrix = d.text(level="matrix")
     assert "z⁽¹⁾ = [W⁽¹⁾ x_t + U⁽¹⁾ h_t−1 + b⁽¹⁾]_t=1..T, h_t = tanh(z_t), h_0 = 0" in matrix
     assert "δ⁽¹⁾ = [(U⁽¹⁾ᵀ δ_t+1) ⊙ tanh'(z⁽¹⁾)_t]_t<T, δ_T = (W⁽²⁾ᵀ δ⁽²⁾) ⊙ tanh'(z⁽¹⁾)_T" in matrix
-    assert "∂L/∂U⁽¹⁾ = Σ_t=2..T δ⁽¹⁾_t h⁽¹⁾_t−1ᵀ + λ U⁽¹⁾" in matrix
+    assert "∂ℒ/∂U⁽¹⁾ = Σ_t=2..T δ⁽¹⁾_t h⁽¹⁾_t−1ᵀ + λ U⁽¹⁾" in matrix
 
 
 # -- compiled gradients -------------------------------------------------------------------------

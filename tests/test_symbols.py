@@ -49,7 +49,8 @@ def test_matrix_names(name, latex, text):
 
 
 def test_other_names_pass_through_and_bad_names_are_refused():
-    assert latex_name("L") == "L" and unicode_name("alpha") == "alpha"
+    assert latex_name("L") == r"\mathcal{L}" and unicode_name("L") == "ℒ"  # the loss; L is the depth
+    assert latex_name("alpha") == "alpha" and unicode_name("alpha") == "alpha"
     for bad in ("w2_123", "b1_1_2", "q1_1", "w2", "x"):
         with pytest.raises(ValueError, match="not a symbackprop scalar name"):
             parse_name(bad)

@@ -17,6 +17,9 @@ import sympy
 
 import symbackprop as sbp
 from symbackprop import DataError, Network, ShapeError, SymbackpropError, models
+from symbackprop.display import Partial
+from symbackprop.display import value as plain
+from symbackprop.symbols import LOSS
 from symbackprop.worksheets import build, render
 from symbackprop.worksheets.check import check_gradients
 from symbackprop.worksheets.drawing import layout, svg
@@ -118,12 +121,21 @@ def test_each_keyed_formula_equals_finite_differences(make):
             symbols = getattr(layer, name)
             if symbols is not None:
                 point.update(zip(symbols, np.asarray(v.params[f"{name}{layer.index}"]).ravel(), strict=True))
-    assert len(sheet.solutions) == 3
-    for sol in sheet.solutions:
+    gradients = [sol for sol in sheet.solutions if sol.exercise.asks_gradient]
+    assert len(gradients) == 3 and len(sheet.solutions) == len(sheet.exercises)
+    # Where an answer stops at the δ form, the δ's are those the key derives, each once on the sheet.
+    deltas = {
+        step.lhs: plain(step.rhs[-1])
+        for sol in gradients for section in sol.sections for step in section.steps
+        if isinstance(step.lhs, sympy.Symbol) and step.lhs.name.startswith("delta")
+    }
+    for sol in gradients:
         ex = sol.exercise
         final = sol.sections[-1].steps[-1]
-        assert final.lhs == ex.question
-        formula = final.rhs[-1]
+        assert final.lhs == Partial(LOSS, ex.symbol) and final.rhs[-1] == sol.answer
+        formula = plain(sol.answer)
+        for _ in range(network.depth):
+            formula = formula.xreplace(deltas)
         assert not formula.free_symbols - set(point), "the key's answer uses only a, z, x, y and parameters"
         keyed = float(formula.xreplace({s: sympy.Float(val) for s, val in point.items()}).doit())
         expected = _fd(network, v, ex.parameter, ex.row, ex.col)
@@ -137,17 +149,17 @@ def test_exercises_cover_an_output_weight_a_hidden_weight_and_a_bias():
     for seed in range(6):
         exercises = build(network, seed=seed).exercises
         kinds = [e.kind for e in exercises]
-        assert kinds == ["output weight", "hidden weight", "bias"]
-        out, hidden, bias = exercises
+        assert kinds == ["output weight", "hidden weight", "bias", "vectorised", "numbers"]
+        out, hidden, bias = exercises[:3]
         assert out.parameter == f"W{L}" and int(hidden.parameter[1:]) < L and hidden.parameter[0] == "W"
         assert bias.parameter.startswith("b")
-        for e in exercises:
+        for e in exercises[:3]:
             shape = network.parameter_shapes()[e.parameter]
             assert 1 <= e.row <= shape[0] and 1 <= e.col <= (shape[1] if len(shape) == 2 else 1)
 
 
 def test_without_biases_a_third_weight_is_asked_instead():
-    kinds = [(e.kind, e.parameter) for e in build(models.beginner(), seed=0).exercises]
+    kinds = [(e.kind, e.parameter) for e in build(models.beginner(), seed=0).exercises][:3]
     assert [k for k, _ in kinds] == ["output weight", "hidden weight", "hidden weight"]
     assert kinds[1][1] != kinds[2][1], "the two hidden weights come from different layers"
 
@@ -188,21 +200,29 @@ def test_check_reports_a_small_error(classic):
     assert classic.check.entries == 12
 
 
+SECTIONS = ("The chain rule and the four equations", "Notation", "The worked example", "Exercises")
+
+
 def test_tex_has_the_parts_and_the_picture(classic):
     tex = render(classic, "tex")
     assert tex.startswith("\\documentclass") and tex.rstrip().endswith("\\end{document}")
     assert "\\begin{tikzpicture}" in tex and "\\usepackage{amsmath" in tex
-    for title in ("Notation", "Forward equations", "Exercises", "Worked example", "Solution key", "Check"):
-        assert f"\\section*{{{title}}}" in tex
+    positions = [tex.index(f"\\section*{{{title}}}") for title in SECTIONS]
+    assert positions == sorted(positions)
+    assert [tex.count(f"\\subsection*{{Exercise {n}:") for n in range(1, 6)] == [1] * 5
     assert "0.298371" in tex  # the loss, to 6 significant digits
+    assert "\\paragraph*{Check}" in tex and tex.count("\\paragraph*{Key: ") == 3
     student = render(classic.student_copy(), "tex")
-    assert "Solution key" not in student and "Worked example" in student
+    assert "Key" not in student and "Check" not in student and "The worked example" in student
+    assert "Name: \\rule" in student and student.count("\\fbox{\\begin{minipage}[t]") == 4
+    for document in (tex, student):  # nothing shrunk to fit
+        assert "\\resizebox" not in document and "\\scalebox" not in document
 
 
 def test_markdown_has_math_and_an_svg(classic):
     md = render(classic, "md")
     assert md.count("$$") % 2 == 0 and md.count("$$") >= 20
-    assert "## Solution key" in md and "## Exercises" in md
+    assert "#### Key: the chain" in md and "## Exercises" in md and "### Exercise 5:" in md
     ET.fromstring(md[md.index("<svg"): md.index("</svg>") + 6])  # well-formed
     assert "0.298371" in md
 
@@ -266,14 +286,14 @@ def test_cli_writes_a_student_copy_and_refuses_to_overwrite(run_cli, tmp_path):
     result = run_cli(*args, "--no-solutions", "--seed", "4", "--x", "0.05,0.10", "--y", "0.01,0.99")
     assert result.status == 0, result.stderr
     text = target.read_text()
-    assert "Solution key" not in text and "Exercise 3" in text
+    assert "Key" not in text and "Exercise 3" in text and "Name: " in text
     assert "0.05" in text and "0.99" in text
     again = run_cli(*args)
     assert again.status == 2
     assert again.stderr.startswith("symbackprop: error:") and "--force" in again.stderr
     assert "Traceback" not in again.stderr
     assert run_cli(*args, "--force").status == 0
-    assert "Solution key" in target.read_text()
+    assert "#### Key: the chain" in target.read_text()
 
 
 def test_cli_bad_vector_is_one_sentence(run_cli, tmp_path):
@@ -301,7 +321,7 @@ def test_example_writes_both_articles_sheets(tmp_path):
         for copy in ("key", "student") for fmt in ("md", "tex")
     )
     assert "2-3-3-2" in (tmp_path / "beginner-key.md").read_text()
-    assert "Solution key" not in (tmp_path / "understanding-student.tex").read_text()
+    assert "Key" not in (tmp_path / "understanding-student.tex").read_text()
     assert all(c["largest_relative_error"] < 1e-6 for c in outcome["checks"].values())
 
 

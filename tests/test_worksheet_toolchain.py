@@ -28,7 +28,7 @@ from .test_worksheet import CLASSIC
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
-SECTIONS = ("Notation", "Forward equations", "Exercises", "Worked example", "Solution key", "Check")
+SECTIONS = ("The chain rule and the four equations", "Notation", "The worked example", "Exercises", "Check")
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +47,11 @@ def test_pdf_has_every_section_and_the_example_numbers(classic_pdf):
     positions = [text.find(title) for title in SECTIONS]
     assert all(p >= 0 for p in positions), dict(zip(SECTIONS, positions, strict=True))
     assert positions == sorted(positions), "sections appear in order"
-    # The published numbers of this example, to the sheet's 6 significant digits.
-    for number in ("0.298371", "0.593270", "0.751365", "0.358916", "0.149781", "0.0821670"):
-        assert number.rstrip("0") in text, number
-    assert "Exercise 1 (output weight)" in text and "Exercise 3 (bias)" in text
+    # The published numbers of this example, to the sheet's 6 significant digits: the loss,
+    # a⁽¹⁾₁, a⁽²⁾₁, the updated w₈ and w₄, and ∂ℒ/∂w₅.
+    for number in ("0.298371", "0.593270", "0.751365", "0.561370", "0.299502", "0.0821670"):
+        assert number in text, number
+    assert "Exercise 1: an output weight" in text and "Exercise 3: a bias" in text
 
 
 def test_pdf_first_page_is_saved_as_png(classic_pdf):
@@ -142,7 +143,7 @@ def test_html_renders_every_formula_in_chromium(html_sheet, tmp_path):
     parser.feed(run.stdout)
     source = _Visible()
     source.feed(html_sheet.read_text())
-    assert source.math > 100, "the page has its formulas"
+    assert source.math > 60, "the page has its formulas"
     assert parser.math == source.math and parser.rendered == source.math
     assert parser.katex >= source.math, "every formula became KaTeX output"
     assert parser.errors == 0

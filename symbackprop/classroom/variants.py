@@ -128,8 +128,8 @@ class Variant:
     questions: tuple[Question, ...]
 
     def student_sheet(self) -> Any:
-        """The student's copy: no key, and the code that regenerates it."""
-        return self.sheet.student_copy(code=self.code)
+        """The student's copy: no key, the student's name, and the code that regenerates it."""
+        return self.sheet.student_copy(self.student, code=self.code)
 
 
 def split_questions(text: str) -> list[str]:

@@ -36,6 +36,7 @@ from ..activations import T as GENERIC_INPUT
 from ..display import Formula
 from ..steps import Step
 from ..symbols import (
+    LOSS_LATEX,
     Name,
     activation,
     bias,
@@ -521,7 +522,7 @@ class Rnn(Layer):
             backward=tuple(backward),
             output=None,
             indices=(t, j),
-            note=f"$t$ numbers the {self.steps} steps of the sequence; $\\delta_t = \\partial L / \\partial z_t$.",
+            note=f"$t$ numbers the {self.steps} steps of the sequence; $\\delta_t = \\partial {LOSS_LATEX} / \\partial z_t$.",
             errors=errors,
         )
 

@@ -22,6 +22,7 @@ from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 
 from ..options import unknown_settings
 from ..symbols import latex_form
+from .breaking import Group, fill, fixed_brackets, flat, group, latex_width
 from .preamble import preamble
 from .rules import DisplayRules
 
@@ -32,6 +33,7 @@ class LatexPrinter(DisplayRules, _SympyLatexPrinter):
     open_group, close_group = r"\left(", r"\right)"
     chain_joiner = r" \cdot "
     product_joiner = " "
+    number_joiner = r" \cdot "
 
     def partial(self, num: str, den: str) -> str:
         return rf"\frac{{\partial {num}}}{{\partial {den}}}"
@@ -41,6 +43,27 @@ class LatexPrinter(DisplayRules, _SympyLatexPrinter):
 
     def form(self, expr: Any) -> str:
         return expr.args[0].name
+
+    def _add_group(self, expr: Any) -> str | Group:
+        # SymPy's rule for a sum, with each term a part a line may break before.
+        parts: list[tuple[str, str | Group]] = []
+        for index, term in enumerate(self._as_ordered_terms(expr)):
+            joiner = ""
+            if index and term.could_extract_minus_sign():
+                joiner, term = " - ", -term
+            elif index:
+                joiner = " + "
+            part = self.breakable(term)
+            if self._needs_add_brackets(term):
+                part = Group((("", part),), r"\left(", r"\right)")
+            parts.append((joiner, part))
+        return group(parts)
+
+    def _print_Add(self, expr: Any, order: Any = None) -> str:
+        return flat(self._add_group(expr))
+
+    def scientific(self, mantissa: str, exponent: int) -> str:
+        return rf"{mantissa} \cdot 10^{{{exponent}}}"
 
     def minus_operand(self, expr: Any, text: str) -> str:
         return self.group(text) if isinstance(expr, sympy.Add | sympy.MatAdd) else text
@@ -102,6 +125,22 @@ def text_to_latex(text: str) -> str:
     return "".join(out)
 
 
+def title_in_math(text: str, words: str = r"\text") -> str:
+    r"""Words with ``$…$`` math, for use inside display math: the words in ``\text{}``.
+
+    Math stays outside ``\text``, where every renderer (pdflatex, KaTeX,
+    MathJax) reads it, in text style.
+
+    >>> title_in_math(r"Errors of layer 2: $\delta^{(2)}$")
+    '\\text{Errors of layer 2: }{\\textstyle \\delta^{(2)}}'
+    """
+    parts = text.split("$")
+    return "".join(
+        rf"{{\textstyle {part}}}" if index % 2 else (rf"{words}{{{_escape(part)}}}" if part else "")
+        for index, part in enumerate(parts)
+    )
+
+
 def _escape(words: str) -> str:
     for char, repl in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
                        ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"), ("~", r"\~{}"),
@@ -110,13 +149,20 @@ def _escape(words: str) -> str:
     return words
 
 
-def shape_note(step: Any, times: str = r"\times") -> str:
-    """``(3 × 1)(1 × 2) → (3 × 2)`` for a matrix-level step, or ''."""
+def shape_note(step: Any, times: str = r" \times ", odot: str = r" \odot ", to: str = r" \to ") -> str:
+    """``(3 × 1)(1 × 2) → (3 × 2)`` for a matrix-level step, ⊙ set apart from the matrix product; or ''."""
     if step.result_shape is None:
         return ""
-    factors = "".join("(" + f" {times} ".join(map(str, shape)) + ")" for shape in step.shapes)
-    result = "(" + f" {times} ".join(map(str, step.result_shape)) + ")"
-    return f"{factors} \\to {result}" if factors else result
+    factors = "".join(
+        (odot if index in step.elementwise else "") + "(" + times.join(map(str, shape)) + ")"
+        for index, shape in enumerate(step.shapes)
+    )
+    result = "(" + times.join(map(str, step.result_shape)) + ")"
+    return f"{factors}{to}{result}" if factors else result
+
+
+CONTINUED = 1.0  # a continued line starts a \quad further in
+STANDALONE_WIDTH = 60.0  # ems of a line of the standalone document (landscape A4, 2 cm margins, 11 pt)
 
 
 class LatexWriter:
@@ -126,6 +172,8 @@ class LatexWriter:
         "justify": True,  # the short \text{} reason at the end of each step
         "shapes": True,  # shapes of matrix-level factors
         "heading": r"\section*",
+        "width": 44.0,  # ems a line may take (a portrait A4 page at 11 pt); longer steps are broken
+        "one_side_per_line": True,  # lhs = a, = b on lines of their own; False joins them while they fit
         "printer": {},  # settings for LatexPrinter
     }
 
@@ -138,17 +186,32 @@ class LatexWriter:
         return self.printer.doprint(value)
 
     def step_lines(self, step: Any) -> list[str]:
+        """``lhs &= …`` lines of one step, broken to the writer's width; the reason on the last line or below it."""
+        width = self.settings["width"]
+        lhs = self.expr(step.lhs)
+        sides = [self.printer.breakable(rhs) for rhs in step.rhs]
+        if self.settings["one_side_per_line"]:
+            groups = [Group((("= ", side),)) for side in sides]
+        else:
+            groups = [Group(tuple(("= " if index == 0 else " = ", side) for index, side in enumerate(sides)))]
+        room = width - latex_width(lhs) - 0.5
         lines = []
-        for index, rhs in enumerate(step.rhs):
-            lhs = self.expr(step.lhs) if index == 0 else ""
-            lines.append(f"{lhs} &= {self.expr(rhs)}")
+        for group_ in groups:
+            for line in fill(group_, room, latex_width, fixed_brackets, indent=CONTINUED):
+                lines.append(" &" + line if line.startswith("=") else r" &\quad " + line)
+        lines[0] = lhs + lines[0]
         notes = []
         if self.settings["justify"] and step.why:
-            notes.append(rf"\text{{{text_to_latex(step.why)}}}")
+            notes.append(title_in_math(step.why))
         if self.settings["shapes"] and step.result_shape is not None:
             notes.append(shape_note(step))
         if notes:
-            lines[-1] += r" && " + r"\quad ".join(notes)
+            note = r"\qquad " + r"\quad ".join(notes)
+            last = lines[-1].split("&", 1)[1]
+            if latex_width(lhs if len(lines) == 1 else "") + latex_width(last + note) <= width:
+                lines[-1] += note
+            else:
+                lines.append(" &" + note)
         return lines
 
     def align(self, steps: Any) -> str:
@@ -171,6 +234,14 @@ class LatexWriter:
 
     def equations_only(self, sections: Any) -> str:
         return self.align([step for section in sections for step in section.steps])
+
+    def display(self, sections: Any) -> str:
+        """Every section as one ``$$``-delimited ``aligned`` block, titles as text lines (Jupyter, VS Code)."""
+        lines = []
+        for section in sections:
+            lines.append("&" + title_in_math(section.title, r"\textbf"))
+            lines.extend(line for step in section.steps for line in self.step_lines(step))
+        return "$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$"
 
     def document(self, derivation: Any, sections: Any, title: str = "") -> str:
         """A standalone document that pdflatex compiles."""

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 import sympy
@@ -17,10 +18,15 @@ from sympy.printing.str import StrPrinter
 
 from ..options import unknown_settings
 from ..symbols import unicode_name
-from .rules import DisplayRules
+from .breaking import Group, fill, flat, group
+from .latex import shape_note
+from .rules import DisplayRules, _without_sign
 
 _GREEK = {"lambda": "λ", "epsilon": "ε"}
 _SUPER = str.maketrans("0123456789()lL", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ˡᴸ")
+
+
+MINUS = "−"
 
 
 class TextPrinter(DisplayRules, StrPrinter):
@@ -43,23 +49,30 @@ class TextPrinter(DisplayRules, StrPrinter):
             return self._print_Indexed(expr)
         if isinstance(expr, sympy.Sum):
             return self._print_Sum(expr)
-        return super()._print(expr, **kwargs)
+        out = super()._print(expr, **kwargs)
+        if isinstance(expr, sympy.Number) and out.startswith("-"):
+            return MINUS + out[1:]  # one minus sign in every text: −1, −1/2, −0.5
+        return out
+
+    def _add_group(self, expr: Any) -> str | Group:
+        # A sum after its first term is joined by + and −, and a leading minus is − too.
+        parts: list[tuple[str, str | Group]] = []
+        for index, term in enumerate(self._as_ordered_terms(expr)):
+            part = self.breakable(term)
+            text = flat(part)
+            negative = text.startswith(MINUS) and not term.is_Add
+            if negative:
+                part = _without_sign(part)
+            if precedence(term) < precedence(expr) or term.is_Add:
+                part = Group((("", part),), self.open_group, self.close_group)
+            if index == 0:
+                parts.append(("", Group(((MINUS, part),)) if negative else part))
+            else:
+                parts.append((self.minus if negative else self.plus, part))
+        return group(parts)
 
     def _print_Add(self, expr: Any, order: Any = None) -> str:
-        # A sum after its first term is joined by + and −; a leading minus stays a hyphen.
-        out = ""
-        for index, term in enumerate(self._as_ordered_terms(expr, order=order)):
-            text = self._print(term)
-            negative = text.startswith("-") and not term.is_Add
-            if negative:
-                text = text[1:]
-            if precedence(term) < precedence(expr) or term.is_Add:
-                text = self.group(text)
-            if index == 0:
-                out = "-" + text if negative else text
-            else:
-                out += (self.minus if negative else self.plus) + text
-        return out
+        return flat(self._add_group(expr))
 
     def _print_Mul(self, expr: Any) -> str:
         # Factors with a negative exponent, and the denominator of a rational
@@ -68,7 +81,7 @@ class TextPrinter(DisplayRules, StrPrinter):
         coefficient, rest = expr.as_coeff_Mul()
         sign = ""
         if coefficient < 0:
-            sign, expr = "-", _keep_coeff(-coefficient, rest)
+            sign, expr = MINUS, _keep_coeff(-coefficient, rest)
         above: list[Any] = []
         below: list[Any] = []
         for factor in expr.as_ordered_factors():
@@ -108,7 +121,14 @@ class TextPrinter(DisplayRules, StrPrinter):
         return f"Σ{limits} ({body})"
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
-        return _GREEK.get(expr.name) or unicode_name(expr.name)
+        names = self._settings.get("symbol_names", {})
+        return names[expr] if expr in names else (_GREEK.get(expr.name) or unicode_name(expr.name))
+
+    def scientific(self, mantissa: str, exponent: int) -> str:
+        return f"{mantissa}·10^{exponent}".replace("-", MINUS)
+
+    def _print_Numeral(self, expr: Any) -> str:
+        return super()._print_Numeral(expr).replace("-", MINUS)
 
     def _print_MatrixSymbol(self, expr: Any) -> str:
         return unicode_name(expr.name)
@@ -130,7 +150,7 @@ class TextPrinter(DisplayRules, StrPrinter):
         args = list(expr.args)
         sign = ""
         if args and args[0] == -1:
-            sign, args = "-", args[1:]
+            sign, args = MINUS, args[1:]
         parts = []
         for arg in args:
             part = self._print(arg)
@@ -167,7 +187,7 @@ def text(expr: Any) -> str:
 
 
 _MACROS = [
-    (r"\partial", "∂"), (r"\delta", "δ"), (r"\sigma", "σ"), (r"\odot", "⊙"), (r"\top", "ᵀ"),
+    (r"\mathcal{L}", "ℒ"), (r"\partial", "∂"), (r"\delta", "δ"), (r"\sigma", "σ"), (r"\odot", "⊙"), (r"\top", "ᵀ"),
     (r"\nabla", "∇"), (r"\cdot", "·"), (r"\times", "×"), (r"\to", "→"), (r"\alpha", "α"),
     (r"\theta", "θ"), (r"\leftarrow", "←"), (r"\le", "≤"), (r"\sum", "Σ"),
     (r"\lambda", "λ"), (r"\star", "⋆"), (r"\hat{x}", "x̂"), (r"\mu", "μ"), (r"\gamma", "γ"),
@@ -188,7 +208,7 @@ def latex_words_to_text(value: str) -> str:
         math = math.replace("∂ ", "∂")
         math = re.sub(r"\^\{([^}]*)\}", r"^\1", math)
         math = re.sub(r"_\{([^}]*)\}", r"_\1", math)
-        return math.replace("{", "").replace("}", "").replace("\\", "")
+        return math.replace("{", "").replace("}", "").replace("\\", "").replace("-", MINUS)
 
     parts = value.split("$")
     return "".join(convert(p) if i % 2 else p for i, p in enumerate(parts))
@@ -197,32 +217,41 @@ def latex_words_to_text(value: str) -> str:
 class TextWriter:
     """Renders derivation sections as plain Unicode text, one step per line."""
 
-    _default_settings: dict[str, Any] = {"justify": True, "shapes": True, "width": 100}
+    _default_settings: dict[str, Any] = {"justify": True, "shapes": True, "width": 88}
 
     def __init__(self, **settings: Any):
         unknown_settings(settings, self._default_settings, "TextWriter")
         self.settings = {**self._default_settings, **settings}
+        self.printer = TextPrinter()
 
     def step_lines(self, step: Any) -> list[str]:
+        """``lhs = …`` lines of one step, broken to the writer's width, then the reason in brackets."""
+        width = self.settings["width"]
         lhs = text(step.lhs)
         pad = " " * len(lhs)
-        lines = [f"{lhs if i == 0 else pad} = {text(rhs)}" for i, rhs in enumerate(step.rhs)]
+        lines = []
+        for index, rhs in enumerate(step.rhs):
+            head = f"{lhs if index == 0 else pad} = "
+            parts = fill(self.printer.breakable(rhs), width - len(head), len, indent=2)
+            lines.append(head + parts[0])
+            lines.extend(" " * (len(head) + 2) + part for part in parts[1:])
         notes = []
         if self.settings["justify"] and step.why:
             notes.append(step.why)
         if self.settings["shapes"] and step.result_shape is not None:
-            factors = "".join("(" + "×".join(map(str, shape)) + ")" for shape in step.shapes)
-            result = "(" + "×".join(map(str, step.result_shape)) + ")"
-            notes.append(f"{factors} → {result}" if factors else result)
+            notes.append(shape_note(step, "×", " ⊙ ", " → "))
         if notes:
-            lines.append(f"{pad}   [{latex_words_to_text('; '.join(notes))}]")
+            note = "[" + latex_words_to_text("; ".join(notes)) + "]"
+            lines.extend(textwrap.wrap(note, width, initial_indent=pad + "   ", subsequent_indent=pad + "    ",
+                                       break_on_hyphens=False))
         return lines
 
     def section(self, section: Any) -> str:
+        width = self.settings["width"]
         title = latex_words_to_text(section.title)
-        parts = [title, "─" * min(len(title), self.settings["width"])]
+        parts = [title, "─" * min(len(title), width)]
         if section.intro:
-            parts.append(latex_words_to_text(section.intro))
+            parts.extend(textwrap.wrap(latex_words_to_text(section.intro), width, break_on_hyphens=False))
         for step in section.steps:
             parts.extend(self.step_lines(step))
         return "\n".join(parts)

@@ -7,7 +7,7 @@ exercises and the example's numbers, so each student can get their own sheet.
 >>> from symbackprop.models import two_two_two
 >>> sheet = build(two_two_two(), seed=2)
 >>> [(e.kind, e.parameter) for e in sheet.exercises]
-[('output weight', 'W2'), ('hidden weight', 'W1'), ('bias', 'b1')]
+[('output weight', 'W2'), ('hidden weight', 'W1'), ('bias', 'b1'), ('vectorised', 'W2'), ('numbers', '')]
 >>> sheet.check.fd_error < 1e-6
 True
 """

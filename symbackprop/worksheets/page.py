@@ -2,12 +2,17 @@
 
 The order, the words and the grouping live here once, so the PDF, the HTML
 page and the Markdown file say the same thing.  Words may hold ``$…$`` math,
-made by the project's printer.
+made by the project's printer.  The teacher's copy puts each exercise's key
+where the student's copy leaves room to answer, so the key is in the order
+of the exercises.
 
 >>> from symbackprop.models import two_two_two
 >>> from symbackprop.worksheets.model import build
->>> [b.text for b in blocks(build(two_two_two(), seed=1)) if isinstance(b, Heading) and b.level == 1]
-['Notation', 'Forward equations', 'Exercises', 'Worked example', 'Solution key', 'Check']
+>>> sheet = build(two_two_two(), seed=1)
+>>> [b.text for b in blocks(sheet) if isinstance(b, Heading) and b.level == 1]
+['The chain rule and the four equations', 'Notation', 'The worked example', 'Exercises']
+>>> [b.text for b in blocks(sheet.student_copy()) if isinstance(b, Heading) and b.level == 3]
+[]
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..printing import LatexWriter, latex
+from ..printing.breaking import latex_width
 from ..printing.latex import text_to_latex
 from ..steps import Step
 from .drawing import Layout
+from .example import LINE
+from .exercises import Room
 from .model import Worksheet
 
 
@@ -26,7 +34,13 @@ from .model import Worksheet
 class Title:
     title: str
     subtitle: str
+    copy: str  # "Teacher's copy, with the key" or "Student's copy"
     code: str = ""  # an assignment's sheet code: printed with its QR code
+
+
+@dataclass(frozen=True)
+class NameLine:
+    student: str = ""  # printed on the line; blank for a student to write
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,22 @@ class Equations:
 
 
 @dataclass(frozen=True)
+class EquationRows:
+    """Rows of short one-line steps set side by side: ``x = …, y = …, α = …``."""
+
+    rows: tuple[tuple[Step, ...], ...]
+
+
+@dataclass(frozen=True)
+class Boxed:
+    """Equations in a frame, as rows of side-by-side steps, with a title and a note."""
+
+    title: str
+    rows: tuple[tuple[Step, ...], ...]
+    note: str
+
+
+@dataclass(frozen=True)
 class Picture:
     layout: Layout
     caption: str
@@ -53,7 +83,14 @@ class Picture:
 
 @dataclass(frozen=True)
 class Table:
-    rows: tuple[tuple[Any, str], ...]  # (SymPy object, words)
+    rows: tuple[tuple[str, str], ...]  # (math, words)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Room to write one answer: a box ``room.lines`` tall, or rows of blanks."""
+
+    rooms: tuple[Room, ...]
 
 
 @dataclass(frozen=True)
@@ -61,102 +98,126 @@ class NewPage:
     pass
 
 
-Block = Title | Heading | Paragraph | Equations | Picture | Table | NewPage
+Block = Title | NameLine | Heading | Paragraph | Equations | EquationRows | Boxed | Picture | Table | Answer | NewPage
 
 
 def _m(expr: Any) -> str:
     return f"${latex(expr)}$"
 
 
+WIDTH = LINE
+_WRITER = LatexWriter(shapes=False, width=WIDTH, one_side_per_line=False)
+
+
 def step_lines(step: Step) -> list[str]:
-    """The LaTeX lines of one step (``lhs &= …``), by the project's LatexWriter.
-
-    A one-line step keeps its reason beside it; a longer one puts the reason on a
-    line of its own, since its last line is often the widest of the page.
-    """
-    if len(step.rhs) <= 1 or not step.why:
-        return _WRITER.step_lines(step)
-    lines = _QUIET.step_lines(step)
-    lines.append(r"&\qquad \text{(" + text_to_latex(step.why) + ")}")
-    return lines
+    """The LaTeX lines of one step (``lhs &= … = …``), as many sides a line as fit."""
+    return _WRITER.step_lines(step)
 
 
-_WRITER = LatexWriter(shapes=False)
-_QUIET = LatexWriter(shapes=False, justify=False)
+def row_line(steps: tuple[Step, ...]) -> str:
+    """Short steps on one line, ``lhs = rhs`` joined by commas, each reason after it."""
+    out = []
+    for step in steps:
+        text = " = ".join([_WRITER.expr(step.lhs), *(_WRITER.expr(r) for r in step.rhs)])
+        if step.why:
+            text += r"\quad\text{" + text_to_latex(step.why) + "}"
+        out.append(text)
+    return "&" + r",\qquad ".join(out)  # set flush left at the alignment point
+
+
+def packed(steps: tuple[Step, ...], width: float = WIDTH) -> EquationRows:
+    """One-line steps set side by side, as many to a row as fit the width."""
+    rows: list[list[Step]] = []
+    for step in steps:
+        if rows and latex_width(row_line((*rows[-1], step))[1:]) <= width:
+            rows[-1].append(step)
+        else:
+            rows.append([step])
+    return EquationRows(tuple(tuple(row) for row in rows))
+
+
+def _caption(sheet: Worksheet) -> str:
+    words = "The network: inputs on the left, the loss on the right"
+    if any(edge.value for edge in sheet.picture.edges):
+        words += "; each edge carries its weight, the dotted edges from the units marked 1 carry the biases"
+    return words + ". The parameters of the exercises are marked in red."
+
+
+def _check(sheet: Worksheet) -> str:
+    check = sheet.check
+    return (
+        f"The gradients of the worked example ({check.entries} numbers) "
+        f"agree with central finite differences of the loss to a relative error of {check.fd_error:.1e} "
+        f"at most (at {check.fd_where}), and the key's equations, evaluated at the same point, agree with "
+        f"symbackprop's compiled gradients to {check.key_error:.1e}."
+        + (f" {check.kinks} entries whose difference step crossed a ReLU kink were not compared." if check.kinks else "")
+        + f" This is variant {sheet.seed}: the same seed gives the same exercises and numbers."
+    )
 
 
 def blocks(sheet: Worksheet) -> tuple[Block, ...]:
-    out: list[Block] = [Title(sheet.title, sheet.subtitle, sheet.code)]
-    out.append(
-        Picture(
-            sheet.picture,
-            "The network. Inputs on the left, the loss on the right; the parameters of the "
-            "exercises are marked in red.",
-        )
-    )
+    teacher = sheet.has_solutions
+    out: list[Block] = [
+        Title(sheet.title, sheet.subtitle, "Teacher's copy, with the key" if teacher else "", sheet.code)
+    ]
+    if not teacher:
+        out.append(NameLine(sheet.student))
     out += [
+        Picture(sheet.picture, _caption(sheet)),
+        Heading(1, "The chain rule and the four equations"),
+        Paragraph(sheet.chain_rule),
+        Boxed("The four equations of backpropagation", sheet.equations, sheet.equations_note),
         Heading(1, "Notation"),
-        Paragraph(
-            "Layers are numbered 1 to L and layer 0 is the input. Vectors are columns and "
-            "indices start at 1. The error of a layer is the derivative of the loss with respect "
-            "to its weighted inputs."
-        ),
         Table(sheet.notation),
-        Heading(1, "Forward equations"),
-        Paragraph(sheet.forward.intro),
-        Equations(sheet.forward.steps),
-        Heading(1, "Exercises"),
+        Heading(1, "The worked example"),
         Paragraph(
-            "Derive each derivative by the chain rule, in terms of the activations, the weights "
-            "and the targets; then evaluate it with the numbers of the worked example."
+            "One sample goes forward through the network. Numbers given on the sheet are exact; "
+            f"computed ones are rounded to {sheet.digits} significant digits."
         ),
     ]
-    for ex in sheet.exercises:
-        out.append(Heading(2, f"Exercise {ex.number} ({ex.kind})"))
-        out.append(Paragraph(f"Derive {_m(ex.question)}."))
-        out.append(Paragraph(f"Hint: {ex.hint} The chain to follow:"))
-        out.append(Equations((ex.chain,)))
-    out.append(Heading(1, "Worked example"))
+    out.append(packed(tuple(step for row in sheet.given for step in row)))
+    out.append(Equations(sheet.forward))
+    out.append(Heading(1, "Exercises"))
     out.append(
         Paragraph(
-            f"One sample, one forward and one backward pass, and one update with learning rate "
-            f"{_m(sheet.values.lr)}. Numbers are rounded to {sheet.digits} significant digits; "
-            "they were computed by symbackprop's compiled gradients."
+            "Derive each by the chain rule: the chain of partial derivatives, each factor, then the result "
+            "in activations, weights and targets. A later exercise may use what an earlier one derived."
         )
     )
-    for section in sheet.example:
-        out.append(Heading(2, section.title))
-        if section.intro:
-            out.append(Paragraph(section.intro))
-        out.append(Equations(section.steps))
-    if sheet.solutions:
-        out += [NewPage(), Heading(1, "Solution key")]
-        out.append(Paragraph("The derivatives of the activations and of the loss that the key uses:"))
-        out.append(Equations(sheet.identities.steps))
-        for sol in sheet.solutions:
-            ex = sol.exercise
-            out.append(Heading(2, f"Exercise {ex.number}: {_m(ex.question)}"))
-            for section in sol.sections:
-                out.append(Heading(3, section.title))
-                if section.intro:
-                    out.append(Paragraph(section.intro))
-                out.append(Equations(section.steps))
-            out.append(Heading(3, "With the numbers of the worked example"))
-            out.append(Equations((sol.at_example,)))
-    check = sheet.check
-    out += [
-        Heading(1, "Check"),
-        Paragraph(
-            f"The gradients of the worked example ({check.entries} numbers) were compared with "
-            f"central finite differences of the loss. The largest relative error is "
-            f"{check.fd_error:.1e} (at {check.fd_where}); the key's equations, evaluated at the "
-            f"same point, agree with the compiled gradients to a relative error of "
-            f"{check.key_error:.1e}."
-            + (
-                f" {check.kinks} entries whose difference step crossed a ReLU kink were not compared."
-                if check.kinks
-                else ""
-            )
-        ),
-    ]
+    if teacher:
+        out += [Heading(3, "Check"), Paragraph(_check(sheet))]
+        out.append(Heading(3, "The local derivatives the key uses"))
+        out.append(Equations(sheet.identities))
+    for index, ex in enumerate(sheet.exercises):
+        out.append(Heading(2, ex.title))
+        out.append(Paragraph(f"{ex.task} Hint: {ex.hint}" if ex.hint else ex.task))
+        if not teacher:
+            out.append(Answer(ex.room))
+            continue
+        for number, section in enumerate(sheet.solutions[index].sections):
+            title = section.title if number else ("Key: " + section.title[:1].lower() + section.title[1:]).rstrip(": ")
+            if title:
+                out.append(Heading(3, title))
+            if section.intro:
+                out.append(Paragraph(section.intro))
+            out.append(Equations(section.steps))
     return tuple(out)
+
+
+class SheetWriter:
+    """Writes a sheet block by block, each kind of block by its ``_write_<Block>`` method.
+
+    A format is a subclass (LaTeX, HTML, Markdown); :meth:`parts` returns the
+    written blocks in order, so the order and the words stay those of :func:`blocks`.
+    """
+
+    def __init__(self, sheet: Worksheet):
+        self.sheet = sheet
+        self.blocks = blocks(sheet)
+
+    def parts(self) -> list[str]:
+        out = []
+        for index, block in enumerate(self.blocks):
+            self.index = index  # where the block stands, for a writer that looks ahead
+            out.append(getattr(self, f"_write_{type(block).__name__}")(block))
+        return [part for part in out if part]
