@@ -231,6 +231,10 @@ def test_every_submission_is_a_row_with_its_verdict_and_reason(course, tmp_path,
     assert "| missing-derivative | 1 |" in overview
     png = (course / "overview" / "scores.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    totals = dict(line.split(",") for line in (course / "overview" / "totals.csv").read_text().splitlines())
+    assert list(totals) == ["student", *ROSTER]  # roster order; folders off the roster are not students
+    assert totals["ada"] == "1" and totals["grace"] == "0"
+    assert float(totals["alan"]) == pytest.approx((0 + 0.5 + 1) / 3, abs=1e-4)
 
     # Idempotent: the same inputs give the same bytes, judged from the kept grades.
     again = grade(course, subs, tmp_path / "grades.csv", Settings(value_weight=0.25), jobs=1)
@@ -243,7 +247,7 @@ def test_every_submission_is_a_row_with_its_verdict_and_reason(course, tmp_path,
     # A changed submission is judged again; its new feedback replaces the old only with force.
     hand_in(subs, "alan", answers_file("alan", key_entries(course, "alan")))
     feedback_before = (course / "feedback" / "alan.md").read_bytes()
-    with pytest.raises(DataError, match="grades.csv' and 3 other files already exist with other content; pass --force"):
+    with pytest.raises(DataError, match="grades.csv' and 4 other files already exist with other content; pass --force"):
         grade(course, subs, tmp_path / "grades.csv", Settings(value_weight=0.25))
     # Refused as a whole: no file was replaced.
     assert (tmp_path / "grades.csv").read_text() == text
@@ -313,7 +317,11 @@ def test_values_are_graded_within_the_stated_tolerance():
     assert check_value([[1.0, 0.004]], [[1.0, 0.0]], 0.005).score == 1.0
     assert check_value([0.1, 0.2], [0.1, 0.2], 0.005).score == 1.0
     assert check_value([[0.1], [0.2]], [0.1, 0.2], 0.005).score == 1.0  # a bias as a column
-    assert "shape" in check_value([0.1, 0.2, 0.3], [0.1, 0.2], 0.005).message
+    wrong_shape = check_value([0.1, 0.2, 0.3], [0.1, 0.2], 0.005)
+    assert wrong_shape.score == 0 and wrong_shape.message == (
+        "the value is a list of 3 numbers but the gradient is a list of 2 numbers")
+    assert check_value([[1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]], 0.005).message == (
+        "the value is rows of different lengths but the gradient is 2 rows of 2 numbers")
 
 
 def test_answers_files_with_problems_in_one_answer_keep_the_others(course):

@@ -204,7 +204,7 @@ def check_value(given: Any, true: Any, tolerance: float) -> ValueCheck:
     shape_true, shape_given = _shape(true), _shape(given)
     percent = f"{tolerance * 100:.3g}%"
     if shape_true != shape_given and {shape_true, shape_given} != {shape_true[:1], shape_true[:1] + (1,)}:
-        return ValueCheck(0.0, f"the value has shape {_shape_text(shape_given)} but the gradient has shape "
+        return ValueCheck(0.0, f"the value is {_shape_text(shape_given)} but the gradient is "
                                f"{_shape_text(shape_true)}", given)
     scale = max((abs(t) for t in flat_true), default=0.0)
     allowed = tolerance * scale + 1e-12
@@ -237,4 +237,17 @@ def _shape(value: Any) -> tuple[int, ...]:
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
-    return "a single number" if not shape else "(" + ", ".join(map(str, shape)) + ")"
+    """A value's shape as a student reads it.
+
+    >>> _shape_text(()), _shape_text((3,)), _shape_text((2, 3)), _shape_text((2, -1))
+    ('a single number', 'a list of 3 numbers', '2 rows of 3 numbers', 'rows of different lengths')
+    """
+    if not shape:
+        return "a single number"
+    if -1 in shape:
+        return "rows of different lengths"
+    if len(shape) == 1:
+        return f"a list of {shape[0]} numbers"
+    if len(shape) == 2:
+        return f"{shape[0]} rows of {shape[1]} numbers"
+    return "(" + ", ".join(map(str, shape)) + ")"

@@ -34,6 +34,7 @@ from .assignment import Assignment, load_assignment
 from .judging import QuestionGrade, Settings, judge
 from .pool import ordered_map
 from .variants import Question
+from .wording import spreadsheet_cell
 
 GRADER_VERSION = "1"
 HEADER = ("student", "question", "wrt", "score", "verdict", "diagnosis")
@@ -89,18 +90,13 @@ class Grades:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(HEADER)
         for row in self.rows():
-            writer.writerow([_cell(cell) for cell in row])
+            writer.writerow([spreadsheet_cell(cell) for cell in row])
         return buffer.getvalue()
 
 
 def _number(score: float) -> str:
     """0.5, 1, 0.3333: short and the same on every machine."""
     return format(round(score, 4), "g")
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet reads a cell starting with = + - @ as a formula: quote it as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # -- finding what was handed in ---------------------------------------------------------

@@ -3,16 +3,20 @@ diagnoses per question, so the next lecture can re-teach what most students miss
 
     DIR/overview/scores.png     the students' scores (mean over the questions), 10 bins
     DIR/overview/overview.md    class mean, per question: mean score, verdicts, top diagnoses
+    DIR/overview/totals.csv     student,score: one row per roster id, for a gradebook's import
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..symbols import Wrt
+from .wording import spreadsheet_cell
 
 TOP = 3
 
@@ -72,8 +76,6 @@ def asked_about(wrts: Iterable[str]) -> str:
 
 def histogram_png(grades: Any) -> bytes:
     """The score histogram as PNG bytes (matplotlib, no display needed)."""
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -95,6 +97,16 @@ def histogram_png(grades: Any) -> bytes:
     return buffer.getvalue()
 
 
+def totals_csv(grades: Any) -> str:
+    """Each roster id's score (the mean over the questions), in roster order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("student", "score"))
+    writer.writerows((spreadsheet_cell(s.student), format(s.score, "g")) for s in grades.students if s.on_roster)
+    return buffer.getvalue()
+
+
 def overview_files(grades: Any, folder: Path) -> list[tuple[Path, str | bytes]]:
     """The overview's files and their contents, for the caller to write."""
-    return [(folder / "overview.md", summary(grades)), (folder / "scores.png", histogram_png(grades))]
+    return [(folder / "overview.md", summary(grades)), (folder / "scores.png", histogram_png(grades)),
+            (folder / "totals.csv", totals_csv(grades))]

@@ -71,3 +71,12 @@ def allowed_error(value: Any, tolerance: float) -> float:
     """The absolute error a numeric answer may have: ``tolerance`` × the largest entry (as grade does)."""
     flat = [abs(v) for _, v in entries("x", value)]
     return tolerance * max(flat) + 1e-12
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A spreadsheet reads a cell starting with = + - @ as a formula: quote it as text.
+
+    >>> spreadsheet_cell("@ada"), spreadsheet_cell("=1+1"), spreadsheet_cell("ada")
+    ("'@ada", "'=1+1", 'ada')
+    """
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
