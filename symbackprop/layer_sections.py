@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import sympy
 
 from .backprop import PENALISED
-from .chain import LOSS, MatrixForm, _output_error_step, factor_shapes
+from .chain import LOSS, MatrixForm, _output_error_step, elementwise_joins, factor_shapes
 from .display import Applied, Chain, Formula, Named, Partial
 from .layers.indexed import derivatives
 from .layers.l2 import LAMBDA
@@ -113,7 +113,7 @@ def _activation_steps(entry, output, index) -> list[Step]:
         return []
     a, z = _indexed("a", entry.index), output
     value = Applied(act.latex_symbol, act.text_symbol, z[index]) if act.elementwise else sympy.Function("softmax")(z[index])
-    return [Step(a[index], (value,), f"{act.name}, entry by entry" if act.elementwise else "softmax")]
+    return [Step(a[index], (value,), f"{act.title}, entry by entry" if act.elementwise else "softmax")]
 
 
 def _error_steps(entry, output, index, depth: int) -> list[Step]:
@@ -154,7 +154,8 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     form = MatrixForm()
     lowest = Name.parse(wrt).layer if wrt else the_plan.lowest_trained
     forward = [
-        Step(form(a.target), (form(a.rule),), a.note, factor_shapes(a.rule), a.target.shape)
+        Step(form(a.target), (form(a.rule),), a.note, factor_shapes(a.rule), a.target.shape,
+             elementwise_joins(a.rule))
         for entry in the_plan.layers
         for a in entry.forward
     ]
@@ -169,13 +170,15 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
         entry, above = the_plan.layers[layer - 1], the_plan.layers[layer]
         rule = the_plan.error_rule(layer)
         why = f"back through layer {layer + 1} ({above.layer.kind})"
-        backward.append(Step(form(entry.delta), (form(rule),), why, factor_shapes(rule), entry.delta.shape))
+        backward.append(Step(form(entry.delta), (form(rule),), why, factor_shapes(rule), entry.delta.shape,
+                             elementwise_joins(rule)))
     grads = []
     for entry in reversed(the_plan.layers[lowest - 1 :]):
         for g in the_plan.gradients(entry):
             if wrt in (None, str(g.target.name)):
                 why = g.equation or g.note
-                grads.append(Step(Partial(LOSS, form(g.target)), (form(g.rule),), why, factor_shapes(g.rule), g.target.shape))
+                grads.append(Step(Partial(LOSS, form(g.target)), (form(g.rule),), why, factor_shapes(g.rule),
+                                  g.target.shape, elementwise_joins(g.rule)))
     return (
         Section("Forward pass (matrix form)", tuple(forward), _intro(d)),
         Section("Backward pass: the errors $\\delta^{(l)}$", tuple(backward)),

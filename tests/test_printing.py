@@ -135,6 +135,12 @@ def test_shape_notes_set_the_elementwise_product_apart():
     assert "(4×3)(3×1) ⊙ (4×1) → (4×1)" in out  # BP2: (W⁽³⁾)ᵀ δ⁽³⁾ ⊙ ReLU'(z⁽²⁾)
     assert "(3×3)(3×1) → (3×1)" in out  # BP1 with the softmax Jacobian: a matrix product
     assert r"(2 \times 1) \odot (2 \times 1) \to (2 \times 1)" in models.two_two_two().derive().latex(level="matrix")
+    # The same in a network of layer kinds: back through a dense layer, then its activation's σ'.
+    layered = Network.from_spec({"input": 3, "loss": "half_sse", "layers": [
+        {"type": "dense", "units": 4}, {"type": "batchnorm", "activation": "relu"},
+        {"type": "dense", "units": 2, "activation": "tanh"}]}).derive().text(level="matrix", width=200)
+    assert "[back through layer 3 (dense); (4×2)(2×1) ⊙ (4×1) → (4×1)]" in layered
+    assert "[ReLU, entry by entry; (4×1) → (4×1)]" in layered
 
 
 @pytest.mark.parametrize(

@@ -574,7 +574,7 @@ class Conv2dRules(Rules):
         act = self.activation
         return (
             Assignment(self.z, Correlate(self.patches, self.W, self.b), note=f"layer {self.index}: cross-correlation"),
-            Assignment(self.a, Activate(act, self.z), note=f"{act.name}, entry by entry"),
+            Assignment(self.a, Activate(act, self.z), note=f"{act.title}, entry by entry"),
         )
 
     def backward(self, upstream: Tensor) -> Tensor:

@@ -160,7 +160,7 @@ class DenseRules(Rules):
         weighted = self.W @ self.prev
         z = weighted + self.b if self.b is not None else weighted
         act = self.activation
-        why = f"{act.name}, entry by entry" if act.elementwise else "softmax"
+        why = f"{act.title}, entry by entry" if act.elementwise else "softmax"
         return (
             Assignment(self.z, z, note=f"layer {self.index}"),
             Assignment(self.a, Activate(act, self.z), note=why),

@@ -141,7 +141,7 @@ class NormaliseRules(Rules):
             Assignment(self.sigma, Deviation(self.prev, self.mu, over, self.sigma), note=r"the deviation, biased variance, $\epsilon = 10^{-5}$"),
             Assignment(self.xhat, Standardise(self.prev, self.mu, self.sigma), note="normalised"),
             Assignment(self.z, ScaleShift(self.xhat, self.gamma, self.beta, over), note="scaled and shifted"),
-            Assignment(self.a, Activate(act, self.z), note=f"{act.name}, entry by entry"),
+            Assignment(self.a, Activate(act, self.z), note=f"{act.title}, entry by entry"),
         )
 
     def backward(self, upstream: Tensor) -> Tensor:

@@ -490,7 +490,7 @@ class Rnn(Layer):
 
         forward = (
             Step(z[t, j], (rule.expr,), f"layer {index}: {self.describe()}, for t = 1..{self.steps}; " + r"$h_{0} = 0$"),
-            Step(h[t, j], (Applied(act.latex_symbol, act.text_symbol, z[t, j]),), f"{act.name}, entry by entry"),
+            Step(h[t, j], (Applied(act.latex_symbol, act.text_symbol, z[t, j]),), f"{act.title}, entry by entry"),
             Step(a[j], (h[self.steps, j],), "the output is the last state (many-to-one)"),
         )
         slope = Applied(act.latex_symbol, act.text_symbol, z[t, j], prime=True)
