@@ -179,7 +179,8 @@ def test_readme_is_a_front_door() -> None:
 def test_links_between_docs_resolve() -> None:
     broken = []
     for path in DOCS:
-        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8")):
+        text = path.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text) + re.findall(r'<img src="([^"]+)"', text):
             if "://" in target:
                 continue
             if not (path.parent / target).exists():

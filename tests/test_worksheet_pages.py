@@ -23,7 +23,7 @@ from symbackprop.worksheets import build, render
 
 from .conftest import require_installed, require_latex
 from .test_worksheet import CLASSIC
-from .test_worksheet_review import key_numbers
+from .test_worksheet_review import key_numbers, shown_numbers
 from .test_worksheet_toolchain import _chromium, _katex_or_skip, _Visible
 
 MARGIN_PT = 56.69  # 2 cm: every document here has 2 cm margins
@@ -108,6 +108,9 @@ def test_no_word_of_any_page_is_beyond_the_margins(documents):
             outside[name] = bad[:5]
     assert not outside, outside
     assert len(documents) == 2 * (len(SPECS) + 1) + len(SPECS) + 1
+    for name, (pdf, _) in documents.items():  # nothing was shrunk to fit either
+        tex = pdf.with_suffix(".tex").read_text()
+        assert "\\resizebox" not in tex and "\\scalebox" not in tex, name
 
 
 def test_the_classic_sheet_fits_six_pages_with_its_key_and_three_without(documents):
@@ -129,6 +132,61 @@ def test_the_student_pdf_shows_none_of_the_keys_numbers(documents):
         assert "Name:" in text and "Key" not in text
         checked += 1
     assert checked == len(SPECS) + 1
+
+
+def _print_html(page: str, folder: Path) -> Path:
+    """The page printed by Chromium on A4 (narrower than Letter)."""
+    path, pdf = folder / "page.html", folder / "page.pdf"
+    path.write_text(page.replace("</head>", "<style>@page { size: A4 }</style></head>", 1))
+    run = _chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", path.as_uri(), tmp=folder)
+    assert run.returncode == 0 and pdf.is_file(), run.stderr[-2000:]
+    return pdf
+
+
+def _heights(pdf: Path, word: str) -> set[float]:
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return {round(float(b) - float(a), 1)
+            for a, b in re.findall(rf'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">{word}<', xml)}
+
+
+@pytest.fixture(scope="module")
+def unshrunk(tmp_path_factory) -> float:
+    """The height of a word of text on a printed page that nothing made the browser shrink."""
+    _katex_or_skip()
+    require_installed("pdftotext")
+    from symbackprop.worksheets.html import STYLE
+
+    folder = tmp_path_factory.mktemp("print")
+    pdf = _print_html(f"<html><head><style>{STYLE}</style></head><body><main><p>One sample</p></main></body></html>",
+                      folder)
+    (height,) = _heights(pdf, "sample")
+    return height
+
+
+@pytest.mark.parametrize(
+    ("name", "copy"),
+    [("classic", "teacher"), ("8-7-2", "teacher"), ("3-8-3", "teacher"), ("2-4-4-4-3", "teacher"),
+     ("understanding", "student")],
+)
+def test_the_html_page_prints_at_its_size_within_the_margins(tmp_path, unshrunk, name, copy):
+    """A line wider than the printed page makes Chromium shrink the whole page to fit (or, in a
+    scrolling box, cuts it off); printed on A4, the sheet's text keeps its size and every number it
+    shows is on the paper, inside the margins."""
+    sheet = build(models.two_two_two(), seed=0, **CLASSIC) if name == "classic" else build(
+        Network.from_spec(SPECS[name]), seed=1)
+    document = sheet if copy == "teacher" else sheet.student_copy()
+    pdf = _print_html(render(document, "html"), tmp_path)
+    assert _heights(pdf, "sample") == {unshrunk}, "the page was shrunk to fit"
+    found = words(pdf)
+    margin = min(left for _, _, left, _, _ in found)  # Chromium's own margin, the same on both sides
+    assert 20 < margin < 60
+    beyond = [(page, word) for page, word, _, right, width in found if right > width - margin + SLACK_PT]
+    assert not beyond, beyond[:5]
+    printed = pdf_text(pdf).replace("−", "-")
+    numbers = {n.lstrip("-") for n in shown_numbers(sheet) | (key_numbers(sheet) if copy == "teacher" else set())
+               if "e" not in n}
+    missing = sorted(n for n in numbers if not re.search(rf"(?<![0-9.]){re.escape(n)}(?![0-9])", printed))
+    assert len(numbers) > 20 and not missing, missing[:5]
 
 
 def test_the_student_html_shows_none_of_the_keys_numbers(tmp_path):

@@ -11,6 +11,7 @@ HTML are in tests/test_worksheet_pages.py.
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -23,6 +24,9 @@ from symbackprop.printing import latex, text
 from symbackprop.worksheets import build, render
 from symbackprop.worksheets.drawing import layout, svg
 from symbackprop.worksheets.example import Example
+from symbackprop.worksheets.html import render as render_html
+from symbackprop.worksheets.katex import Assets
+from symbackprop.worksheets.page import step_lines
 
 from .test_worksheet import CLASSIC
 
@@ -63,6 +67,11 @@ def key_expressions(sheet) -> set[str]:
     return {side for side in sides if len(side) >= 25}
 
 
+def html_text(sheet) -> str:
+    """The HTML page without KaTeX's script and stylesheet (whose digits are not the sheet's), unescaped."""
+    return html.unescape(render_html(sheet, katex=Assets("none", "", "")))
+
+
 @pytest.mark.parametrize("name", NETWORKS)
 @pytest.mark.parametrize("seed", [0, 3])
 def test_the_student_copy_shows_nothing_the_student_is_asked_to_find(name, seed):
@@ -72,8 +81,8 @@ def test_the_student_copy_shows_nothing_the_student_is_asked_to_find(name, seed)
     teacher = render(sheet, "md")
     assert all(n in teacher for n in numbers)
     student = sheet.student_copy()
-    for fmt in ("md", "tex"):
-        copy = render(student, fmt)
+    for fmt in ("md", "tex", "html"):
+        copy = render(student, fmt) if fmt != "html" else html_text(student)
         found = sorted(n for n in numbers if re.search(rf"(?<![0-9.]){re.escape(n)}(?![0-9])", copy))
         assert not found, f"{fmt}: the student copy shows the key's numbers {found[:5]}"
         leaked = [e for e in expressions if e in copy]
@@ -227,3 +236,23 @@ def test_example_keeps_given_numbers_as_given():
     example = Example(d, sheet.values, 6)
     assert example.numeral(d.symbols.layers[0].W[0, 0]).text == "0.15"
     assert example.numeral(d.symbols.layers[0].a[0]).text == "0.593270"
+
+
+@pytest.mark.parametrize("name", ["2-2-2", "understanding"])
+def test_each_exercise_has_its_own_room_and_the_key_comes_where_the_room_was(name):
+    sheet = build(NETWORKS[name](), seed=0)
+    teacher, student = render(sheet, "md"), render(sheet.student_copy(), "md")
+    for copy, inside in ((teacher, "#### Key"), (student, "> ")):
+        blocks = re.split(r"^### Exercise \d+:", copy, flags=re.M)[1:]
+        assert len(blocks) == len(sheet.exercises) == 5
+        assert all(inside in block for block in blocks[:4])  # the numbers exercise has blanks, not a box
+    for block in re.split(r"^### Exercise \d+:", student, flags=re.M)[1:]:
+        assert "Key" not in block
+    # Room sized to the expected answer: a line more than the key's derivation of it (the chain, the
+    # factors, the result) takes when typeset at the page width; a longer answer gets a taller box.
+    gradients = [(ex, sol) for ex, sol in zip(sheet.exercises, sheet.solutions, strict=True) if ex.asks_gradient]
+    typeset = [len(step_lines(sol.sections[-1].steps[-1])) for _, sol in gradients]
+    rooms = [ex.room[0].lines for ex, _ in gradients]
+    assert all(room >= lines + 1 for room, lines in zip(rooms, typeset, strict=True)), (rooms, typeset)
+    widths = [len(latex(sol.answer)) for _, sol in gradients]
+    assert rooms[widths.index(max(widths))] > rooms[widths.index(min(widths))], (rooms, widths)

@@ -43,8 +43,10 @@ table.sbp-blanks td { padding: 0.35rem 0.6rem 0.35rem 0; vertical-align: bottom;
 table.notation td { padding: 0.25rem 0.8rem 0.25rem 0; vertical-align: top; }
 table.notation td:first-child { white-space: nowrap; }
 hr.newpage { margin: 3rem 0; border: 0; border-top: 2px dashed #bbb; }
-@media print { body { background: white; } main { padding: 0; } .sbp-display { overflow: visible; }
-               hr.newpage { break-after: page; border: 0; } }
+/* Printed, type and math take the PDF's sizes, so lines broken for the PDF's measure fit A4 and Letter
+   (a line too wide would make the browser shrink the whole page). */
+@media print { body { background: white; font-size: 11pt; } main { padding: 0; } .katex { font-size: 1.1em; }
+               .sbp-display { overflow: visible; } hr.newpage { break-after: page; border: 0; } }
 """
 
 # Renders every math element once the page has loaded; a formula KaTeX cannot
