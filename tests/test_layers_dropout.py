@@ -17,7 +17,10 @@ from symbackprop.params import init_params
 from symbackprop.symbolic import Symbolic
 from symbackprop.training import train
 
-from .layer_support import assert_grad_json_equals_finite_differences
+from .layer_support import (
+    assert_equals_pytorch_autograd,
+    assert_grad_json_equals_finite_differences,
+)
 
 DROPOUT_MLP = {
     "input": 4, "loss": "half_sse",
@@ -117,19 +120,8 @@ def _symbols(d, quantity):
 
 def test_gradients_equal_pytorch_autograd_with_the_same_mask(torch):
     net = Network.from_spec(DROPOUT_MLP)
-    params = init_params(net, seed=2)
     X, Y = random_batch(net, seed=2, batch=5)
-    f = net.compile()
-    loss, grads = f(params, X, Y, seed=11)
-    hidden = np.tanh(X @ params["W1"].T + params["b1"])
-    t = {name: torch.tensor(value, requires_grad=True) for name, value in params.items()}
-    a = torch.tanh(torch.tensor(X) @ t["W1"].T + t["b1"]) * torch.tensor(_dropout_mask(hidden, 0.5, 11, 2))
-    out = a @ t["W3"].T + t["b3"]
-    expected = ((out - torch.tensor(Y)) ** 2).sum() / 2 / len(X)
-    expected.backward()
-    assert loss == pytest.approx(expected.item(), rel=1e-12)
-    for name, tensor in t.items():
-        assert np.allclose(grads[name], tensor.grad.numpy(), rtol=1e-10, atol=1e-13), name
+    assert_equals_pytorch_autograd(torch, net, init_params(net, seed=2), X, Y, seed=11)
 
 
 def test_training_draws_a_new_mask_for_every_step_and_learns():

@@ -19,7 +19,10 @@ from symbackprop.layers.indexed import at
 from symbackprop.layers.normalise_graph import Graph
 from symbackprop.params import init_params
 
-from .layer_support import assert_grad_json_equals_finite_differences
+from .layer_support import (
+    assert_equals_pytorch_autograd,
+    assert_grad_json_equals_finite_differences,
+)
 
 BATCHNORM_MLP = {
     "input": 3, "loss": "half_sse", "l2": 0.05,
@@ -227,39 +230,11 @@ def test_gradients_equal_sympys_derivative_of_the_fully_expanded_batch_loss():
 
 
 def test_gradients_equal_pytorch_autograd(torch):
-    F = torch.nn.functional
+    """F.batch_norm in training mode (a vector, an image) and F.layer_norm, by PyTorch's autograd."""
     for spec in (BATCHNORM_MLP, BATCHNORM_CONV, LAYERNORM_MLP):
         net = Network.from_spec(spec)
-        params = _random_params(net, 5)
         X, Y = random_batch(net, seed=5, batch=6)
-        loss, grads = net.compile()(params, X, Y)
-        t = {name: torch.tensor(value, requires_grad=True) for name, value in params.items()}
-        a = torch.tensor(X)
-        for index, layer in enumerate(net.layers, start=1):
-            W, b, g, beta = (t.get(f"{stem}{index}") for stem in ("W", "b", "gamma", "beta"))
-            if layer.kind == "conv2d":
-                a = F.conv2d(a, W, b)
-            elif layer.kind == "dense":
-                a = F.linear(a, W, b)
-            elif layer.kind == "batchnorm":
-                a = F.batch_norm(a, None, None, g, beta, training=True, eps=1e-5)
-            elif layer.kind == "layernorm":
-                a = F.layer_norm(a, (layer.features,), g, beta, eps=1e-5)
-            elif layer.kind == "flatten":
-                a = a.reshape(a.shape[0], -1)
-            name = layer.activation.name if layer.activation is not None else "identity"
-            a = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "identity": lambda v: v,
-                 "softmax": lambda v: torch.log_softmax(v, 1)}[name](a)
-        target = torch.tensor(Y)
-        if net.loss.name == "cross_entropy":
-            expected = -(target * a).sum() / len(X)
-        else:
-            expected = ((a - target) ** 2).sum() / 2 / len(X)
-        expected = expected + net.l2 / 2 * sum((v**2).sum() for k, v in t.items() if k.startswith("W"))
-        expected.backward()
-        assert loss == pytest.approx(expected.item(), rel=1e-12)
-        for name, tensor in t.items():
-            assert np.allclose(grads[name], tensor.grad.numpy(), rtol=1e-9, atol=1e-12), (spec["layers"][1], name)
+        assert_equals_pytorch_autograd(torch, net, _random_params(net, 5), X, Y)
 
 
 # -- the command line and the printed derivation -----------------------------------------------

@@ -22,7 +22,10 @@ from symbackprop.layers.indexed import derivatives
 from symbackprop.params import init_params
 from symbackprop.symbolic import Symbolic
 
-from .layer_support import assert_grad_json_equals_finite_differences
+from .layer_support import (
+    assert_equals_pytorch_autograd,
+    assert_grad_json_equals_finite_differences,
+)
 
 RNN = {
     "input": [3, 2], "loss": "half_sse", "l2": 0.01,
@@ -191,26 +194,10 @@ def _symbols(d, quantity):
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rnn_specs(), st.integers(0, 1000))
 def test_gradients_equal_pytorch_autograd(torch, spec, seed):
+    """The recurrence written out with PyTorch's tensors, differentiated by its autograd."""
     net = Network.from_spec(spec)
-    params = _params(net, seed)
     X, Y = random_batch(net, seed=seed, batch=4)
-    loss, grads = net.compile()(params, X, Y)
-    t = {name: torch.tensor(value, requires_grad=True) for name, value in params.items()}
-    acts = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda v: v,
-            "softmax": lambda v: torch.log_softmax(v, 1)}
-    rnn = net.layers[0]
-    h = torch.zeros(len(X), rnn.units, dtype=torch.float64)
-    for step in range(rnn.steps):
-        h = acts[rnn.activation.name](torch.tensor(X[:, step]) @ t["W1"].T + h @ t["U1"].T + t["b1"])
-    a = h
-    for index, layer in enumerate(net.layers[1:], start=2):
-        a = acts[layer.activation.name](a @ t[f"W{index}"].T + t[f"b{index}"])
-    expected = -(torch.tensor(Y) * a).sum() / len(X)
-    expected = expected + net.l2 / 2 * sum((v**2).sum() for k, v in t.items() if k[0] in "WU")
-    expected.backward()
-    assert loss == pytest.approx(expected.item(), rel=1e-12)
-    for name, tensor in t.items():
-        assert np.allclose(grads[name], tensor.grad.numpy(), rtol=1e-9, atol=1e-12), name
+    assert_equals_pytorch_autograd(torch, net, _params(net, seed), X, Y)
 
 
 def test_grad_json_equals_finite_differences(run_cli, tmp_path):
