@@ -21,7 +21,7 @@ from pathlib import Path
 
 import blas_threads  # noqa: F401 - sets the BLAS threads before NumPy loads
 import numpy as np
-from side_by_side import assert_agree, median_times
+from side_by_side import assert_agree, interleaved_times
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -85,7 +85,7 @@ def run(rounds: int, threads: int) -> list[dict]:
             "compiled (checked)": lambda f=f, p=p, Xd=Xd, Yd=Yd: f(p, Xd, Yd),
             "pytorch": lambda tg=tg, Xt=Xt, Yt=Yt: tg(Xt, Yt),
         }
-        medians = median_times(contenders, rounds)
+        medians = interleaved_times(contenders, rounds)
         rows.append(
             {
                 "dtype": dtype,

@@ -2,7 +2,7 @@
 
 >>> import numpy as np
 >>> assert_agree("x", 1.0, {"W": np.ones(2)}, 1.0 + 1e-12, {"W": np.ones(2)}, "float64")
->>> sorted(median_times({"a": lambda: None, "b": lambda: None}, rounds=3))
+>>> sorted(interleaved_times({"a": lambda: None, "b": lambda: None}, rounds=3))
 ['a', 'b']
 """
 
@@ -33,10 +33,11 @@ def assert_agree(label: str, loss: float, grads: Mapping[str, Any], ref_loss: fl
         assert np.allclose(value, ref, rtol=tol * 10, atol=tol), (label, name)
 
 
-def median_times(contenders: Mapping[str, Callable[[], Any]], rounds: int, seed: int = 0) -> dict[str, float]:
-    """The median seconds of each contender over ``rounds`` rounds, after one warm-up call each;
-    every round calls each contender once, in a shuffled order, so a load that comes and goes
-    on a shared machine falls on all of them alike."""
+def interleaved_times(contenders: Mapping[str, Callable[[], Any]], rounds: int, seed: int = 0,
+                      statistic: Callable[[list[float]], float] = statistics.median) -> dict[str, float]:
+    """The seconds of each contender over ``rounds`` rounds (their median, or ``statistic``),
+    after one warm-up call each; every round calls each contender once, in a shuffled order,
+    so a load that comes and goes on a shared machine falls on all of them alike."""
     for run in contenders.values():
         run()
     times: dict[str, list[float]] = {name: [] for name in contenders}
@@ -48,4 +49,4 @@ def median_times(contenders: Mapping[str, Callable[[], Any]], rounds: int, seed:
             start = time.perf_counter()
             contenders[name]()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return {name: statistic(values) for name, values in times.items()}

@@ -3,6 +3,8 @@ gradients against finite differences, SymPy's derivative of the expanded loss an
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import sympy
@@ -145,6 +147,31 @@ def test_training_draws_a_new_mask_for_every_step_and_learns():
     assert result.history[-1] < 0.5 * result.history[0]
     again = train(net, X, Y, epochs=3, lr=0.1, batch_size=16)
     assert again.history == train(net, X, Y, epochs=3, lr=0.1, batch_size=16).history  # the seed fixes them
+
+
+def test_derive_prints_the_mask_as_an_input_at_both_levels():
+    """The mask's entries are symbols of their own: SymPy's derivative of a = m ⊙ x is m."""
+    d = Network.from_spec(DROPOUT_MLP).derive()
+    for line in ("a⁽²⁾_j = a⁽¹⁾_j·m⁽²⁾_j", "∂a⁽²⁾_j/∂a⁽¹⁾_j' = [j = j']·m⁽²⁾_j", "∂ℒ/∂a⁽¹⁾_j = δ⁽²⁾_j·m⁽²⁾_j"):
+        assert line in d.text(), line
+    assert r"\frac{\partial \mathcal{L}}{\partial a^{(1)}_{j}} &= \delta^{(2)}_{j} m^{(2)}_{j}" in d.markdown()
+    matrix = d.markdown(level="matrix")
+    assert r"a^{(2)} &= m^{(2)} \odot a^{(1)}" in matrix
+    assert r"\delta^{(1)} &= \left(m^{(2)} \odot \delta^{(2)}\right) \odot \tanh'\left(z^{(1)}\right)" in matrix
+
+
+def test_check_and_train_on_the_command_line(run_cli, tmp_path):
+    """check holds the mask of its seed fixed, so every entry passes; train draws a fresh one per step."""
+    (tmp_path / "net.json").write_text(json.dumps(DROPOUT_MLP))
+    checked = run_cli("check", "--spec", str(tmp_path / "net.json"), "--seed", "3")
+    assert checked.status == 0 and "entries pass" in checked.stdout, checked.stdout + checked.stderr
+    X = np.random.default_rng(4).standard_normal((64, 4))
+    np.savez(tmp_path / "d.npz", X=X, Y=np.tanh(X[:, :2]))
+    trained = run_cli("train", "--spec", str(tmp_path / "net.json"), "--data", str(tmp_path / "d.npz"),
+                      "--epochs", "40", "--lr", "0.05", "--optimizer", "adam", "--batch-size", "16", "--json")
+    assert trained.status == 0, trained.stderr
+    out = json.loads(trained.stdout.strip().splitlines()[-1])
+    assert out["final_loss"] < 0.6 * out["initial_loss"]
 
 
 def test_grad_json_with_a_seed_equals_finite_differences_at_that_mask(run_cli, tmp_path):

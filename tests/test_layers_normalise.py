@@ -247,12 +247,15 @@ def test_grad_json_equals_finite_differences(spec, run_cli, tmp_path):
     assert_grad_json_equals_finite_differences(run_cli, tmp_path, spec, _random_params(net, 4), X, Y, most=10)
 
 
-def test_check_and_train_on_a_batchnorm_spec(run_cli, tmp_path):
-    (tmp_path / "net.json").write_text(json.dumps(BATCHNORM_MLP))
+@pytest.mark.parametrize("spec", [BATCHNORM_MLP, BATCHNORM_CONV, LAYERNORM_MLP])
+def test_check_and_train_on_a_normalisation_spec(spec, run_cli, tmp_path):
+    (tmp_path / "net.json").write_text(json.dumps(spec))
     checked = run_cli("check", "--spec", str(tmp_path / "net.json"), "--seed", "2")
     assert checked.status == 0 and "entries pass" in checked.stdout, checked.stdout + checked.stderr
-    X, Y = random_batch(Network.from_spec(BATCHNORM_MLP), seed=1, batch=32)
-    np.savez(tmp_path / "d.npz", X=X, Y=np.tanh(Y))
+    net = Network.from_spec(spec)
+    X, Y = random_batch(net, seed=1, batch=32)
+    Y = np.eye(Y.shape[1])[Y.argmax(axis=1)] if net.loss.name == "cross_entropy" else np.tanh(Y)
+    np.savez(tmp_path / "d.npz", X=X, Y=Y)
     trained = run_cli("train", "--spec", str(tmp_path / "net.json"), "--data", str(tmp_path / "d.npz"),
                       "--epochs", "60", "--lr", "0.1", "--json")
     assert trained.status == 0, trained.stderr

@@ -145,6 +145,8 @@ def test_derive_prints_backpropagation_through_time():
     assert "z⁽¹⁾ = [W⁽¹⁾ x_t + U⁽¹⁾ h_t−1 + b⁽¹⁾]_t=1..T, h_t = tanh(z_t), h_0 = 0" in matrix
     assert "δ⁽¹⁾ = [(U⁽¹⁾ᵀ δ_t+1) ⊙ tanh'(z⁽¹⁾)_t]_t<T, δ_T = (W⁽²⁾ᵀ δ⁽²⁾) ⊙ tanh'(z⁽¹⁾)_T" in matrix
     assert "∂ℒ/∂U⁽¹⁾ = Σ_t=2..T δ⁽¹⁾_t h⁽¹⁾_t−1ᵀ + λ U⁽¹⁾" in matrix
+    assert r"\frac{\partial \mathcal{L}}{\partial W^{(1)}_{j,k}} &= \sum_{t=1}^{3} \delta^{(1)}_{t,j} x_{t,k}" in d.markdown()
+    assert r"\frac{\partial \mathcal{L}}{\partial W^{(1)}} &= \sum_{t=1}^{T} \delta^{(1)}_{t} \left(x_{t}\right)^{\top}" in d.markdown(level="matrix")
 
 
 # -- compiled gradients -------------------------------------------------------------------------
