@@ -25,6 +25,8 @@ def test_every_format_carries_the_code(tmp_path):
     code = variant_code(models.two_two_two(), 7, "ada")
     sheet = (course / "students" / "ada" / "sheet.md").read_text()
     assert f"Sheet code: `{code}`" in sheet and qrcode.svg(code) in sheet
+    # The student's name is on the name line, once; the title is the sheet's own.
+    assert "Name: ada  Date:" in sheet and sheet.count("ada") == 1 + sheet.count("-ada-")
     assert "Sheet code" not in (course / "key" / "ada" / "sheet.md").read_text()  # the teacher's key has none
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -131,13 +131,6 @@ def _probe(fmt: str) -> None:
         require("pdflatex")
 
 
-def student_sheet(variant: Variant) -> Any:
-    """The student's copy of the sheet, naming the student, with the code (and its QR code) that
-    regenerates it."""
-    copy = variant.student_sheet()
-    return replace(copy, subtitle=f"{copy.subtitle}; {variant.student}")
-
-
 def key_answers(variant: Variant) -> str:
     """The answers file filled in with the key's formulas and values."""
     lines = [f"student = {toml_string(variant.student)}", f"code = {toml_string(variant.code)}"]
@@ -169,7 +162,7 @@ def variant_files(variant: Variant, formats: Sequence[str]) -> dict[str, str | b
     from ..worksheets import render
 
     student, key = f"students/{variant.student}", f"key/{variant.student}"
-    sheet = student_sheet(variant)
+    sheet = variant.student_sheet()  # the student's name on the name line, the code and its QR code
     files: dict[str, str | bytes] = {f"{student}/sheet.{fmt}": render(sheet, fmt) for fmt in formats}
     files[f"{student}/answers.toml"] = template(variant)
     files[f"{key}/variant.json"] = json.dumps(variant_record(variant), indent=1) + "\n"
