@@ -213,6 +213,22 @@ def test_the_diagram_carries_the_example_numbers_like_the_published_ones():
     assert not any(e.value for e in wide.edges) and not any(u.kind == "bias" for u in wide.units)
 
 
+@pytest.mark.parametrize("name", ["2-2-2", "bce", "2-3-2"])
+def test_a_marked_parameter_s_name_stands_clear_of_every_number_and_name(name):
+    """On a weight the name sits past its number; on a bias before it, near the unit marked 1."""
+    from symbackprop.worksheets.drawing import _label_point, _name_at, _value_at
+
+    network = Network.from_layers([2, 3, 2]) if name == "2-3-2" else NETWORKS[name]()
+    for seed in range(4):
+        picture = build(network, seed=seed).picture
+        numbers = [_label_point(picture, e, _value_at(picture, e)) for e in picture.edges if e.value]
+        names = [_label_point(picture, e, _name_at(picture, e)) for e in picture.edges if e.label]
+        assert len(names) == 3 and len(numbers) > 10
+        for i, point in enumerate(names):
+            others = numbers + names[:i] + names[i + 1:]
+            assert min(np.hypot(point[0] - x, point[1] - y) for x, y in others) > 0.55, (seed, i)
+
+
 def test_svg_indices_are_stacked_as_in_print():
     out = svg(layout(models.two_two_two(), highlight=("w2_12",)))
     label = re.search(r'<text><tspan x="([\d.]+)"[^>]*font-style="italic">a</tspan><tspan x="([\d.]+)"[^>]*>\(1\)</tspan>'

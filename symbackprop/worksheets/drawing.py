@@ -155,6 +155,13 @@ def _value_at(picture: Layout, edge: Edge) -> float:
     return 0.7 if picture.units[edge.source].kind == "bias" else LABEL_AT
 
 
+def _name_at(picture: Layout, edge: Edge) -> float:
+    """A marked parameter's name, clear of its number: past a weight's number, before a bias's."""
+    if not edge.value:
+        return 0.3
+    return 0.2 if picture.units[edge.source].kind == "bias" else 0.6
+
+
 # -- TikZ ---------------------------------------------------------------------
 
 
@@ -202,7 +209,7 @@ def tikz(picture: Layout, latex: Callable[[str], str]) -> str:
             colour = ", text=sbpred" if edge.highlighted else ""
             lines.append(rf"\node[number{colour}] at ({x:.3f}, {y:.3f}) {{${edge.value.replace('−', '-')}$}};")
         if edge.label:
-            x, y = _label_point(picture, edge, 0.6 if edge.value else 0.3)
+            x, y = _label_point(picture, edge, _name_at(picture, edge))
             lines.append(rf"\node[number, text=sbpred, font=\small] at ({x:.3f}, {y:.3f}) {{${latex(edge.label)}$}};")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
@@ -301,7 +308,7 @@ def svg(picture: Layout, title: str = "the network") -> str:
                 f"{escape(edge.value)}</text>"
             )
         if edge.label:
-            lx, ly = (px(c) if i == 0 else py(c) for i, c in enumerate(_label_point(picture, edge, 0.6 if edge.value else 0.3)))
+            lx, ly = (px(c) if i == 0 else py(c) for i, c in enumerate(_label_point(picture, edge, _name_at(picture, edge))))
             labels.append(
                 f'<rect x="{lx - 24:.1f}" y="{ly - 13:.1f}" width="48" height="24" fill="white" opacity="0.9"/>'
                 + svg_label(edge.label, lx, ly - 2, fill=HIGHLIGHT)
