@@ -96,9 +96,9 @@ def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
                 steps.append(Step(Partial(LOSS, derived.entry), (Named(r"\sum_{(i,j):\,(m,n) = \arg\max} " + latex(delta[rule.indices]), "Σ over the windows whose argmax is (m,n) of " + text(delta[rule.indices]), 1, 1),), textbook))
                 continue
             steps.append(Step(Partial(rule.output[rule.indices], derived.local_entry), (derived.local,), "differentiated by SymPy ([i = j] is 1 when i = j, else 0)"))
-            why = "chain rule over every entry of the layer's output, collapsed by SymPy: " + textbook
+            why = "chain rule, collapsed by SymPy: " + textbook
             if derived.bounded:
-                why += "; terms whose indices fall outside their ranges are 0"
+                why += "; out-of-range terms are 0"
             steps.append(Step(Partial(LOSS, derived.entry), (derived.collapsed,), why))
             if not is_input and the_plan.penalty is not None and key in PENALISED:
                 steps.append(_with_decay(steps[-1]))

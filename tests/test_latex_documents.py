@@ -115,6 +115,8 @@ def test_document_compiles_cleanly_with_scalable_fonts(documents, name, tmp_path
     assert not re.search(r"^! ", log, re.M)
     assert "Undefined control sequence" not in log and "Missing character" not in log
     assert "Font shape" not in log, "a font was substituted"
+    if name.startswith(("conv-", "batchnorm-", "layernorm-", "dropout-", "rnn-")):
+        assert "Overfull \\hbox" not in log, "a line of a layer's derivation runs into the margin"
     pdf = tmp_path / "document.pdf"
     assert pdf.stat().st_size > 10_000
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout

@@ -514,7 +514,7 @@ class Rnn(Layer):
             name = "" if stem == "a" else str(Name(stem, index))
             why = "chain rule over every step, collapsed by SymPy: " + rule.textbook[stem]
             if derived.bounded:
-                why += "; terms whose indices fall outside their ranges are 0"
+                why += "; out-of-range terms are 0"
             backward.append((name, Step(Partial(z[t, j], derived.local_entry), (derived.local,), "differentiated by SymPy ([i = j] is 1 when i = j, else 0)")))
             backward.append((name, Step(Partial(L, derived.entry), (derived.collapsed,), why)))
         return IndexDerivation(
