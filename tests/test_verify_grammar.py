@@ -63,6 +63,16 @@ def payloads(path: str) -> list[tuple[str, str]]:
         ("python", "dW1, db1 = delta1 @ x.T, delta1"),
         ("python", "x.T.__class__ = 1"),
         ("python", "_ = 1; dW1 = delta1 @ x.T"),
+        ("python", "dW1 = delta1.dot.__self__"),
+        ("python", "dW1 = x.transpose.__func__"),
+        ("python", f"dW1 = delta1.dot(x.T, out=open('{path}', 'w'))"),
+        ("python", f"dW1 = delta1.dot(open('{path}', 'w'))"),
+        ("python", f"dW1 = x.transpose(open('{path}', 'w'))"),
+        ("python", "dW1 = delta1.__class__.dot(x)"),
+        ("python", f"dW1 = np.power(delta1, open('{path}', 'w'))"),
+        ("python", "m = __import__('os'); dW1 = delta1 @ x.T"),
+        ("latex", rf"g^{{[1]\prime}}(\input{{{path}}})"),
+        ("latex", rf"n_{{\input{{{path}}}}}"),
         ("latex", rf"\delta^{{(1)}} x^T \\ \input{{{path}}}"),
         ("latex", rf"\begin{{verbatim}} \input{{{path}}} \end{{verbatim}}"),
         ("latex", rf"\begin{{aligned}} \write18{{touch {path}}} \end{{aligned}}"),
@@ -93,9 +103,11 @@ PY_ATOMS = ["x", "y", "W1", "W2", "b1", "a1", "z1", "a2", "z2", "delta1", "delta
             "dZ2", "yhat", "2", "0.5", "x1", "w2_12"]
 PY_UNARY = ["np.exp({})", "np.log({})", "np.tanh({})", "np.transpose({})", "np.diag({})", "sigmoid_prime({})",
             "leaky_relu_prime({})", "({} > 0)", "({} <= 0.5)", "np.sum({})", "np.sum({}, axis=1, keepdims=True)",
-            "np.sum({}, axis=0, keepdims=True)", "{}.T", "-{}", "sech({})**2", "relu_prime({})"]
+            "np.sum({}, axis=0, keepdims=True)", "{}.T", "-{}", "sech({})**2", "relu_prime({})",
+            "np.square({})", "np.power({}, 2)", "{}.transpose()", "1/m * {}"]
 PY_BINARY = ["{} @ {}", "{} * {}", "{} + {}", "{} - {}", "{} / {}", "np.outer({}, {})", "np.dot({}, {})",
-             "np.matmul({}, {})", "np.multiply({}, {})", "np.where({} > 0, {}, 0.2)", "np.maximum({}, {})"]
+             "np.matmul({}, {})", "np.multiply({}, {})", "np.where({} > 0, {}, 0.2)", "np.maximum({}, {})",
+             "np.divide({}, {})", "np.add({}, {})", "np.subtract({}, {})", "{}.dot({})"]
 
 
 def _expressions(atoms, unary, binary):
@@ -144,12 +156,13 @@ def test_random_latex_derivations(lines, separator):
 
 # -- any mix of aliases of the right answer is right ----------------------------------------------------
 
-W2T = [r"(W^{(2)})^T", r"W^{(2)T}", r"W^{[2]T}", r"(W^{2})^{\top}", r"(W^{l+1})^{\intercal}", r"(W_2)^T"]
+W2T = [r"(W^{(2)})^T", r"W^{(2)T}", r"W^{[2]T}", r"(W^{2})^{\top}", r"(W^{l+1})^{\intercal}", r"(W_2)^T", "(W⁽²⁾)ᵀ"]
 DELTA2 = [r"\delta^{(2)}", r"\delta^{2}", r"\delta^{[2]}", r"\delta^{l+1}", r"\frac{\partial L}{\partial z^{(2)}}",
-          r"dZ^{[2]}", r"(\nabla_a C \odot \sigma'(z^L))"]
+          r"dZ^{[2]}", r"(\nabla_a C \odot \sigma'(z^L))", r"\frac{\partial E}{\partial z^{(2)}}", "δ⁽²⁾"]
 SIGMA_PRIME = [r"\sigma'(z^{(1)})", r"a^{(1)} \odot (1 - a^{(1)})", r"\sigma(z^1) \odot (1 - \sigma(z^1))",
-               r"\frac{e^{-z^{l}}}{(1 + e^{-z^{l}})^2}", r"a^{[1]}(1-a^{[1]})"]
-X_T = [r"x^T", r"(a^{(0)})^{\top}", r"(a^0)^T", r"(a^{l-1})^T", r"x^{\mathsf{T}}"]
+               r"\frac{e^{-z^{l}}}{(1 + e^{-z^{l}})^2}", r"a^{[1]}(1-a^{[1]})", r"g^{[1]\prime}(Z^{[1]})",
+               r"A^{[1]} * (1 - A^{[1]})"]
+X_T = [r"x^T", r"(a^{(0)})^{\top}", r"(a^0)^T", r"(a^{l-1})^T", r"x^{\mathsf{T}}", r"X^T", "xᵀ"]
 
 
 @BOUNDED
@@ -163,12 +176,13 @@ def test_any_mix_of_latex_aliases_is_judged_right(w2t, delta2, sigma_prime, x_t,
         assert not verify(NET, "W1", rf"{back} {x_t}", syntax="latex", symbolic=False).correct
 
 
-PY_W2T = ["W2.T", "np.transpose(W2)"]
+PY_W2T = ["W2.T", "np.transpose(W2)", "W2.transpose()"]
 PY_DELTA2 = ["delta2", "dZ2", "(dA2 * sigmoid_prime(z2))", "((a2 - y) * a2 * (1 - a2))", "((AL - Y) * AL * (1 - AL))"]
-PY_BACK = ["{w} @ {d}", "np.dot({w}, {d})", "np.matmul({w}, {d})"]
-PY_PRIME = ["sigmoid_prime(z1)", "A1 * (1 - A1)", "sigmoid(Z1) * (1 - sigmoid(Z1))", "np.exp(-z1) / (1 + np.exp(-z1))**2"]
+PY_BACK = ["{w} @ {d}", "np.dot({w}, {d})", "np.matmul({w}, {d})", "{w}.dot({d})"]
+PY_PRIME = ["sigmoid_prime(z1)", "A1 * (1 - A1)", "sigmoid(Z1) * (1 - sigmoid(Z1))", "np.exp(-z1) / (1 + np.exp(-z1))**2",
+            "np.divide(np.exp(-z1), np.power(1 + np.exp(-z1), 2))", "np.subtract(A1, np.square(A1))"]
 PY_TIMES = ["{a} * {b}", "np.multiply({a}, {b})"]
-PY_OUTER = ["{d} @ x.T", "np.outer({d}, x)", "np.dot({d}, np.transpose(X))", "{d} @ a0.T"]
+PY_OUTER = ["{d} @ x.T", "np.outer({d}, x)", "np.dot({d}, np.transpose(X))", "{d} @ a0.T", "1/m * np.dot({d}, x.transpose())"]
 
 
 @BOUNDED

@@ -290,3 +290,15 @@ BATCHNORM_IMAGE = Network.from_spec(
 def test_refusals_say_what_and_why(net, wrt, syntax, formula, error, message):
     with pytest.raises(error, match=message):
         verify(net, wrt, formula, syntax=syntax, points=2)
+
+
+def test_ngs_m_is_the_batch_and_never_a_dropout_mask():
+    # Ng's m counts the samples a formula is judged on: N of a batch norm network (1 elsewhere).
+    with_m = f"dX = {BN_DX.replace('N', 'm')}; dW1 = dX @ x.T"
+    assert verify(BATCHNORM, "W1", with_m).correct
+    assert not verify(BATCHNORM, "W1", with_m.replace("(m * sigma2)", "(m * m * sigma2)")).correct
+    assert verify(BATCHNORM, "W1", BN_DX_LATEX.replace("N", "m") + " x^T", syntax="latex").correct
+    # With a dropout layer, m in LaTeX is its mask, m^{(2)}, never the number of samples.
+    masked = r"\left(m^{(2)} \odot (W^{(3)})^T \delta^{(3)} \odot (1 - (a^{(1)})^2)\right) x^T"
+    assert verify(DROPOUT, "W1", masked, syntax="latex").correct
+    assert not verify(DROPOUT, "W1", masked.replace("m^{(2)}", "m^{(2)} m^{(2)}"), syntax="latex").correct

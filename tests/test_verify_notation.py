@@ -26,6 +26,10 @@ LEAKY = Network.from_spec(
     {"layers": [2, 3, 2], "activation": "leaky_relu(0.2)", "output_activation": "sigmoid"}
 )
 RELU = Network.from_spec({"layers": [2, 3, 2], "activation": "relu", "output_activation": "sigmoid"})
+MSE = Network.from_spec({"layers": [2, 3, 3], "activation": "sigmoid", "loss": "mse"})
+TANH_BCE = Network.from_spec(
+    {"layers": [2, 3, 1], "activation": "tanh", "output_activation": "sigmoid", "loss": "binary_cross_entropy"}
+)
 
 # (network, wrt, syntax, correct formula, wrong formula) for every notation.
 NOTATIONS = {
@@ -213,6 +217,86 @@ NOTATIONS = {
         r"\begin{aligned} dZ^{[2]} &= (a^{[2]} - y) \odot a^{[2]} \odot (1 - a^{[2]}) \\ "
         r"dW^{[2]} &= dZ^{[2]} a^{[1]T} \end{aligned}",
         r"\begin{aligned} dZ^{[2]} &= a^{[2]} - y \\ dW^{[2]} &= dZ^{[2]} a^{[1]T} \end{aligned}",
+    ),
+    # -- what students and readers of the textbooks write (found in QA)
+    "the loss named E (Bishop), rows named by the left-hand side": (
+        NET, "W2", "latex",
+        r"\frac{\partial E}{\partial w^{(2)}_{ji}} = \delta^{(2)}_j a^{(1)}_i",
+        r"\frac{\partial E}{\partial w^{(2)}_{ji}} = \delta^{(2)}_i a^{(1)}_j",
+    ),
+    "the loss named J, \\ell or \\mathcal{L}": (
+        WIDE, "W2", "latex",
+        r"\frac{\partial J}{\partial W^{(2)}} = \delta^{(2)} a^{(1)T} \\ "
+        r"\frac{\partial \mathcal{L}}{\partial W^{(2)}} = \frac{\partial J}{\partial W^{(2)}}",
+        r"\frac{\partial \ell}{\partial W^{(2)}} = \sigma(z^{(2)}) a^{(1)T}",
+    ),
+    "index letters in any order without a left-hand side (rows: the later layer)": (
+        NET, "W1", "latex",
+        r"x_i \sigma'(z^{(1)}_j) \sum_k w^{(2)}_{kj} \delta^{(2)}_k",
+        r"x_i \sigma'(z^{(1)}_j) \sum_k w^{(2)}_{jk} \delta^{(2)}_k",
+    ),
+    "Ng's capitals in LaTeX": (
+        WIDE, "W2", "latex", r"dW^{[2]} = dZ^{[2]} A^{[1]T}", r"dW^{[2]} = A^{[2]} A^{[1]T}",
+    ),
+    "Ng's g^{[l]\\prime}": (
+        TANH, "b1", "latex",
+        r"dZ^{[1]} = W^{[2]T} dZ^{[2]} * g^{[1]\prime}(Z^{[1]})",
+        r"dZ^{[1]} = W^{[2]T} dZ^{[2]} * g^{[2]\prime}(Z^{[1]})",
+    ),
+    "Ng's g'(z^{[l]}) on a leaky ReLU layer": (
+        LEAKY, "b1", "latex",
+        r"W^{[2]T} dZ^{[2]} * g'(z^{[1]})",
+        r"W^{[2]T} dZ^{[2]} * g(z^{[1]})",
+    ),
+    "Ng's 1/m (one sample: m = 1) in Python": (
+        NET, "W2", "python", "dW2 = 1/m * np.dot(dZ2, A1.T)", "dW2 = 1/m * np.dot(A1, dZ2.T)",
+    ),
+    "Ng's 1/m in LaTeX": (
+        NET, "W1", "latex", r"dW^{[1]} = \frac{1}{m} dZ^{[1]} X^T", r"dW^{[1]} = \frac{1}{m} X dZ^{[1]T}",
+    ),
+    "n_L, the size of the last layer": (
+        MSE, "b2", "latex",
+        r"\frac{2}{n_L} (a^L - y) \odot \sigma'(z^L)",
+        r"\frac{1}{n^{[L]}} (a^L - y) \odot \sigma'(z^L)",
+    ),
+    "⊙ before a matrix product": (
+        WIDE, "b1", "latex",
+        r"\sigma'(z^{(1)}) \odot (W^{(2)})^T \delta^{(2)}",
+        r"\sigma(z^{(1)}) \odot (W^{(2)})^T \delta^{(2)}",
+    ),
+    "otimes, the outer product": (
+        NET, "W2", "latex", r"\delta^{(2)} \otimes a^{(1)}", r"a^{(1)} \otimes \delta^{(2)}",
+    ),
+    "Nielsen's Sigma'": (
+        NET, "b1", "latex",
+        r"\delta^l = \Sigma'(z^l) (w^{l+1})^T \delta^{l+1}",
+        r"\delta^l = \Sigma'(z^l) w^{l+1} \delta^{l+1}",
+    ),
+    "indicator in set braces": (
+        RELU, "b1", "latex",
+        r"(W^{(2)})^T \delta^{(2)} \odot \mathbb{1}\{z^{(1)} > 0\}",
+        r"(W^{(2)})^T \delta^{(2)} \odot \mathbb{1}\{z^{(1)} < 0\}",
+    ),
+    "symbackprop's own printed names pasted back": (
+        WIDE, "W1", "latex", "((W⁽²⁾)ᵀ δ⁽²⁾ ⊙ σ′(z⁽¹⁾)) xᵀ", "((W⁽²⁾)ᵀ δ⁽²⁾ ⊙ σ(z⁽¹⁾)) xᵀ",
+    ),
+    "pasted subscripts": (WIDE, "W2[2,3]", "latex", "δ⁽²⁾₂ a⁽¹⁾₃", "δ⁽²⁾₁ a⁽¹⁾₃"),
+    "np.power and np.square (Ng's assignment)": (
+        TANH_BCE, "W1", "python",
+        "dZ2 = A2 - Y\ndZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))\ndW1 = 1/m * np.dot(dZ1, X.T)",
+        "dZ2 = A2 - Y\ndZ1 = np.dot(W2.T, dZ2) * (1 - np.square(Z1))\ndW1 = 1/m * np.dot(dZ1, X.T)",
+    ),
+    "np.divide, np.subtract, np.add": (
+        TANH_BCE, "b2", "python",
+        "dAL = np.subtract(np.divide(1 - Y, 1 - AL), np.divide(Y, AL)); dZ2 = dAL * AL * (1 - AL); "
+        "db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
+        "dAL = np.add(np.divide(1 - Y, 1 - AL), np.divide(Y, AL)); dZ2 = dAL * AL * (1 - AL); "
+        "db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
+    ),
+    "Nielsen's .transpose() and .dot()": (
+        NET, "W1", "python",
+        "delta1 = W2.transpose().dot(delta2) * sigmoid_prime(z1)\ndW1 = np.dot(delta1, x.transpose())",
+        "delta1 = W2.dot(delta2) * sigmoid_prime(z1)\ndW1 = np.dot(delta1, x.transpose())",
     ),
     "derivation in index notation": (
         NET, "W1", "latex",
@@ -470,6 +554,7 @@ DOC_NETS = {
     "T": TANH,
     "R": RELU,
     "K": LEAKY,
+    "M": MSE,
 }
 
 
@@ -497,7 +582,10 @@ def test_the_tables_document_every_alias():
     text = DOCS.read_text(encoding="utf-8")
     for alias in ("np.outer", "np.where", "keepdims", "leaky_relu_prime", "dZ1", r"\nabla_a C", r"W^{[2]T}",
                   r"\mathbb{1}[z > 0]", r"\operatorname{sech}^2", r"\mathrm{diag}", r"\sum_{j=1}^{n}",
-                  r"\frac{\partial L}{\partial z^{(2)}}", r"\operatorname{LReLU}'", "a^{l-1}", "z^L"):
+                  r"\frac{\partial L}{\partial z^{(2)}}", r"\operatorname{LReLU}'", "a^{l-1}", "z^L",
+                  "np.power", "np.divide", ".transpose()", ".dot(", "`m`", r"\mathcal{L}", "A^{[1]}",
+                  r"g^{[1]\prime}", "n_L", r"\Sigma'", r"\otimes", r"\mathbb{1}\{z > 0\}", "⁽²⁾",
+                  "bce-extra-derivative", "mse-as-half-sse"):
         assert alias in text, alias
 
 
@@ -529,6 +617,8 @@ def _hand_backprop(c: dict, hidden: str, output: str, loss: str):
     a2 = np.exp(z2) / np.exp(z2).sum() if output == "softmax" else _np_activation(output)[0](z2)
     if loss == "half_sse":
         grad_a = a2 - y
+    elif loss == "mse":
+        grad_a = 2 / len(y) * (a2 - y)
     elif loss == "binary_cross_entropy":
         grad_a = -y / a2 + (1 - y) / (1 - a2)
     else:  # cross_entropy
@@ -578,6 +668,18 @@ DIAGNOSES = [
      "((W2.T @ delta2) * relu_prime(z1)) @ x.T",
      lambda h: ((h["W2"].T @ h["delta2"]) * _np_activation("leaky")[1](h["z1"])) @ h["x"].T,
      lambda h: ((h["W2"].T @ h["delta2"]) * (h["z1"] > 0)) @ h["x"].T),
+    ("bce-extra-derivative", BCE, ("tanh", "sigmoid", "binary_cross_entropy"), "b2", "python",
+     "(a2 - y) * a2 * (1 - a2)",
+     lambda h: h["a2"] - h["y"],
+     lambda h: (h["a2"] - h["y"]) * h["a2"] * (1 - h["a2"])),
+    ("bce-extra-derivative", BCE, ("tanh", "sigmoid", "binary_cross_entropy"), "W2", "latex",
+     r"\left((\hat{y} - y) \odot \sigma'(z^{(2)})\right) a^{(1)T}",
+     lambda h: (h["a2"] - h["y"]) @ h["a1"].T,
+     lambda h: ((h["a2"] - h["y"]) * _np_activation("sigmoid")[1](h["z2"])) @ h["a1"].T),
+    ("mse-as-half-sse", MSE, ("sigmoid", "sigmoid", "mse"), "b2", "python",
+     "(a2 - y) * a2 * (1 - a2)",
+     lambda h: h["delta2"],
+     lambda h: (h["a2"] - h["y"]) * h["a2"] * (1 - h["a2"])),
     ("untransposed-weights", NET, ("sigmoid", "sigmoid", "half_sse"), "b1", "latex",
      r"\sum_k w^2_{jk} \delta^2_k \sigma'(z^1_j)",
      lambda h: (h["W2"].T @ h["delta2"]) * h["a1"] * (1 - h["a1"]),
@@ -615,3 +717,35 @@ def test_a_wrong_delta_line_of_a_network_without_biases_is_diagnosed():
     net = models.beginner()
     v = verify(net, "W1", "dZ2 = W3.T @ delta3\ndZ1 = (W2.T @ dZ2) * a1 * (1 - a1)\ndW1 = dZ1 @ x.T")
     assert not v.correct and v.first_wrong_line == 1 and v.diagnosis.name == "missing-derivative"
+
+
+def test_a_wrong_line_without_a_diagnosis_of_its_own_is_diagnosed_through_the_answer():
+    # dA1 = W2 dZ2 (no transpose): ∂L/∂a lines have no catalogue of their own, the answer carries the mistake.
+    v = verify(NET, "W1", "dA1 = W2 @ dZ2; dZ1 = dA1 * A1 * (1 - A1); dW1 = dZ1 @ X.T")
+    assert not v.correct and v.first_wrong_line == 1
+    assert v.diagnosis is not None and v.diagnosis.name == "untransposed-weights", v.report()
+    right = verify(NET, "W1", "dA1 = W2.T @ dZ2; dZ1 = dA1 * A1 * (1 - A1); dW1 = dZ1 @ X.T")
+    assert right.correct and right.diagnosis is None
+
+
+@pytest.mark.parametrize(
+    ("formula", "rows"),
+    [
+        (r"\delta^{(2)}_j a^{(1)}_i", ("j", "i")),  # Bishop's ∂E/∂w_ji = δ_j z_i
+        (r"a^{(1)}_k \delta^{(2)}_j", ("j", "k")),
+        (r"\delta^{(2)}_p a^{(1)}_q", ("p", "q")),
+    ],
+)
+def test_without_a_left_hand_side_the_later_layer_names_the_rows(formula, rows):
+    tree = parse(NET, formula, "latex")
+    assert tree.indices == rows
+    assert verify(NET, "W2", formula, syntax="latex").correct
+    assert verify(WIDE, "W2", formula, syntax="latex").correct  # (2, 3): not a shape error either
+
+
+def test_a_derivative_on_the_left_that_cannot_be_read_is_said_not_dropped():
+    # Its index letters name the rows: dropping it silently would judge δ_j a_i by j, i in alphabetical order.
+    with pytest.raises(ExpressionError, match=r"expected the loss \(L, C, E or J\)"):
+        verify(NET, "W2", r"\frac{\partial Q}{\partial w^{(2)}_{ji}} = \delta^{(2)}_j a^{(1)}_i", syntax="latex")
+    with pytest.raises(ExpressionError, match="understood for z, a, W, w and b"):
+        verify(NET, "W2", r"\frac{\partial L}{\partial \theta} = \delta^{(2)} a^{(1)T}", syntax="latex")

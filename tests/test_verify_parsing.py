@@ -152,6 +152,40 @@ def test_python_refusals(text, message):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
+        # the slips of people who write formulas, each answered with its fix
+        ("delta2 a1.T", r"two factors side by side at 'a1.T': write @ \(matrix product\) or \* \(elementwise\)"),
+        ("2 delta2", "two factors side by side at 'delta2'"),
+        ("delta2 * a1'", r"' is not a transpose here \(it is in MATLAB and Octave\): write .T"),
+        ("delta2 @ a1^T", r"\^ is neither a power nor a transpose in Python: write \*\* for a power and .T"),
+        ("delta[2] @ a[1].T", r"the layer is part of the name \(delta2, a1, W2\)"),
+        ("(a⁽²⁾ − y) ⊙ σ′(z⁽²⁾)", r"looks like LaTeX or pasted math: choose the latex syntax \(--syntax latex\)"),
+        (r"\delta^{(2)} a^{(1)T}", "choose the latex syntax"),
+        ("(W2.T @ delta2)(z1 > 0)", r"\(W2.T @ delta2\)\(…\) reads as a call; between two factors write @"),
+        ("delta2(a2 - y)", r"delta2\(…\) reads as a call of delta2; write delta2 \* \(…\)"),
+        ("x % y", "the operator % is not allowed"),
+        ("x.transpose(1)", r"\.transpose\(\) takes no arguments here"),
+        ("x.dot(y, out=x)", r"\.dot\(\) takes one plain argument here"),
+        ("np.power(x, y)", "exponent must be a plain number"),
+    ],
+)
+def test_python_slips_are_named_with_their_fix(text, message):
+    with pytest.raises(ExpressionError, match=message):
+        python(text)
+
+
+def test_methods_and_numpy_functions_mean_what_numpy_means():
+    assert python("x.transpose()") == Transpose(Name("x"))
+    assert python("W1.T.dot(x)") == BinOp("@", Transpose(Name("W1")), Name("x"))
+    assert python("np.divide(x, y)") == BinOp("/", Name("x"), Name("y"))
+    assert python("np.subtract(1, x)") == BinOp("-", Num(Fraction(1)), Name("x"))
+    assert python("np.square(x)") == BinOp("**", Name("x"), Num(Fraction(2)))
+    assert python("np.power(x, 3)") == BinOp("**", Name("x"), Num(Fraction(3)))
+    assert python("1/m * x") == BinOp("*", BinOp("/", Num(Fraction(1)), Num(Fraction(1))), Name("x"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
         (r"\input{/etc/passwd}", r"unknown LaTeX command \\input"),
         (r"\partial L", r"\\partial is not understood here"),
         (r"\sum_j \delta_j", r"\\delta_\{j\} needs a layer"),
@@ -165,6 +199,12 @@ def test_python_refusals(text, message):
         (r"\frac{1}", "unexpected the end"),
         (r"\operatorname{foo}(x)", "unknown function 'foo'"),
         (r"\exp'(x)", "derivative exp' is not known"),
+        (r"\frac{2}{n} x", r"n alone does not say what it counts.*write the number of units of the last layer as n_L"),
+        (r"n_{7} x", r"n_\{7\}: this network has layers 0 to 2"),
+        (r"g^{[3]\prime}(z^{[1]})", r"g\^\{\[3\]\}: this network has layers 1 to 2"),
+        (r"g'(a^{(1)})", r"g needs its layer, as in g\^\{\[1\]\\prime\}\(z\^\{\[1\]\}\)"),
+        (r"g^{[1]\prime} z^{[1]}", "g takes its argument in parentheses"),
+        (r"\mathbb{1}\{z^{(1)} > 0]", r"expected \\\} but found '\]'"),
         ("{" * 200 + "x" + "}" * 200, "nests deeper"),
     ],
 )
@@ -191,6 +231,8 @@ def test_latex_refusals(text, message):
         (NET, "delta1 + x.T", "python", r"cannot add a \(2, 1\) and a \(1, 2\): missing .T\?"),
         (BEGINNER, "x @ delta1.T", "python", r"the formula gives a \(2, 3\) matrix but ∂L/∂W1 is a \(3, 2\); missing .T\?"),
         (BEGINNER, "sum(delta1)", "python", r"the formula gives one number but ∂L/∂W1 is a \(3, 2\) matrix"),
+        (BEGINNER, "x.T @ x", "python", r"a row times a column is one number \(an inner product\); ∂L/∂W is a column times a row, δ @ a.T"),
+        (BEGINNER, r"x^T x", "latex", r"∂L/∂W is a column times a row, δ a\^T"),
         (BEGINNER, r"W^{(3)} \delta^{(3)}", "latex", r"inner sizes 3 and 2 differ; missing \^T\?"),
         (NET, r"\delta^{(1)} \odot x^T", "latex", r"elementwise: did you mean juxtaposition"),
         (BEGINNER, "x @ 2", "python", "with a number; use \\* to scale"),
@@ -201,6 +243,26 @@ def test_latex_refusals(text, message):
 def test_shape_mistakes_name_both_shapes_and_the_fix(net, text, syntax, message):
     with pytest.raises(ShapeError, match=message):
         verify(net, "W1", text, syntax=syntax)
+
+
+@pytest.mark.parametrize(
+    ("formula", "message"),
+    [
+        ("np.sum(delta2, axis=0, keepdims=True)", r"axis=0\) adds down each column.*the sum over samples, as in Ng's db, is axis=1"),
+        ("np.sum(delta2)", r"a sum without an axis adds every entry.*np.sum\(…, axis=1, keepdims=True\)"),
+    ],
+)
+def test_a_bias_summed_to_one_number_is_told_which_axis(formula, message):
+    with pytest.raises(ShapeError, match=message):
+        verify(NET, "b2", formula)
+
+
+def test_softmax_layers_have_no_elementwise_g_prime():
+    net = Network.from_spec({"layers": [2, 3, 3], "activation": "relu", "output_activation": "softmax",
+                             "loss": "cross_entropy"})
+    with pytest.raises(ExpressionError, match=r"layer 2's activation \(softmax\) cannot be written as g here"):
+        verify(net, "b2", r"g^{[2]\prime}(z^{[2]})", syntax="latex")
+    assert verify(net, "b1", r"W^{[2]T} dZ^{[2]} \odot g^{[1]\prime}(z^{[1]})", syntax="latex").correct
 
 
 def test_juxtaposed_columns_of_equal_size_are_elementwise_in_latex():

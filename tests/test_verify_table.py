@@ -139,7 +139,7 @@ INCORRECT = [
     ("understanding", "W2", "python", "(W3.T @ (a3 - y)) @ a1.T", "missing-derivative"),
     ("understanding", "W3", "python", "(y - a3) @ a2.T", "wrong-sign"),
     ("tanh-bce", "W1", "python", "((W2.T @ (a2 - y)) * (1 - z1**2)) @ x.T", "output-form-on-z"),
-    ("tanh-bce", "W2", "python", "((a2 - y) * a2 * (1 - a2)) @ a1.T", None),
+    ("tanh-bce", "W2", "python", "((a2 - y) * a2 * (1 - a2)) @ a1.T", "bce-extra-derivative"),
     ("square-sse", "W2", "python", "((a2 - y) * a2 * (1 - a2)) @ a1.T", "factor-half"),
     ("square-sse", "W1", "python", f"((W2 @ {OUT['square-sse']}) * a1 * (1 - a1)) @ x.T", "untransposed-weights"),
     ("square-sse", "W1", "python", f"x @ ((W2.T @ {OUT['square-sse']}) * a1 * (1 - a1)).T", "transposed"),

@@ -43,11 +43,13 @@ def command(network, wrt, formula, syntax, seed, points, as_json):
       (z1 > 0) masks; sigmoid, sigmoid_prime, tanh, tanh_prime, relu,
       relu_prime, leaky_relu_prime, exp, log, sqrt, sech, sum, softmax, diag;
       np.outer, np.dot, np.matmul, np.multiply, np.transpose, np.diag, np.exp,
-      np.log, np.tanh, np.where, np.sum(..., axis=, keepdims=True).
+      np.log, np.tanh, np.where, np.power, np.divide, np.sum(..., axis=,
+      keepdims=True); a.transpose(), W.dot(v); m (Ng's 1/m) is 1.
       One entry (--wrt W2[1,2]): w2_12, b1_2, a1_2, delta2_1, x1.
     LaTeX: W^{(2)}, W^{[2]}, W^2, a^{l-1}, z^L, \\delta^{(2)}, ^T, ^{\\top},
       \\odot, \\sigma', \\frac, \\nabla_a C, \\frac{\\partial L}{\\partial z^{(2)}},
-      index letters w^2_{jk} with \\sum_j, \\mathbb{1}[z > 0], \\mathrm{diag}.
+      index letters w^2_{jk} with \\sum_j, \\mathbb{1}[z > 0], \\mathrm{diag};
+      Ng's A^{[1]}, dZ^{[2]}, g^{[1]\\prime}(Z^{[1]}); n_L; pasted δ⁽²⁾ (a⁽¹⁾)ᵀ.
     A derivation: several lines (or ;), each name = expression; the last
       line is the answer and every line naming δ, dA, dW, db is checked.
     Every notation: docs/verify.md.

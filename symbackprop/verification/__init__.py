@@ -46,7 +46,7 @@ from .equivalence import SYMBOLIC_MAX_NODES, prove
 from .evaluate import Undefined, evaluate
 from .grid import view_shape
 from .latex_syntax import parse_latex
-from .nodes import Entry, Name, Node, Statement, Sum, children, substitute
+from .nodes import BinOp, Call, Entry, Name, Node, Statement, Sum, children, substitute
 from .points import Point, quantity_value, sample
 from .python_syntax import parse_python
 from .shapes import check, describe, is_number
@@ -134,7 +134,7 @@ def verify(
     _check_answer_names(statements[-1], name, wrt)
     lines = check_lines(statements, table, syntax)
     answer = lines[-1]
-    _check_result_shape(net, wrt, name, entry, answer.shape, syntax)
+    _check_result_shape(net, wrt, name, entry, answer.shape, syntax, answer.tree)
     derivation = Derivation(net)
     sample_points = sample(derivation, name, count=points, seed=seed)
     label = entry_label(name, entry) if entry is not None else name
@@ -162,7 +162,9 @@ def verify(
         sample_points[failed_at], lines[wrong_index].statement.line,
     )
     diagnosis = line_verdicts[wrong_index].diagnosis if line_verdicts else None
-    if not line_verdicts:
+    if not line_verdicts or (diagnosis is None and wrong_index < len(lines) - 1):
+        # A wrong line with no diagnosis of its own (such as dA⁽¹⁾ = W⁽²⁾ δ⁽²⁾): the answer,
+        # which carries its mistake, may have one.
         diagnosis = _diagnose_line(net, lines[-1], name, entry, sample_points, [v[-1] for v in values], table)
     return Verdict(
         False, label, formula, syntax, seed, len(sample_points), "numeric", result.largest, counter,
@@ -408,7 +410,8 @@ def _readable_wrt(net: Network, wrt: str, table: NameTable) -> tuple[str, tuple[
 
 
 def _check_result_shape(
-    net: Network, wrt: str, name: str, entry: tuple[int, int] | None, shape: tuple[int, ...], syntax: str
+    net: Network, wrt: str, name: str, entry: tuple[int, int] | None, shape: tuple[int, ...], syntax: str,
+    tree: Node | None = None,
 ) -> None:
     mark = ".T" if syntax == "python" else "^T"
     if entry is not None:
@@ -424,8 +427,7 @@ def _check_result_shape(
         return
     if shape in ((), (1, 1)):
         raise AnswerShapeError(
-            f"the formula gives one number but ∂L/∂{name} is a {expected} matrix; "
-            f"for one entry use --wrt {entry_label(name, (0, 0))} with scalar names",
+            f"the formula gives one number but ∂L/∂{name} is a {expected} matrix; {_one_number_hint(tree, name, mark)}",
             shape, expected,
         )
     hint = ""
@@ -435,6 +437,23 @@ def _check_result_shape(
         hint = f"; ∂L/∂W is a column times a row, δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾){mark}: missing {mark}?"
     raise AnswerShapeError(f"the formula gives a {shape} matrix but ∂L/∂{name} is a {expected}{hint}",
                            shape, expected)
+
+
+def _one_number_hint(tree: Node | None, name: str, mark: str) -> str:
+    """Why a formula for a matrix gave one number: a sum over the wrong axis, an inner product."""
+    if isinstance(tree, Call) and tree.func == "colsum":
+        return (
+            "np.sum(…, axis=0) adds down each column, and here every vector is a column (one sample): "
+            "the sum over samples, as in Ng's db, is axis=1"
+        )
+    if isinstance(tree, Call) and tree.func == "sum":
+        return "a sum without an axis adds every entry; the sum over samples, as in Ng's db, is np.sum(…, axis=1, keepdims=True)"
+    if isinstance(tree, BinOp) and tree.op == "@":
+        outer = "δ @ a.T" if mark == ".T" else "δ a^T"
+        return "a row times a column is one number (an inner product)" + (
+            f"; ∂L/∂W is a column times a row, {outer}" if name.startswith("W") else ""
+        )
+    return f"for one entry use --wrt {entry_label(name, (0, 0))} with scalar names"
 
 
 def _to_lists(value: Any) -> Any:

@@ -44,7 +44,9 @@ from ..symbols import (
     bias,
     deviation,
     error,
+    mask,
     parse_name,
+    pre_activation,
     recurrent_weight,
     scalar_name,
     variance,
@@ -62,6 +64,8 @@ PARAMETER_GRADIENTS = tuple(stem for stem in GRADIENT_STEMS if stem != "dA")
 BATCH_NAME, EPSILON_NAME = "N", "eps"
 # What a formula may call the L2 strength λ (Ng's course writes lambd, CS231n reg).
 STRENGTH_NAMES = ("lam", "lambd", "lmbda", "reg")
+# Ng's number of samples, as in 1/m: the samples a formula is judged on (one, or a batch norm's N).
+SAMPLES = "m"
 
 # A name a derivation may assign, and the quantity it stands for.
 _CANONICAL = {**{stem: stem for stem in ("delta", "z", "a", *GRADIENT_STEMS)}, **NOTATION}
@@ -73,7 +77,8 @@ _QUANTITY = re.compile(r"^(" + "|".join(sorted(_CANONICAL, key=len, reverse=True
 class NameTable:
     """Canonical names -> shapes; scalar names -> (matrix name, row, col), 0-based.
 
-    ``depth`` is L; ``slopes`` the leaky ReLU slopes of the network's layers
+    ``depth`` is L; ``activations`` the kind and leaky ReLU slope of each layer's
+    activation (what Ng's g⁽ˡ⁾ means); ``slopes`` the leaky ReLU slopes of the network's layers
     (what ``leaky_relu_prime(z)`` means when no slope is written).
     """
 
@@ -90,6 +95,7 @@ class NameTable:
     # quantities whose row t is step t (x of an RNN, its h, z, δ) — or, in a batch, whose column i is sample i
     sequences: frozenset[str] = frozenset()
     samples: int = 1  # the batch a formula is judged on (more than one for batch norm)
+    activations: tuple[tuple[str, Fraction | None], ...] = ()
 
     def resolve(self, name: str) -> str | None:
         """The canonical form of a name, or None when the network has no such name."""
@@ -145,6 +151,17 @@ class NameTable:
             f"{canonical} has shape {shape}: a formula sees an image of one channel as a matrix and a kernel "
             "of one input and one output channel as a k×k matrix, but not arrays of more axes"
         )
+
+    def sample_count(self, name: str) -> Fraction | None:
+        """Ng's m, the number of samples a formula is judged on, when ``name`` is m and the
+        network has no dropout mask m; otherwise None."""
+        if name != SAMPLES or any(str(mask(layer)) in self.shapes for layer in range(1, self.depth + 1)):
+            return None
+        return Fraction(self.samples)
+
+    def units(self, layer: int) -> int:
+        """How many units layer ``layer`` has (layer 0 is the input)."""
+        return self.shapes[str(INPUT if layer == 0 else pre_activation(layer))][0]
 
     def slope(self) -> Fraction | None:
         """The one leaky ReLU slope of this network (the default where there is none), or None
@@ -253,10 +270,16 @@ def names_for(network: Network) -> NameTable:
         layer = recurrent_layers[0]
         aliases.update({"Wxh": str(weight(layer)), "Whh": str(recurrent_weight(layer)), "bh": str(bias(layer))})
     images = tuple(sorted({shapes[name] for name, shape in quantities.items() if len(shape) == 3 and name in shapes}))
+    activations = tuple(
+        ("", None) if spec.activation is None
+        else (spec.activation.kind, None if spec.activation.slope is None else Fraction(str(spec.activation.slope)))
+        for spec in network.layers
+    )
     if samples > 1:  # in a batch the one-index entries are samples: x_i, column i of X
         sequences = frozenset(name for name in quantities if name in shapes and name not in batch_wide)
     return NameTable(
-        shapes, lookup, aliases, matrix_names, L, network.bias, slopes, hidden, constants, images, sequences, samples
+        shapes, lookup, aliases, matrix_names, L, network.bias, slopes, hidden, constants, images, sequences, samples,
+        activations,
     )
 
 

@@ -234,6 +234,13 @@ def _loss_and_softmax_slips(network: Network) -> list[Diagnosis]:
     """A term of binary cross-entropy dropped; ∂L/∂a taken for δ⁽ᴸ⁾ past a softmax."""
     out = []
     a = activation(network.depth).text
+    if network.loss.kind == "binary_cross_entropy" and network.output_activation.kind == "sigmoid":
+        out.append(Diagnosis(
+            "bce-extra-derivative",
+            f"an extra factor {a}(1 − {a}): with a sigmoid output and binary cross-entropy δ⁽ᴸ⁾ = a − y "
+            "already contains σ'(z), as the 1/(a(1 − a)) of ∂L/∂a cancels it",
+            Mutation(extra_output_slope=True),
+        ))
     if network.loss.kind == "binary_cross_entropy" and network.output_activation.elementwise:
         whole = f"∂L/∂a = −y/{a} + (1 − y)/(1 − {a})"
         kept_and_dropped = ((f"−y/{a}", "−(1 − y) log(1 − a)"), (f"(1 − y)/(1 − {a})", "−y log a"))
@@ -307,6 +314,14 @@ def _scales(network: Network) -> list[Diagnosis]:
                 "mse-missing-1/n",
                 f"the 1/n_L of mse is missing: this is {n} times the gradient",
                 Mutation(scale=Fraction(n)),
+            )
+        )
+        out.append(
+            Diagnosis(
+                "mse-as-half-sse",
+                f"this is the gradient of half_sse, {n}/2 times too large: mse = (1/n_L) Σ (a − y)² "
+                f"has ∂L/∂a = (2/n_L)(a − y) with n_L = {n}",
+                Mutation(scale=Fraction(n, 2)),
             )
         )
         out.append(

@@ -7,7 +7,8 @@ Off-the-shelf LaTeX readers silently misread ``\odot``, transposes and
 is listed, with an example, in docs/verify.md.
 
 * names: ``x``, ``y``, ``W^{(l)}``, ``b^{(l)}``, ``z^{(l)}``, ``a^{(l)}``,
-  ``\delta^{(l)}``, ``\hat{y}``; the layer also as ``W^{[2]}`` (Ng), ``W^2``,
+  ``\delta^{(l)}``, ``\hat{y}``, Ng's capitals ``A^{[1]}``, ``Z^{[1]}``, ``X``, ``Y``;
+  the layer also as ``W^{[2]}`` (Ng), ``W^2``,
   ``a^l``, ``a^{l-1}``, ``z^L`` (Nielsen; ``l`` is the layer of the
   parameter asked about, ``L`` the last) or ``W_2``.  A superscript on a name
   that takes a layer is its layer, never a power: write ``(a^{(1)})^2``;
@@ -19,11 +20,14 @@ is listed, with an example, in docs/verify.md.
   ``dZ^{[2]}``, ``dA^{[1]}``;
 * transpose ``^T``, ``^{\top}``, ``^{\intercal}``, ``^{\mathsf{T}}``, also
   with the layer: ``W^{(2)T}``, ``W^{[2]T}``;
-* products: juxtaposition, ``\cdot``, ``\times``, ``\odot`` / ``\circ``, ``/``, ``\frac``;
+* sizes: ``m`` (Ng's number of samples) is 1, ``n_L``, ``n^{[l]}`` count units;
+* products: juxtaposition, ``\cdot``, ``\times``, ``\odot`` / ``\circ``, ``\otimes``
+  (outer), ``/``, ``\frac``;
 * functions: ``\sigma``, ``\sigma'``, ``\tanh``, ``\tanh'``, ``\exp``, ``\log``,
   ``\ln``, ``\sqrt``, ``\cosh``, ``e^{…}``, ``\operatorname{ReLU}``,
   ``\operatorname{LReLU}'``, ``\operatorname{sech}^2``, ``\mathrm{diag}``,
-  ``\operatorname{softmax}``; indicators ``\mathbb{1}[z > 0]``, ``[z^{(l)} > 0]``;
+  ``\operatorname{softmax}``, Nielsen's ``\Sigma'(z)``, Ng's ``g^{[l]}``, ``g^{[l]\prime}``
+  (layer l's own activation); indicators ``\mathbb{1}[z > 0]``, ``\mathbb{1}\{z > 0\}``, ``[z^{(l)} > 0]``;
 * several lines (new line, ``\\`` or ``;``), each ``left = right``: a
   left-hand side that names δ⁽ˡ⁾, ∂L/∂W⁽ˡ⁾, ∂L/∂b⁽ˡ⁾, ∂L/∂a⁽ˡ⁾, z⁽ˡ⁾ or a⁽ˡ⁾
   is checked, and later lines use what it defines.
@@ -68,6 +72,7 @@ from .nodes import (
     Table,
     Transpose,
     check_size,
+    children,
     free_indices,
     number,
     power,
@@ -94,6 +99,16 @@ _DERIVATIVES = {
     "leaky_relu": "leaky_relu_prime",
 }
 _LEAKY = ("leaky_relu", "leaky_relu_prime")
+# Ng's g^{[l]}: the function each kind of activation is, and its derivative (identity and
+# softplus are written out where they are used).
+_LAYER_ACTIVATIONS = {
+    "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu",
+    "identity": "identity", "softplus": "softplus", "softmax": "softmax",
+}
+_LAYER_DERIVATIVES = {
+    "sigmoid": "sigmoid_prime", "tanh": "tanh_prime", "relu": "relu_prime",
+    "leaky_relu": "leaky_relu_prime", "identity": "identity", "softplus": "softplus",
+}
 _PRODUCTS = {"cdot": "product", "times": "product", "odot": "odot", "circ": "odot"}
 # Correlation and convolution as operators: P \star Q slides P over Q (as the derivations print
 # W ⋆ x), P \ast Q convolves; _{full} where the windows may overhang the edge.
@@ -113,7 +128,11 @@ _COMPARISONS = {
 _LAYERED = {"W", "w", "U", "u", "b", "z", "a", "h", "m", "delta", "dW", "dw", "dU", "db", "dZ", "dz", "dA", "da"}
 _STEMS = _LAYERED | {"x", "y"}
 _D_STEMS = set("WwUbZzAa")
-_COSTS = {"L", "C"}
+# Ng's capitals (the matrices of a batch, here of one sample): A^{[1]} is a^{[1]}.
+_CAPITALS = {"A": "a", "Z": "z", "X": "x", "Y": "y"}
+# The loss, as the books name it: L, C (Nielsen), E (Bishop), J (Goodfellow, Ng), \ell, \mathcal{L}.
+_COSTS = {"L", "C", "E", "J"}
+_COST_COMMANDS = {"ell"}
 # What ∂L/∂(stem) is: the quantity a derivation's line may name.
 _DERIVATIVE_OF = {"z": "delta", "a": "dA", "W": "dW", "w": "dW", "U": "dU", "u": "dU", "b": "db"}
 _QUANTITY_OF = {
@@ -157,7 +176,7 @@ def parse_latex(text: str, table: NameTable, layer: int | None = None) -> tuple[
 
         if len(segments) == 1:
             expr = parser(segments[0]).formula()
-            out.append(Statement(number_, line, None, None, _indexed(expr, None, (), text)))
+            out.append(Statement(number_, line, None, None, _indexed(expr, None, (), text, table)))
             continue
         key, indices = parser(segments[0]).target()
         for segment in segments[1:]:
@@ -169,7 +188,7 @@ def parse_latex(text: str, table: NameTable, layer: int | None = None) -> tuple[
                     r"on the left, as in \frac{\partial C}{\partial w^{l}_{jk}} ="
                 )
             sizes = table.quantity_shape(key)[: len(indices)] if key is not None else ()
-            out.append(Statement(number_, line, key, key, _indexed(expr, indices, sizes, text)))
+            out.append(Statement(number_, line, key, key, _indexed(expr, indices, sizes, text, table)))
         if key is not None:
             assigned.add(key)
     return tuple(out)
@@ -190,13 +209,17 @@ def _split_at_equals(tokens: list[Token]) -> list[list[Token]]:
     return parts
 
 
-def _indexed(expr: Node, indices: tuple[str, ...] | None, sizes: tuple[int, ...], text: str) -> Node:
+def _indexed(
+    expr: Node, indices: tuple[str, ...] | None, sizes: tuple[int, ...], text: str, table: NameTable
+) -> Node:
     """A formula with free index letters as the matrix of its entries.
 
     With a left-hand side such as ∂C/∂w_{jk}, its letters name the rows and
     columns; a letter on the right that is not on the left is an error (one
     missing on the right means every row, or column, is the same).  Without
-    one, the letters in alphabetical order (j before k) are rows and columns.
+    one, the letter that runs over the units of the later layer names the rows
+    (∂L/∂w_{jk} = δ⁽ˡ⁾_j a⁽ˡ⁻¹⁾_k, whatever the letters), and where the layers
+    do not tell, alphabetical order does (j before k).
     """
     free = free_indices(expr)
     if indices:
@@ -211,7 +234,28 @@ def _indexed(expr: Node, indices: tuple[str, ...] | None, sizes: tuple[int, ...]
         return expr
     if len(free) > 2:
         raise ExpressionError(f"cannot read {quoted(text)}: more than two free indices ({', '.join(free)})")
-    return Table(expr, tuple(sorted(free)))
+    return Table(expr, _rows_then_columns(expr, sorted(free), table))
+
+
+def _rows_then_columns(expr: Node, letters: list[str], table: NameTable) -> tuple[str, ...]:
+    """Two free letters in the order row, column: the one over the later layer's units first
+    (when every layer one letter counts units of comes after every layer of the other).
+
+    >>> from symbackprop import models
+    >>> from symbackprop.verification.context import names_for
+    >>> table = names_for(models.two_two_two())
+    >>> _rows_then_columns(BinOp("*", Entry("delta2", ("j",)), Entry("a1", ("i",))), ["i", "j"], table)
+    ('j', 'i')
+    """
+    entries = [node for node in _nodes(expr) if isinstance(node, Entry)]
+    if len(letters) != 2 or any(len(table.shapes.get(node.name, ())) != 2 for node in entries):
+        return tuple(letters)  # images and sequences keep the alphabetical order
+    first, second = (_unit_layers(entries, letter, table.depth) for letter in letters)
+    if first and second and min(first) > max(second):
+        return tuple(letters)
+    if first and second and min(second) > max(first):
+        return (letters[1], letters[0])
+    return tuple(letters)
 
 
 class _Parser:
@@ -273,7 +317,16 @@ class _Parser:
         return check_size(tree, self.text)
 
     def target(self) -> tuple[str | None, tuple[str, ...]]:
-        """What a left-hand side names (a quantity key and index letters); (None, ()) for anything else."""
+        """What a left-hand side names (a quantity key and index letters); (None, ()) for anything else.
+
+        A derivative (∂L/∂…, ∇…) on the left is never the writer's own shorthand: when it
+        cannot be read, that is said, rather than its index letters being dropped.
+        """
+        if self.is_command("nabla") or (self.is_command("frac") and self.derivative_follows()):
+            found = self.named_quantity()
+            if found is not None and self.peek().kind != "end":
+                raise self.fail(f"unexpected {self.describe(self.peek())} after the left-hand side's ∂L/∂…")
+            return found or (None, ())
         try:
             found = self.named_quantity()
         except ExpressionError:
@@ -332,6 +385,9 @@ class _Parser:
                 self.take()
                 op = "/" if token.text == "/" else "product"
                 node = BinOp(op, node, self.factor(depth + 1))
+            elif token.kind == "command" and token.text == "otimes":  # u ⊗ v: the outer product u vᵀ
+                self.take()
+                node = Call("outer", (node, self.factor(depth + 1)))
             elif token.kind == "command" and token.text in _PRODUCTS:
                 self.take()
                 if self.is_command("sum") and self.is_symbol("_", 1):  # x̂ ⊙ Σ_i …: the sum takes the rest
@@ -425,7 +481,7 @@ class _Parser:
         if token.kind == "symbol":
             return token.text in "({[."
         return token.kind == "command" and token.text not in _PRODUCTS and token.text not in _COMPARISONS and (
-            token.text not in _SLIDING
+            token.text not in _SLIDING and token.text not in ("otimes", "}")
         )
 
     def full_mode(self) -> bool:
@@ -567,11 +623,11 @@ class _Parser:
             # \mathbf{W}^{(2)}: the wrapped letter keeps its superscripts and subscripts.
             inner = self.peek(1)
             if self.is_symbol("{") and self.is_symbol("}", 2) and (
-                (inner.kind == "letter" and inner.text in _STEMS)
+                (inner.kind == "letter" and (inner.text in _STEMS or inner.text in _CAPITALS))
                 or (inner.kind == "command" and inner.text == "delta")
             ):
                 self.pos += 3
-                return self.variable(inner.text)
+                return self.variable(_CAPITALS.get(inner.text, inner.text))
             return self.argument(depth + 1)
         if name == "hat" and self.is_symbol("{") and self.peek(1).text == "x" and self.is_symbol("}", 2):
             self.pos += 3
@@ -599,6 +655,11 @@ class _Parser:
             if strength is None:
                 raise self.fail(r"\lambda is the L2 strength, but this network has no L2 term")
             return Num(strength)
+        if name == "Sigma" and self.is_symbol("'"):  # Nielsen's Σ'(z): the diagonal matrix of σ'(z)
+            self.take()
+            if not self.is_symbol("("):
+                raise self.fail(r"\Sigma' takes its argument in parentheses, as in \Sigma'(z^L)")
+            return Call("diag", (Call("sigmoid_prime", (self.atom(depth + 1),)),))
         if name in _FUNCTION_COMMANDS:
             return self.function(_FUNCTION_COMMANDS[name], depth)
         if name == "sum":
@@ -620,6 +681,17 @@ class _Parser:
                 raise self.fail(r"\mathbb{1} needs a condition, as in \mathbb{1}[z^{(1)} > 0]")
             node = Compare(op, left, self.expression(depth + 1))
             self.expect("}")
+            return node
+        if self.is_command("{"):  # \mathbb{1}\{z > 0\}, as in set notation
+            self.take()
+            left = self.expression(depth + 1)
+            op = self.comparison()
+            if op is None:
+                raise self.fail(r"\mathbb{1} needs a condition, as in \mathbb{1}\{z^{(1)} > 0\}")
+            node = Compare(op, left, self.expression(depth + 1))
+            if not self.is_command("}"):
+                raise self.fail(f"expected \\}} but found {self.describe(self.peek())}")
+            self.take()
             return node
         if not (self.is_symbol("[") or self.is_symbol("(")):
             raise self.fail(r"\mathbb{1} needs a condition, as in \mathbb{1}[z^{(1)} > 0]")
@@ -750,6 +822,20 @@ class _Parser:
         if token.text in self.table.constants and token.text == BATCH_NAME:
             self.take()
             return Num(self.table.constants[BATCH_NAME])
+        if token.text == "g" and (self.is_symbol("^", 1) or self.is_symbol("'", 1) or self.is_symbol("(", 1)):
+            return self.layer_activation(depth)
+        samples = self.table.sample_count(token.text)
+        if samples is not None:  # Ng's 1/m
+            self.take()
+            return Num(samples)
+        if token.text == "n" and (self.is_symbol("_", 1) or self.is_symbol("^", 1)):
+            self.take()
+            return Num(Fraction(self.table.units(self.size_layer())))
+        if token.text == "n":
+            raise self.fail(
+                "n alone does not say what it counts (in Nielsen's cost it is the number of samples); "
+                "write the number of units of the last layer as n_L, or the number itself"
+            )
         stem = self.stem()
         if stem is None:
             self.take()
@@ -760,6 +846,86 @@ class _Parser:
                 )
             raise self.fail(f"unknown name {token.text!r}; known names are {self.table.known}")
         return self.variable(stem)
+
+    def layer_activation(self, depth: int) -> Node:
+        r"""Ng's g^{[l]}(z) and g^{[l]\prime}(z) (also g^{[l]'}, g'^{[l]}, g'(z^{[l]})): the activation
+        of layer l and its derivative, whatever that layer's activation is."""
+        self.take()
+        layer, prime = None, False
+        while True:
+            if self.is_symbol("'"):
+                self.take()
+                prime = True
+            elif self.is_symbol("^"):
+                self.take()
+                braced = self.is_symbol("{")
+                if braced:
+                    self.take()
+                if not self.is_command("prime"):
+                    layer = self.activation_layer()
+                if self.is_command("prime") or (braced and self.is_symbol("'")):
+                    self.take()
+                    prime = True
+                if braced:
+                    self.expect("}")
+            else:
+                break
+        if not self.is_symbol("("):
+            raise self.fail(r"g takes its argument in parentheses, as in g^{[1]\prime}(z^{[1]})")
+        arg = self.atom(depth + 1)
+        if layer is None:
+            if not (isinstance(arg, Name) and arg.id.startswith("z")):
+                raise self.fail(r"g needs its layer, as in g^{[1]\prime}(z^{[1]})")
+            layer = int(Quantity.parse(arg.id).layer)  # type: ignore[arg-type]
+        if not 1 <= layer <= self.table.depth:
+            raise self.fail(f"g^{{[{layer}]}}: this network has layers 1 to {self.table.depth}")
+        kind, slope = self.table.activations[layer - 1]
+        form = _LAYER_DERIVATIVES.get(kind) if prime else _LAYER_ACTIVATIONS.get(kind)
+        if form is None:
+            what = "the derivative of " if prime else ""
+            raise self.fail(
+                f"g^{{[{layer}]}}: {what}layer {layer}'s activation ({kind}) cannot be written as g here; "
+                "write it out"
+            )
+        if kind == "identity":
+            return Num(Fraction(1)) if prime else arg
+        if kind == "softplus":
+            return Call("sigmoid", (arg,)) if prime else Call("log", (BinOp("+", Num(Fraction(1)), Call("exp", (arg,))),))
+        return Call(form, (arg, Num(slope)) if form in _LEAKY else (arg,))  # type: ignore[arg-type]
+
+    def activation_layer(self) -> int:
+        """After g^: [1], (1), 1, l, L."""
+        closing = {"(": ")", "[": "]"}.get(self.peek().text) if self.peek().kind == "symbol" else None
+        if closing:
+            self.take()
+        layer = self.layer_number(long=True)
+        if layer is None:
+            raise self.fail(r"g^{…} takes a layer, as in g^{[1]}(z^{[1]}) or g^{[1]\prime}(z^{[1]})")
+        if closing:
+            self.expect(closing)
+        return layer
+
+    def size_layer(self) -> int:
+        """After n: _L, _{l-1}, _2, ^{[L]}, ^{(l)}: the layer whose number of units is meant."""
+        mark = self.take().text
+        if mark == "^":
+            found = self.layer_mark()
+            if found is None or found[1]:
+                raise self.fail("n^{[l]} is the number of units of layer l; write its layer as n^{[2]} or n_L")
+            layer = found[0]
+        else:
+            braced = self.is_symbol("{")
+            if braced:
+                self.take()
+            number = self.layer_number(long=braced)
+            if number is None or (braced and not self.is_symbol("}")):
+                raise self.fail("n_l is the number of units of layer l; write its layer as n_L, n_{l-1} or n_2")
+            if braced:
+                self.take()
+            layer = number
+        if not 0 <= layer <= self.table.depth:
+            raise self.fail(f"n_{{{layer}}}: this network has layers 0 to {self.table.depth}")
+        return layer
 
     def letter_e(self, depth: int) -> Node:
         if self.is_symbol("^"):
@@ -777,18 +943,18 @@ class _Parser:
             return "delta"
         if token.kind == "command" and token.text in _WRAPPERS and self.is_symbol("{", 1) and self.is_symbol("}", 3):
             inner = self.peek(2)
-            if inner.text in _STEMS or inner.text == "delta":
+            if inner.text in _STEMS or inner.text == "delta" or inner.text in _CAPITALS:
                 self.pos += 4
-                return inner.text
+                return _CAPITALS.get(inner.text, inner.text)
         if token.kind != "letter":
             return None
         following = self.peek(1)
         if token.text == "d" and following.kind == "letter" and following.text in _D_STEMS and not following.space_before:
             self.pos += 2
             return "d" + following.text
-        if token.text in _STEMS:
+        if token.text in _STEMS or token.text in _CAPITALS:
             self.take()
-            return token.text
+            return _CAPITALS.get(token.text, token.text)
         return None
 
     def variable(self, stem: str) -> Node:
@@ -1039,9 +1205,21 @@ class _Parser:
         return found
 
     def cost(self) -> None:
-        token = self.take()
-        if token.kind != "letter" or token.text not in _COSTS:
-            raise self.fail(f"expected the loss L or C after ∂ or ∇, found {self.describe(token)}")
+        r"""The loss after ∂ or ∇: L, C, E, J, \ell, \mathcal{L}."""
+        if self.is_command("mathcal") and self.is_symbol("{", 1) and self.is_symbol("}", 3):
+            self.pos += 1
+            self.take()
+            token = self.take()
+            self.take()
+            if token.kind == "letter" and token.text in _COSTS:
+                return
+        else:
+            token = self.take()
+            if (token.kind == "letter" and token.text in _COSTS) or (
+                token.kind == "command" and token.text in _COST_COMMANDS
+            ):
+                return
+        raise self.fail(f"expected the loss (L, C, E or J) after ∂ or ∇, found {self.describe(token)}")
 
     def derivative_target(self, allow_bare_a: bool) -> tuple[str, tuple[str, ...]] | None:
         if self.is_command("hat"):
@@ -1073,6 +1251,33 @@ class _Parser:
             assert isinstance(node, Name)
             return Entry(node.id, indices)
         return node
+
+
+def _nodes(expr: Node) -> list[Node]:
+    out, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(children(node))
+    return out
+
+
+def _unit_layers(entries: list[Entry], letter: str, depth: int) -> set[int]:
+    """The layers whose units ``letter`` counts: 2 in δ⁽²⁾_j, 1 for k in w⁽²⁾_jk, 0 in x_k."""
+    found: set[int] = set()
+    for node in entries:
+        for position, index in enumerate(node.indices):
+            if index != letter:
+                continue
+            try:
+                which = Quantity.parse(node.name)
+            except ValueError:
+                continue  # the writer's own name: its units are not known
+            if which.layer is None:
+                found.add(0 if which.stem == "x" else depth)
+            else:
+                found.add(int(which.layer) - (position if which.stem in ("W", "dW") else 0))
+    return found
 
 
 def _index_parts(sub: str) -> list[str | int | Offset]:

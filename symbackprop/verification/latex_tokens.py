@@ -54,9 +54,27 @@ class Token:
     column: int = 0
 
 
+# Superscript and subscript characters, as symbackprop prints them (δ⁽²⁾, a⁽ᴸ⁾, w₁₂): a run
+# of them reads as one ^{…} or _{…}.
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ˡᴸᵀʲᵏⁱⁿ", "0123456789()+-lLTjkin", strict=True))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₍₎₊₋ᵢⱼₖₗₙ", "0123456789()+-ijkln", strict=True))
+_SCRIPTS = re.compile(f"[{''.join(_SUPERSCRIPTS)}]+|[{''.join(_SUBSCRIPTS)}]+")
+
+
 def normalize(text: str) -> str:
-    """Pasted Unicode replaced by its LaTeX (token columns refer to this text)."""
-    return "".join(_UNICODE.get(ch, ch) for ch in text)
+    """Pasted Unicode replaced by its LaTeX (token columns refer to this text).
+
+    >>> print(normalize("δ⁽²⁾ (a⁽¹⁾)ᵀ w₁₂"))
+    \\delta ^{(2)} (a^{(1)})^{T} w_{12}
+    """
+
+    def script(m: re.Match[str]) -> str:
+        run = m.group()
+        if run[0] in _SUPERSCRIPTS:
+            return "^{" + "".join(_SUPERSCRIPTS[ch] for ch in run) + "}"
+        return "_{" + "".join(_SUBSCRIPTS[ch] for ch in run) + "}"
+
+    return "".join(_UNICODE.get(ch, ch) for ch in _SCRIPTS.sub(script, text))
 
 
 def tokenize(text: str) -> list[Token]:

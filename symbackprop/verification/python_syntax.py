@@ -3,8 +3,9 @@
 The text is parsed by :mod:`ast` and walked against a whitelist: known names,
 calls of whitelisted functions by plain name or as ``np.<name>`` from an
 allow-list (keyword arguments only ``axis`` and ``keepdims`` of ``np.sum``),
-numbers, ``+ - * / ** @``, unary minus, ``.T`` and one comparison as a 0/1
-mask.  A derivation is several statements (lines or ``;``), each
+numbers, ``+ - * / ** @``, unary minus, ``.T``, the methods ``.transpose()``
+and ``.dot(…)``, ``m`` (Ng's number of samples, 1 here) and one comparison as a
+0/1 mask.  A derivation is several statements (lines or ``;``), each
 ``name = expression``; the last one (or a bare expression) is the answer.
 Anything else (other attributes, subscripts, lambdas, imports, strings,
 other keywords) is refused.  Nothing is ever evaluated: the result is a tuple
@@ -21,7 +22,7 @@ of :class:`~symbackprop.verification.nodes.Statement`.
 >>> parse_python("().__class__", table)
 Traceback (most recent call last):
 ...
-symbackprop.errors.ExpressionError: cannot read '().__class__': the attribute .__class__ is not allowed; only .T (transpose) is
+symbackprop.errors.ExpressionError: cannot read '().__class__': the attribute .__class__ is not allowed; only .T (transpose) is, and methods such as .transpose() and .dot(…)
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ NUMPY = {
     "outer": "outer", "dot": "@", "matmul": "@", "multiply": "*", "transpose": "T",
     "sum": "sum", "mean": "mean", "diag": "diag", "exp": "exp", "log": "log", "tanh": "tanh",
     "sqrt": "sqrt", "cosh": "cosh", "maximum": "maximum", "where": "where",
+    "power": "**", "square": "square", "divide": "/", "add": "+", "subtract": "-",
 }
-_ARITY = {"@": 2, "*": 2, "T": 1}
+_ARITY = {"@": 2, "*": 2, "T": 1, "**": 2, "/": 2, "+": 2, "-": 2, "square": 1}
+# Methods of an array, as in Nielsen's a.transpose() and CS231n's W.dot(x): (arguments, meaning).
+_METHODS = {"transpose": (0, "T"), "dot": (1, "@")}
 # np.<name> for the operations on images, and how each is written.
 IMAGE_NUMPY = {
     "reshape": "np.reshape(M, (3, 3))", "flip": "np.flip(K)", "rot90": "np.rot90(K, 2)",
@@ -87,7 +91,7 @@ def parse_python(text: str, table: NameTable) -> tuple[Statement, ...]:
         module = ast.parse(source, mode="exec")
     except SyntaxError as exc:
         where = f" on line {exc.lineno}" if exc.lineno and "\n" in source.strip() else ""
-        raise ExpressionError(f"cannot read {quoted(text)}: {exc.msg}{where}") from None
+        raise ExpressionError(f"cannot read {quoted(text)}: {_syntax_problem(source, exc)}{where}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f"cannot read {quoted(text)}: it nests too deeply") from None
     except ValueError as exc:  # a null byte, on Pythons that do not call it a syntax error
@@ -105,6 +109,32 @@ def parse_python(text: str, table: NameTable) -> tuple[Statement, ...]:
         last = k == len(module.body) - 1
         out.append(walker.statement(stmt, k + 1, last, _segment(source, lines, stmt)))
     return tuple(out)
+
+
+# Characters of LaTeX and of pasted math: a formula with them was meant for the other syntax.
+_MATH_CHARACTERS = set("\\δσ⊙∘·⋅×ᵀ⊤−′≥≤∂∇∑⁽⁾⁰¹²³⁴⁵⁶⁷⁸⁹ˡᴸ")
+
+
+def _syntax_problem(source: str, exc: SyntaxError) -> str:
+    """What Python's parser found, said for a formula: where it stopped, and the likely slip.
+
+    >>> _syntax_problem("delta2 a1.T", SyntaxError("invalid syntax", ("", 1, 8, "", 1, 10)))
+    "two factors side by side at 'a1.T': write @ (matrix product) or * (elementwise) between them"
+    """
+    if any(ch in _MATH_CHARACTERS for ch in source):
+        return f"{exc.msg}; this looks like LaTeX or pasted math: choose the latex syntax (--syntax latex)"
+    line = source.splitlines()[(exc.lineno or 1) - 1] if source else ""
+    column = (exc.offset or 1) - 1
+    before = line[:column].rstrip()
+    if "string literal" in exc.msg and before[-1:].isalnum() | (before[-1:] in (")", "]")):
+        return "' is not a transpose here (it is in MATLAB and Octave): write .T, as in a1.T"
+    if exc.msg == "invalid syntax" and before and (before[-1].isalnum() or before[-1] == ")"):
+        rest = line[column:].split()[0] if line[column:].split() else ""
+        if rest[:1].isalnum() or rest[:1] in ("(", "_"):
+            return f"two factors side by side at {rest!r}: write @ (matrix product) or * (elementwise) between them"
+    if exc.msg == "invalid syntax" and line[column:].strip():
+        return f"invalid syntax at {line[column:].strip()[:20]!r}"
+    return exc.msg
 
 
 def _dedent(text: str) -> str:
@@ -196,10 +226,20 @@ class _Walker:
                     raise self.fail(f"np.{node.attr} is not allowed; the np functions understood are {_numpy_names()}")
                 if node.attr == "astype":
                     raise self.fail("a comparison such as (z1 > 0) is already 0/1; drop .astype(…)")
-                raise self.fail(f"the attribute .{node.attr} is not allowed; only .T (transpose) is")
+                raise self.fail(
+                    f"the attribute .{node.attr} is not allowed; only .T (transpose) is, and methods such as "
+                    ".transpose() and .dot(…)"
+                )
             return Transpose(self.visit(node.value, depth + 1))
         if isinstance(node, ast.Call):
             return self.call(node, depth)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+            raise self.fail("^ is neither a power nor a transpose in Python: write ** for a power and .T for the transpose")
+        if isinstance(node, ast.Subscript):
+            raise self.fail(
+                "indexing with [...] is not allowed: the layer is part of the name (delta2, a1, W2), "
+                "and one entry is written w2_12"
+            )
         raise self.fail(f"{_describe(node)} is not allowed in a formula")
 
     def name(self, name: str) -> Node:
@@ -207,6 +247,9 @@ class _Walker:
             return Name(self.local[name])
         if name in self.table.constants:
             return Num(self.table.constants[name])
+        samples = self.table.sample_count(name)
+        if samples is not None:  # Ng's 1/m
+            return Num(samples)
         canonical = self.table.resolve(name)
         step = None if canonical else self.table.step(name)
         if step is not None:
@@ -239,8 +282,19 @@ class _Walker:
             return self.scipy_call(func.attr, node, depth)
         if isinstance(func, ast.Attribute) and func.attr in ("reshape", "flatten", "ravel"):
             return self.reshape_method(func, node, depth)
+        if isinstance(func, ast.Attribute) and func.attr in _METHODS:
+            return self.method_call(func, node, depth)
+        if not isinstance(func, ast.Name | ast.Attribute):
+            raise self.fail(
+                f"({ast.unparse(func)})(…) reads as a call; between two factors write @ (matrix product) "
+                "or * (elementwise)"
+            )
+        if isinstance(func, ast.Name) and func.id not in CALLABLE and (func.id in self.local or self.table.resolve(func.id)):
+            raise self.fail(
+                f"{func.id}(…) reads as a call of {func.id}; write {func.id} * (…) or {func.id} @ (…)"
+            )
         if not isinstance(func, ast.Name):
-            raise self.fail("only plain function names and np.<function> may be called")
+            raise self.fail("only plain function names, np.<function> and array methods such as .transpose() and .dot(…) may be called")
         name = func.id
         if name not in CALLABLE:
             raise self.fail(f"unknown function {name!r}; known functions are {known_functions()}")
@@ -256,6 +310,17 @@ class _Walker:
         if name in LEAKY:
             return Call(name, (args[0], self.slope(name, args[1:])))
         return Call(name, tuple(args))
+
+    def method_call(self, func: ast.Attribute, node: ast.Call, depth: int) -> Node:
+        """``a1.transpose()`` is a1.T, ``W2.T.dot(delta2)`` is W2.T @ delta2."""
+        wanted, meaning = _METHODS[func.attr]
+        if node.keywords or len(node.args) != wanted or any(isinstance(a, ast.Starred) for a in node.args):
+            takes = "no arguments" if wanted == 0 else "one plain argument"
+            raise self.fail(f".{func.attr}() takes {takes} here")
+        operand = self.visit(func.value, depth + 1)
+        if meaning == "T":
+            return Transpose(operand)
+        return BinOp("@", operand, self.visit(node.args[0], depth + 1))
 
     def slope(self, name: str, given: list[Node]) -> Num:
         if given:
@@ -286,7 +351,11 @@ class _Walker:
         args = [self.visit(a, depth + 1) for a in node.args]
         if meaning == "T":
             return Transpose(args[0])
-        if meaning in ("@", "*"):
+        if meaning == "**":
+            return power(args[0], args[1], self.text)
+        if meaning == "square":
+            return power(args[0], Num(Fraction(2)), self.text)
+        if meaning in ("@", "*", "/", "+", "-"):
             return BinOp(meaning, args[0], args[1])
         if attr in ("sum", "mean"):
             return self.numpy_sum(args[0], keywords, attr)
@@ -422,5 +491,10 @@ def _describe(node: ast.AST) -> str:
         if isinstance(node, kind):
             return text
     if isinstance(node, ast.BinOp):
-        return f"the operator {type(node.op).__name__}"
+        return f"the operator {_OPERATOR_SIGNS.get(type(node.op), type(node.op).__name__)}"
     return type(node).__name__
+
+
+_OPERATOR_SIGNS = {
+    ast.BitOr: "|", ast.BitAnd: "&", ast.Mod: "%", ast.FloorDiv: "//", ast.LShift: "<<", ast.RShift: ">>",
+}

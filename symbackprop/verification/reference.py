@@ -68,6 +68,7 @@ class Mutation:
     previous: int | None = None  # a⁽ᵐ⁾ in place of a⁽ˡ⁻¹⁾ in ∂L/∂W⁽ˡ⁾
     softmax_elementwise: bool = False  # softmax's Jacobian taken as diagonal
     extra_output_derivative: bool = False  # softmax + cross-entropy: (a − y) ⊙ a ⊙ (1 − a)
+    extra_output_slope: bool = False  # sigmoid + binary cross-entropy: (a − y) ⊙ σ'(z⁽ᴸ⁾)
     transposed: bool = False  # a⁽ˡ⁻¹⁾ (δ⁽ˡ⁾)ᵀ instead of δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ
     foreign_derivative: tuple[int, str] | None = None  # (layer, "output" | "z"): the other one of σ, tanh
     leaky_as_relu: int | None = None  # layer whose leaky ReLU is differentiated as ReLU
@@ -161,6 +162,8 @@ class _Reference(Visitor):
             return self(out.rule)
         if out.shortcut is not None and self.m.extra_output_derivative:
             return self._diagonal(self(out.shortcut), self(self.plan.output.a))
+        if self.m.extra_output_slope:
+            return _times(self(out.value), Call(function_name(self.plan.depth, "derivative"), (self(self.plan.output.z),)))
         return self(out.value)
 
     def _diagonal(self, node: Node, a: Node) -> Node:

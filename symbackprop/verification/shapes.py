@@ -5,7 +5,8 @@ vector is a column.  A (1, 1) matrix acts as a number.  The checker also
 decides what the ambiguous products mean: LaTeX juxtaposition and ``\\cdot``
 are a matrix product, a scaling by a number, or (for two columns of the same
 size, as in ``a(1 - a)``) the elementwise product.  It returns a tree in which
-every product is explicit: ``@`` or elementwise ``*``.
+every product is explicit: ``@`` or elementwise ``*``.  ``u ⊙ W v`` is read
+left to right unless only ``u ⊙ (W v)`` fits.
 
 >>> from symbackprop.verification.nodes import BinOp, Name
 >>> check(BinOp("*", Name("d"), Name("a")), {"d": (2, 1), "a": (1, 3)})
@@ -347,6 +348,20 @@ class _Checker:
         raise ShapeError(f"{text} cannot {verb} a {describe(a)} and a {describe(b)}{hint}")
 
     def binary(self, node: BinOp) -> tuple[Node, Shape]:
+        left = node.left
+        if node.op == "product" and isinstance(left, BinOp) and left.op == "odot":
+            # u ⊙ W v is read left to right, (u ⊙ W) v; when that cannot be, as in
+            # σ'(z) ⊙ Wᵀ δ, the only reading left is u ⊙ (W v).
+            try:
+                return self.operation(node)
+            except ShapeError as exc:
+                try:
+                    return self.operation(BinOp("odot", left.left, BinOp("product", left.right, node.right)))
+                except ShapeError:
+                    raise exc from None
+        return self.operation(node)
+
+    def operation(self, node: BinOp) -> tuple[Node, Shape]:
         left, a = self.visit(node.left)
         right, b = self.visit(node.right)
         op = node.op
