@@ -161,6 +161,23 @@ def test_stable_forms_are_named_in_the_source():
     assert "LOGA3 = S3 - numpy.log(T3)" in softmax and "log-softmax" in softmax
 
 
+def test_stabilize_visits_each_node_once(monkeypatch):
+    # t·(1 + e^(−t·(1 + e^(−…)))) twelve deep: each product's factors are stabilized once,
+    # not once as arguments and again as factors (2¹² visits at this depth).
+    from symbackprop.numeric import stable
+
+    t = sympy.Symbol("t", real=True)
+    expr = t
+    for _ in range(12):
+        expr = t * (1 + sympy.exp(-expr))
+    visits = []
+    original = stable.stabilize
+    monkeypatch.setattr(stable, "stabilize", lambda e: visits.append(e) or original(e))
+    result = stable.stabilize(expr)
+    assert len(visits) <= sum(1 for _ in sympy.preorder_traversal(expr))
+    assert float(result.subs(t, 0.3)) == pytest.approx(float(expr.subs(t, 0.3)), rel=1e-12)
+
+
 # -- the interface -----------------------------------------------------------------
 
 

@@ -114,6 +114,12 @@ def stabilize(expr: sympy.Expr) -> sympy.Expr:
     """The same function as ``expr``, in forms that evaluate without overflow."""
     if expr.is_Atom:
         return expr
+    if expr.is_Mul:
+        # Keep (1 + exp(u))^(−k) whole so that it can pair with an exp factor.
+        # (Each factor is stabilized once, here: stabilizing the arguments first as
+        # well would double the work at every product, exponential in the nesting.)
+        factors = [_denominator_kept(arg) for arg in expr.args]
+        return sympy.Mul(*_rewrite_product(factors))
     args = [stabilize(arg) for arg in expr.args]
     if isinstance(expr, sympy.log):
         (inner,) = args
@@ -125,10 +131,6 @@ def stabilize(expr: sympy.Expr) -> sympy.Expr:
         if inner.is_Add and 1 in inner.args:
             return Log1p(inner - 1)
         return sympy.log(inner)
-    if expr.is_Mul:
-        # Keep (1 + exp(u))^(−k) whole so that it can pair with an exp factor.
-        factors = [_denominator_kept(arg) for arg in expr.args]
-        return sympy.Mul(*_rewrite_product(factors))
     if expr.is_Pow:
         rewritten = _rewrite_product([expr.func(*args)])
         return rewritten[0]
