@@ -29,7 +29,15 @@ from functools import cache
 import sympy
 
 from .errors import ExpressionError, SpecError
-from .expressions import MAX_LENGTH, label_problem, parse_scalar, parse_tree, shown, sigmoid
+from .expressions import (
+    MAX_LENGTH,
+    derivative,
+    label_problem,
+    parse_scalar,
+    parse_tree,
+    shown,
+    sigmoid,
+)
 
 T = sympy.Symbol("t", real=True)  # generic pre-activation
 S = sympy.Symbol("s", real=True)  # generic activation output
@@ -191,11 +199,8 @@ def custom_activation(text: str, name: str | None = None) -> Activation:
     problem = None if name is None else label_problem(name, "the name of a custom activation")
     if problem:
         raise ExpressionError(problem)
-    label = name or text
-    return Activation(
-        label, expr, sympy.diff(expr, T), r"f", "f", None,
-        "f'(t) = " + sympy.latex(sympy.diff(expr, T)), source=text,
-    )
+    slope = derivative(expr, T, text)
+    return Activation(name or text, expr, slope, r"f", "f", None, "f'(t) = " + sympy.latex(slope), source=text)
 
 
 def _slope(raw) -> float:

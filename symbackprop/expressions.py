@@ -8,7 +8,9 @@ A hostile input is refused at once instead of hanging: the text is checked
 for length and characters before it is parsed, number literals and every
 constant built from them stay within 1e-30 to 1e30 in magnitude (so
 ``9**64**64`` is refused before SymPy computes it), exponents within ±64, and
-nesting within 60 levels.  An expression that SymPy reduces to an infinity,
+nesting within 60 levels, and its derivative within 100 operations (each
+nested function multiplies them, and SymPy's printing and compiling with
+them).  An expression that SymPy reduces to an infinity,
 an undefined value (``x/0``, ``log(0)``) or a complex constant (``sqrt(-1)``)
 is refused too: it has no real derivative to show.
 
@@ -39,6 +41,7 @@ from .errors import ExpressionError
 MAX_LENGTH = 2000
 MAX_EXPONENT = 64
 MAX_DEPTH = 60
+MAX_DERIVATIVE_OPERATIONS = 100
 MAX_MAGNITUDE = Decimal("1e30")
 MIN_MAGNITUDE = Decimal("1e-30")
 # A comment (#) or a line continuation (\\) is the only text the parser would
@@ -88,6 +91,28 @@ def parse_scalar(
     expr = sympy.sympify(walker.visit(tree.body, 0))
     walker.check_result(expr)
     return expr
+
+
+def derivative(expr: sympy.Expr, variable: sympy.Symbol, text: str) -> sympy.Expr:
+    """∂expr/∂variable, refused when it is too large to print and compile in bounded time.
+
+    >>> t = sympy.Symbol("t")
+    >>> derivative(parse_scalar("sigmoid(sigmoid(sigmoid(sigmoid(sigmoid(t)))))", {"t": t}), t, "…")
+    Traceback (most recent call last):
+    ...
+    symbackprop.errors.ExpressionError: cannot read '…': its derivative has 115 operations, more than the 100 accepted; nest fewer functions
+    """
+    try:
+        result = sympy.diff(expr, variable)
+        operations = sympy.count_ops(result)
+    except RecursionError:  # deeper than SymPy can differentiate: far beyond the bound
+        raise ExpressionError(f"cannot read {shown(text)}: its derivative nests too deeply; nest fewer functions") from None
+    if operations > MAX_DERIVATIVE_OPERATIONS:
+        raise ExpressionError(
+            f"cannot read {shown(text)}: its derivative has {operations} operations, more than the "
+            f"{MAX_DERIVATIVE_OPERATIONS} accepted; nest fewer functions"
+        )
+    return result
 
 
 def shown(text: str, limit: int = 60) -> str:

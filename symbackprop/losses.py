@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from .errors import ExpressionError, SpecError
-from .expressions import MAX_LENGTH, label_problem, parse_scalar, shown
+from .expressions import MAX_LENGTH, derivative, label_problem, parse_scalar, shown
 
 A = sympy.Symbol("A", real=True)  # generic output activation a_j
 Y = sympy.Symbol("Y", real=True)  # generic target y_j
@@ -102,6 +102,7 @@ def custom_loss(text: str, name: str | None = None) -> Loss:
     """A loss from an expression in ``a`` and ``y``, summed over output units."""
     try:
         term = parse_scalar(text, {"a": A, "y": Y})
+        derivative(term, A, text)  # its size bounded before any work with it
     except ExpressionError as exc:
         raise SpecError(f"custom loss: {exc}") from None
     if A not in term.free_symbols:

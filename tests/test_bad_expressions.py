@@ -51,6 +51,8 @@ REFUSED_ACTIVATIONS = [
     ("x*sigmoid(x) # <script>alert(1)</script>", "'#' at column 14 is not part of a formula"),
     ("x \\\n + 1", "'\\\\' at column 3"),
     ("x*σ(x)", "'σ' at column 3"),
+    ("sigmoid(sigmoid(sigmoid(sigmoid(sigmoid(x)))))", "its derivative has 115 operations, more than the 100 accepted"),
+    ("sigmoid(" * 59 + "x" + ")" * 59, "its derivative nests too deeply"),
 ]
 
 
@@ -111,8 +113,12 @@ def test_long_expressions_are_quoted_short():
         ("verify", "--layers", "2,2,1", "--wrt", "W1", "--formula", "1e999999999 * W1"),
         ("verify", "--layers", "2,2,1", "--wrt", "W1", "--formula", "1e-999999999 * W1"),
         ("verify", "--layers", "2,2,1", "--wrt", "W1", "--formula", "1e9999999999999999999999 * W1"),
+        # SymPy's printing of the derivative grew past minutes from eight nested functions on
+        ("derive", "--layers", "2,2,1", "--activation", "sigmoid(" * 8 + "x" + ")" * 8),
+        ("grad", "--layers", "2,2,1", "--loss", "sigmoid(" * 8 + "a-y" + ")" * 8, "--x", "1,2", "--y", "1"),
     ],
-    ids=["tower of constants", "tower of powers", "huge literal", "tiny literal", "beyond Decimal"],
+    ids=["tower of constants", "tower of powers", "huge literal", "tiny literal", "beyond Decimal",
+         "nested activation", "nested loss"],
 )
 def test_inputs_that_once_hung_are_refused_at_once(args, tmp_path):
     outcome = run_subprocess(*args, cwd=tmp_path)
