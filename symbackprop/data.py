@@ -21,12 +21,16 @@ was expected; :func:`~symbackprop.batch.check_batch` then checks the values.
 
 from __future__ import annotations
 
+import array
 import csv
 import io
+import itertools
+import math
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["check_batch", "load_data"]
 
-MAX_CSV_BYTES = 64 * MEGABYTE  # read cell by cell; beyond this, .npz is the format
+MAX_CSV_BYTES = 16 * MEGABYTE  # read cell by cell (seconds); beyond this, .npz is the format
 MAX_NPZ_ARRAY_BYTES = 1 << 30
 
 _COLUMN = re.compile(r"^\s*([xy])(\d+)\s*$")
@@ -72,12 +76,14 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with zipfile.ZipFile(path) as archive:
             sizes = {info.filename: info.file_size for info in archive.infolist()}
-        for key in ("X", "Y"):
-            if sizes.get(f"{key}.npy", 0) > MAX_NPZ_ARRAY_BYTES:
-                raise DataError(
-                    f"array {key} of {shown} takes {size_text(sizes[key + '.npy'])} unpacked, "
-                    f"more than the {size_text(MAX_NPZ_ARRAY_BYTES)} accepted"
-                )
+            for key in ("X", "Y"):
+                if sizes.get(f"{key}.npy", 0) > MAX_NPZ_ARRAY_BYTES:
+                    raise DataError(
+                        f"array {key} of {shown} takes {size_text(sizes[key + '.npy'])} unpacked, "
+                        f"more than the {size_text(MAX_NPZ_ARRAY_BYTES)} accepted"
+                    )
+                if f"{key}.npy" in sizes:
+                    _check_declared_size(archive, key, sizes[f"{key}.npy"], shown)
         with np.load(path, allow_pickle=False) as archive:
             missing = [key for key in ("X", "Y") if key not in archive.files]
             if missing:
@@ -87,6 +93,8 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
                     f"expected arrays X and Y, found {found}"
                 )
             return archive["X"], archive["Y"]
+    except DataError:
+        raise
     except ValueError as exc:
         if "allow_pickle" in str(exc):  # NumPy's own advice would be to unpickle: never
             raise DataError(
@@ -98,25 +106,39 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"cannot read data file {shown} as .npz: {exc}") from None
 
 
+def _check_declared_size(archive: zipfile.ZipFile, key: str, stored: int, shown: str) -> None:
+    """Refuse an array whose .npy header declares more data than its member holds (NumPy
+    would allocate what the header says before finding out), or a header NumPy will not read."""
+    with archive.open(f"{key}.npy") as handle:
+        try:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(handle)
+        except (ValueError, EOFError):
+            raise DataError(
+                f"array {key} of {shown} has no readable .npy header (damaged, or longer than NumPy's "
+                "10,000-byte limit); save X and Y with numpy.savez(path, X=X, Y=Y)"
+            ) from None
+    declared = math.prod(shape) * dtype.itemsize
+    if not dtype.hasobject and declared > stored:
+        raise DataError(
+            f"array {key} of {shown} declares shape {shape} ({size_text(declared)}), "
+            f"more than the {size_text(stored)} it holds; the file is damaged"
+        )
+
+
 def _read_csv(path: Path, n0: int, nL: int) -> tuple[np.ndarray, np.ndarray]:
     text = read_text(path, "data file", MAX_CSV_BYTES)
-    rows = []
-    reader = csv.reader(io.StringIO(text))
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append(row)
-    except csv.Error as exc:
-        raise DataError(f"line {reader.line_num} of {str(path)!r} is not CSV: {exc}") from None
-    if not rows:
+    rows = _rows(csv.reader(io.StringIO(text)), path)  # one at a time: no list of every cell's text
+    header = next(rows, None)
+    if header is None:
         raise DataError(f"data file {str(path)!r} is empty; expected columns {_columns(n0, nL, ', ')}")
-    header = rows[0]
     if all(_COLUMN.match(cell) for cell in header):
         order = _header_order(header, n0, nL, path)
-        rows = rows[1:]
         first_line = 2
     elif _numeric(header[0]):
         order = list(range(n0 + nL))
+        rows = itertools.chain([header], rows)
         first_line = 1
     else:
         bad = next(cell for cell in header if not _COLUMN.match(cell))
@@ -125,7 +147,7 @@ def _read_csv(path: Path, n0: int, nL: int) -> tuple[np.ndarray, np.ndarray]:
             f"name the columns {_columns(n0, nL, ', ')}, or give no header"
         )
     width = len(header)
-    values = np.empty((len(rows), n0 + nL))
+    values = array.array("d")
     for r, row in enumerate(rows):
         line = first_line + r
         if len(row) != width:
@@ -138,15 +160,26 @@ def _read_csv(path: Path, n0: int, nL: int) -> tuple[np.ndarray, np.ndarray]:
                 f"line {line} of {str(path)!r} has {len(row)} values; this network needs "
                 f"{n0} inputs and {nL} targets, {n0 + nL} in all"
             )
-        for c, source in enumerate(order):
+        for source in order:
             cell = row[source].strip()
             try:
-                values[r, c] = float(cell)
+                values.append(float(cell))
             except ValueError:
                 raise DataError(
                     f"line {line} of {str(path)!r} has {cell!r}, which is not a number"
                 ) from None
-    return values[:, :n0], values[:, n0:]
+    table = np.frombuffer(values, dtype=np.float64).reshape(-1, n0 + nL)
+    return table[:, :n0], table[:, n0:]
+
+
+def _rows(reader: Any, path: Path) -> Iterator[list[str]]:
+    """The CSV rows that hold something, read as they are needed."""
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield row
+    except csv.Error as exc:
+        raise DataError(f"line {reader.line_num} of {str(path)!r} is not CSV: {exc}") from None
 
 
 def _columns(n0: int, nL: int, joiner: str) -> str:

@@ -23,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import DataError, SymbackpropError
 
@@ -170,6 +171,28 @@ def utf8_text(data: bytes, what: str, error: type[SymbackpropError] = DataError)
             f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})"
         ) from None
     return text.removeprefix("\ufeff")  # a byte-order mark some editors write
+
+
+class DuplicateKey(ValueError):
+    """A JSON object that gives one key twice."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for :func:`json.loads`: a key given twice is refused, where
+    ``json`` would silently keep the last value.
+
+    >>> import json
+    >>> json.loads('{"W1": 1, "W1": 2}', object_pairs_hook=unique_keys)
+    Traceback (most recent call last):
+    ...
+    symbackprop.io.DuplicateKey: 'W1'
+    """
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(repr(key))
+        out[key] = value
+    return out
 
 
 def size_text(n: int) -> str:

@@ -27,7 +27,7 @@ import numpy as np
 
 from .arrays import float_array
 from .errors import DataError, ShapeError, UnknownParameterError
-from .io import MEGABYTE, read_text, write_atomic
+from .io import MEGABYTE, DuplicateKey, read_text, unique_keys, write_atomic
 from .options import choose
 from .options import seed as check_seed
 from .symbols import MATRIX_PARAMETERS, Name
@@ -153,9 +153,11 @@ def load_params(path: str | Path, network: Network) -> dict[str, np.ndarray]:
     limit = MEGABYTE + 64 * network.parameter_count()
     text = read_text(path, "parameter file", limit)
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as exc:
         raise DataError(f"parameter file {str(path)!r} is not valid JSON: {exc}") from None
+    except DuplicateKey as exc:
+        raise DataError(f"parameter file {str(path)!r} gives {exc} twice; keep one") from None
     except RecursionError:
         raise DataError(f"parameter file {str(path)!r} nests too deeply to hold parameters") from None
     except ValueError:  # an integer of thousands of digits

@@ -38,7 +38,7 @@ from typing import Any
 from .activations import CUSTOM, Activation, activation
 from .errors import SpecError
 from .expressions import label_problem, shown
-from .io import MEGABYTE, read_text
+from .io import MEGABYTE, DuplicateKey, read_text, unique_keys
 from .layers import KINDS, Layer, count, shape_text
 from .layers.base import VERIFY, Reader
 from .layers.dense import Dense
@@ -521,9 +521,11 @@ def load_spec_file(path: str | Path) -> dict[str, Any]:
     text = read_text(path, "spec file", MAX_SPEC_BYTES, SpecError)
     kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
     try:
-        spec = tomllib.loads(text) if kind == "TOML" else json.loads(text)
+        spec = tomllib.loads(text) if kind == "TOML" else json.loads(text, object_pairs_hook=unique_keys)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"spec file {str(path)!r} is not valid {kind}: {exc}") from None
+    except DuplicateKey as exc:
+        raise SpecError(f"spec file {str(path)!r} gives {exc} twice; keep one") from None
     except RecursionError:
         raise SpecError(f"spec file {str(path)!r} nests too deeply to be a network spec") from None
     except ValueError:  # an integer of thousands of digits

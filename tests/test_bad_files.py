@@ -44,6 +44,7 @@ SPEC_FILES = [
     ("lossfalse.json", b'{"layers": [2, 1], "loss": false}', "got False"),
     ("name.json", b'{"layers": [2, 1], "name": "<img src=x onerror=alert(1)>"}', "which a name may not hold"),
     ("nameint.json", b'{"layers": [2, 1], "name": 5}', "the network's name must be text, got int 5"),
+    ("twice.json", b'{"layers": [2, 2, 1], "layers": [2, 3, 1]}', "gives 'layers' twice; keep one"),
 ]
 
 
@@ -88,6 +89,9 @@ PARAM_FILES = [
     ("latin-1", b'{"W1": "\xe9"}', "is not UTF-8 text", ""),
     ("a list", b"[1, 2]", "must be a mapping of names such as W1, b1 to arrays, got list", ""),
     ("too large", b" " * (2 << 20) + b"{}", "larger than the 1 MB accepted", ""),
+    # JSON keeps the last of two values silently: the W1 that was meant would be lost
+    ("twice", b'{"W1": [[0.1, 0.2], [0.3, 0.4]], "W1": [[1, 1], [1, 1]], "b1": [0, 0], "W2": [[1, 1]], "b2": [0]}',
+     "parameter file '", "gives 'W1' twice; keep one"),
 ]
 
 
@@ -117,6 +121,20 @@ def _npz(path, **arrays):
     return path
 
 
+def _npz_declaring(path, shape, padding=0):
+    """A .npz whose X.npy header declares ``shape`` but holds 16 bytes of data (NumPy would
+    allocate the declared size before finding out)."""
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}" + " " * padding
+    header += " " * (63 - len(header) % 64) + "\n"
+    version, length = (b"\x01\x00", len(header).to_bytes(2, "little")) if len(header) < 65536 else (
+        b"\x02\x00", len(header).to_bytes(4, "little"))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", b"\x93NUMPY" + version + length + header.encode() + b"\0" * 16)
+        with archive.open("Y.npy", "w") as handle:
+            np.lib.format.write_array(handle, np.ones((1, 1)))
+    return path
+
+
 def _data_files(tmp_path):
     big_field = tmp_path / "big.csv"
     big_field.write_text("x1,x2,y1\n1," + "2" * 200_000 + ",1\n")
@@ -128,6 +146,10 @@ def _data_files(tmp_path):
     latin = tmp_path / "latin.csv"
     latin.write_bytes(b"x1,x2,y1\n1,2,\xe9\n")
     return [
+        (_npz_declaring(tmp_path / "lie.npz", (10**12, 2)), "array X of '",
+         "declares shape (1000000000000, 2) (14901.2 GB), more than the 154 bytes it holds; the file is damaged"),
+        (_npz_declaring(tmp_path / "long_header.npz", (1, 2), padding=20_000), "array X of '",
+         "has no readable .npy header (damaged, or longer than NumPy's 10,000-byte limit)"),
         (big_field, "line 2 of", "is not CSV: field larger than field limit"),
         (npy, "it is a single .npy array, not a .npz archive", "numpy.savez"),
         (text, "it is not a .npz archive", ""),
@@ -170,6 +192,15 @@ def test_a_zip_bomb_is_refused_from_its_header(tmp_path, monkeypatch):
     assert path.stat().st_size < 20_000  # 3.2 MB of zeros, deflated
     with pytest.raises(DataError, match=r"array X of '.*bomb.npz' takes 3.1 MB unpacked, more than the 1 MB accepted"):
         load_data(path, Network.from_layers([2, 2, 1]))
+
+
+def test_a_csv_too_large_to_read_in_seconds_is_refused(run_cli, tmp_path):
+    # Read cell by cell, 64 MB of rows took 20 s of CPU and 1.7 GB; .npz is the format for more.
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"0,0,0\n" * (16 * (1 << 20) // 6 + 1))
+    with unchanged(tmp_path):
+        result = run_cli("grad", *NET, "--data", str(path))
+    assert_refused(result, "big.csv' is larger than the 16 MB accepted")
 
 
 # -- random bytes as files ---------------------------------------------------------------
