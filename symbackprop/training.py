@@ -499,6 +499,19 @@ def _rising_message(history: list[float], lr: float, name: str, start: Mapping[s
 # -- checking what the caller gave ---------------------------------------------
 
 
+def held_out(validation: Any, n: int) -> int:
+    """How many of ``n`` samples the held-out fraction ``validation`` sets aside; DataError
+    unless both sides keep at least one."""
+    fraction = options.fraction(validation, "the held-out fraction")
+    held = round(fraction * n)
+    if held < 1 or held > n - 1:
+        raise DataError(
+            f"the held-out fraction must leave at least one sample on each side, got "
+            f"{validation!r} of {n} samples"
+        )
+    return held
+
+
 def _split(net: Any, X: np.ndarray, Y: np.ndarray, validation: Any, rng: np.random.Generator):
     if validation is None:
         return X, Y, None, None
@@ -507,14 +520,8 @@ def _split(net: Any, X: np.ndarray, Y: np.ndarray, validation: Any, rng: np.rand
             raise DataError("validation must be a fraction or a pair (X_val, Y_val)")
         X_val, Y_val = check_batch(validation[0], validation[1], net, names=("X_val", "Y_val"))
         return X, Y, X_val, Y_val
-    fraction = options.fraction(validation, "the held-out fraction")
     n = X.shape[0]
-    held = round(fraction * n)
-    if held < 1 or held > n - 1:
-        raise DataError(
-            f"the held-out fraction must leave at least one sample on each side, got "
-            f"{validation!r} of {n} samples"
-        )
+    held = held_out(validation, n)
     order = rng.permutation(n)
     val, keep = np.sort(order[:held]), np.sort(order[held:])
     return X[keep], Y[keep], X[val], Y[val]

@@ -30,6 +30,9 @@ SAMPLE = ("--x", "0.5,1", "--y", "0.5")
         (("check", *NET, "--tolerance", "0"), "got 0.0"),
         (("train", *NET, "--data", "xor", "--validation", "nan"), "the held-out fraction must be a fraction between 0 and 1"),
         (("train", *NET, "--data", "xor", "--validation", "1"), "got 1.0"),
+        # refused before the "training …" heading, which once came first on stderr
+        (("train", *NET, "--data", "teacher", "--samples", "2", "--validation", "0.01"),
+         "the held-out fraction must leave at least one sample on each side, got 0.01 of 2 samples"),
         (("grad", *NET, *SAMPLE, "--lr", "nan"), "the learning rate must be a finite, positive number, got nan"),
         (("train", *NET, "--data", "xor", "--lr", "-1"), "got -1.0"),
         (("worksheet", *NET, "-o", "s.md", "--lr", "1e999"), "got inf"),

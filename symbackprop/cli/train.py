@@ -55,7 +55,7 @@ def command(network, data, samples, epochs, lr, optimizer, batch_size, full_loss
     loss became NaN or exploded: use a smaller --lr), 130 when interrupted,
     2 for bad input.
     """
-    from ..training import train
+    from ..training import held_out, train
 
     # Refuse before training, not after minutes of it.
     if plot_path is not None:
@@ -69,6 +69,8 @@ def command(network, data, samples, epochs, lr, optimizer, batch_size, full_loss
         if plot_path is not None and Path(save_path).resolve() == Path(plot_path).resolve():
             raise DataError(f"--plot and --save both name {save_path!r}; give two files")
     X, Y, label, classify = _load(data, network, samples, seed)
+    if validation is not None:
+        held_out(validation, X.shape[0])  # refused before the heading and the work
     start = None
     if params_path is not None:
         from ..params import load_params
