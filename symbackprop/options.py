@@ -66,6 +66,14 @@ def fraction(value: Any, name: str) -> float:
     return number
 
 
+def seconds(value: Any, name: str, maximum: float = 600.0) -> float:
+    """A time budget: a number of seconds from 0 to ``maximum`` (NaN and infinity refused)."""
+    number = _real(value)
+    if number is None or not 0 <= number <= maximum:  # NaN fails both comparisons
+        raise DataError(f"{name} must be a number of seconds from 0 to {maximum:g}, got {value!r:.60}")
+    return number
+
+
 def whole(value: Any, name: str, minimum: int = 0, maximum: int | None = None) -> int:
     """A whole number within [minimum, maximum]."""
     ok = not isinstance(value, bool) and isinstance(value, numbers.Integral)

@@ -73,6 +73,12 @@ def test_the_api_gives_the_same_sentences():
         (lambda: sbp.gradcheck(net, seed=-1), "the seed must be a whole number of at least 0, got -1"),
         (lambda: worksheets.build(net, lr=float("nan")), "the learning rate must be a finite, positive number, got nan"),
         (lambda: sbp.train(f, X, Y, lr=True), "the learning rate must be a finite, positive number, got True"),
+        (lambda: sbp.verify(net, "W2", "delta2 @ a1.T", seed=-1), "the seed must be a whole number of at least 0, got -1"),
+        # once a ValueError and an OverflowError from the proof's timer
+        (lambda: sbp.verify(net, "W2", "delta2 @ a1.T", budget=float("nan")),
+         "the proof's time budget must be a number of seconds from 0 to 600, got nan"),
+        (lambda: sbp.verify(net, "W2", "delta2 @ a1.T", budget=float("inf")),
+         "the proof's time budget must be a number of seconds from 0 to 600, got inf"),
     ]
     for call, message in cases:
         with pytest.raises(DataError) as caught:

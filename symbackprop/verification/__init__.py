@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import options
 from ..derive import Derivation
 from ..errors import AnswerShapeError, DataError, ExpressionError, ShapeError, UnsupportedError
 from ..limits import verify_problem
@@ -122,6 +123,7 @@ def verify(
     """
     if not isinstance(net, Network):
         net = Network.from_spec(net)
+    seed, budget = options.seed(seed), options.seconds(budget, "the proof's time budget")
     unsupported = net.unsupported("verify")
     if unsupported:
         raise UnsupportedError(unsupported)
