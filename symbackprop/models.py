@@ -81,7 +81,43 @@ def l2_mlp() -> Network:
     )
 
 
+def small_rnn() -> Network:
+    """A sequence of 3 steps of 2 numbers through an RNN of 2 tanh units, then one linear unit.
+
+    Backpropagation through time by hand: δ₃, δ₂, δ₁ of 2 entries each, and
+    ∂L/∂W = Σₜ δₜ xₜᵀ, ∂L/∂U = Σₜ δₜ hₜ₋₁ᵀ (docs/files/rnn.json).
+    """
+    return Network.from_spec(
+        {
+            "input": [3, 2],
+            "loss": "half_sse",
+            "name": "small rnn",
+            "layers": [{"type": "rnn", "units": 2}, {"type": "dense", "units": 1}],
+        }
+    )
+
+
+def small_batchnorm() -> Network:
+    """2 inputs, a linear layer of 2 without bias, batch norm, one sigmoid unit.
+
+    Batch norm by hand on a batch of 3 samples: μ, σ² and x̂ of each feature, the
+    three paths back to x (docs/files/batchnorm.json).
+    """
+    return Network.from_spec(
+        {
+            "input": 2,
+            "loss": "half_sse",
+            "name": "small batchnorm",
+            "layers": [
+                {"type": "dense", "units": 2, "bias": False},
+                {"type": "batchnorm"},
+                {"type": "dense", "units": 1, "activation": "sigmoid"},
+            ],
+        }
+    )
+
+
 CANONICAL = {
     "beginner": beginner, "understanding": understanding, "2-2-2": two_two_two,
-    "small conv": small_conv, "l2": l2_mlp,
+    "small conv": small_conv, "l2": l2_mlp, "small rnn": small_rnn, "small batchnorm": small_batchnorm,
 }

@@ -67,7 +67,7 @@ def test_verify_judges_it_and_a_worksheet_says_not_supported_yet():
     import symbackprop as sbp
 
     assert sbp.verify(RNN, "W1", "delta1.T @ x + lam * W1", points=2).correct  # row t of δ is step t
-    with pytest.raises(UnsupportedError, match="^a worksheet is not supported yet for rnn, l2$"):
+    with pytest.raises(UnsupportedError, match="^a worksheet is not supported yet for l2$"):
         sbp.worksheet(Network.from_spec(RNN), "sheet.md")
 
 

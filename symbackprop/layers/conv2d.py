@@ -42,6 +42,7 @@ from ..symbols import bias, pre_activation, weight
 from ..tensor import Activate, Assignment, Op, Quantity, Tensor, quantity
 from .base import (
     VERIFY,
+    WORKSHEET,
     IndexRule,
     Layer,
     Reader,
@@ -433,7 +434,7 @@ class Conv2d(Layer):
     bias: bool = True  # type: ignore[assignment]
 
     kind: ClassVar[str] = "conv2d"
-    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY, WORKSHEET})
     keys: ClassVar[tuple[str, ...]] = ("type", "channels", "kernel", "stride", "padding", "activation", "bias")
 
     @property

@@ -19,7 +19,7 @@ import sympy
 from ..display import Formula
 from ..symbols import activation as activation_name
 from ..tensor import Assignment, Op, Quantity, Tensor
-from .base import VERIFY, IndexRule, Layer, Reader, Rules, Shape, count, layer_quantities
+from .base import VERIFY, WORKSHEET, IndexRule, Layer, Reader, Rules, Shape, count, layer_quantities
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Flatten(Layer):
     image: tuple[int, ...]
 
     kind: ClassVar[str] = "flatten"
-    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY, WORKSHEET})
 
     @property
     def in_shape(self) -> Shape:

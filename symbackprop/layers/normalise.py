@@ -22,6 +22,7 @@ from ..symbols import deviation, mean, normalised, scale, shift
 from ..tensor import Activate, Assignment, Quantity, Tensor, quantity
 from .base import (
     VERIFY,
+    WORKSHEET,
     IndexDerivation,
     Layer,
     Reader,
@@ -54,7 +55,7 @@ class Normalisation(Layer):
     """
 
     keys: ClassVar[tuple[str, ...]] = ("type", "activation")
-    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY, WORKSHEET})
 
     @property
     def over(self) -> Over:

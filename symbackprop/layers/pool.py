@@ -28,7 +28,17 @@ import sympy
 from ..display import Formula
 from ..symbols import activation as activation_name
 from ..tensor import Assignment, Op, Quantity, Tensor
-from .base import VERIFY, IndexRule, Layer, Reader, Rules, Shape, layer_quantities, shape_text
+from .base import (
+    VERIFY,
+    WORKSHEET,
+    IndexRule,
+    Layer,
+    Reader,
+    Rules,
+    Shape,
+    layer_quantities,
+    shape_text,
+)
 
 # -- the NumPy forms ----------------------------------------------------------------------------
 
@@ -376,7 +386,7 @@ class Pool2d(Layer):
 
     reduce: ClassVar[str] = ""
     keys: ClassVar[tuple[str, ...]] = ("type", "size", "stride")
-    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY, WORKSHEET})
 
     @property
     def in_shape(self) -> Shape:

@@ -47,7 +47,17 @@ from ..symbols import (
     weight,
 )
 from ..tensor import Activate, Assignment, Op, Quantity, Slope, Tensor, quantity
-from .base import VERIFY, IndexDerivation, IndexRule, Layer, Reader, Rules, Shape, shape_text
+from .base import (
+    VERIFY,
+    WORKSHEET,
+    IndexDerivation,
+    IndexRule,
+    Layer,
+    Reader,
+    Rules,
+    Shape,
+    shape_text,
+)
 from .indexed import derivatives
 
 # -- the NumPy forms (copied into the generated code; they also run on SymPy object arrays) --
@@ -386,7 +396,7 @@ class Rnn(Layer):
     activation: Activation  # type: ignore[assignment]
 
     kind: ClassVar[str] = "rnn"
-    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY, WORKSHEET})
     keys: ClassVar[tuple[str, ...]] = ("type", "units", "activation")
     bias = True
 

@@ -126,6 +126,40 @@ def _sample(net: Any, wrt: str, count: int, seed: int) -> tuple[Point, ...]:
     )
 
 
+def example(derivation: Derivation, seed: int = 0) -> Point:
+    """A point for a worked example (a worksheet's): x, y and the parameters multiples of 0.1
+    drawn from ``seed``, with the exact value of every quantity a formula may name."""
+    rng = _Coarse(random.Random(seed))
+    samples = batch_size(derivation.plan)
+    first = derivation.network.parameter_names()[0]
+    with mpmath.workdps(DIGITS):
+        for _ in range(MAX_ATTEMPTS):
+            if samples == 1:
+                point = _try_point(derivation, first, rng, 1)  # type: ignore[arg-type]
+            else:
+                point = _try_batch_point(derivation, first, rng, 1, samples)  # type: ignore[arg-type]
+            if point is not None:
+                return point
+    raise DataError(f"could not find a worked example where the loss is defined in {MAX_ATTEMPTS} draws")
+
+
+class _Coarse:
+    """Draws as random.Random does, but whole tenths where it would draw hundredths: numbers a
+    person works with by hand."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+
+    def randint(self, low: int, high: int) -> int:
+        return 10 * self.rng.randint(-(-low // 10), high // 10)
+
+    def random(self) -> float:
+        return self.rng.random()
+
+    def sample(self, population: Any, k: int) -> list[Any]:
+        return self.rng.sample(population, k)
+
+
 def _grid(rng: random.Random, low: int, high: int) -> mpmath.mpf:
     """A multiple of 0.01 in [low/100, high/100], exact in decimal."""
     return mpmath.mpf(rng.randint(low, high)) / 100

@@ -21,6 +21,8 @@ from typing import Any
 from ..errors import DataError, UnknownOptionError, UnsupportedError
 from ..io import check_output_path, write_atomic
 from ..spec import Network
+from .layered import LayerSheet, featured_layer
+from .layered import build as build_layered
 from .model import Exercise, Solution, Worksheet, build
 from .tools import LatexError, MissingToolError
 
@@ -80,13 +82,22 @@ def worksheet(
     unsupported = network.unsupported("a worksheet")
     if unsupported:
         raise UnsupportedError(unsupported)
-    sheet = build(network, seed=seed, solutions=solutions, params=params, x=x, y=y, lr=lr, digits=digits)
+    if featured_layer(network) is not None:  # a convolution, a recurrent layer or a normalisation
+        if params is not None or x is not None or y is not None:
+            raise UnsupportedError(
+                "a worksheet of a convolution, a recurrent layer or a normalisation draws its own worked "
+                "example from the seed; params, x and y are for the sheets of an MLP"
+            )
+        sheet: Any = build_layered(network, seed=seed, solutions=solutions)
+    else:
+        sheet = build(network, seed=seed, solutions=solutions, params=params, x=x, y=y, lr=lr, digits=digits)
     return write_atomic(path, render(sheet, suffix), force=force)
 
 
 __all__ = [
     "Exercise",
     "FORMATS",
+    "LayerSheet",
     "LatexError",
     "MissingToolError",
     "Solution",

@@ -188,6 +188,14 @@ def blocks(sheet: Worksheet) -> tuple[Block, ...]:
         out += [Heading(3, "Check"), Paragraph(_check(sheet))]
         out.append(Heading(3, "The local derivatives the key uses"))
         out.append(Equations(sheet.identities))
+    out += exercise_blocks(sheet)
+    return tuple(out)
+
+
+def exercise_blocks(sheet: Any) -> list[Block]:
+    """Each exercise: its task, then room to answer (a student's copy) or its key."""
+    teacher = sheet.has_solutions
+    out: list[Block] = []
     for index, ex in enumerate(sheet.exercises):
         out.append(Heading(2, ex.title))
         out.append(Paragraph(f"{ex.task} Hint: {ex.hint}" if ex.hint else ex.task))
@@ -201,6 +209,58 @@ def blocks(sheet: Worksheet) -> tuple[Block, ...]:
             if section.intro:
                 out.append(Paragraph(section.intro))
             out.append(Equations(section.steps))
+    return out
+
+
+# What the worked example of a layer sheet holds, by how the featured layer reads its input.
+_EXAMPLE_WORDS = {
+    "conv2d": "The image and the kernel are matrices (one channel each).",
+    "rnn": "Row $t$ of $x$, $z$ and $h$ is step $t$; the layer's output $a$ is the last state $h_T$.",
+    "batchnorm": "Column $n$ of $x$ and of every quantity of a sample is sample $n$; "
+                 "$\\mu$, $\\sigma$ ($= \\sqrt{\\sigma_B^2 + \\epsilon}$), $\\gamma$ and $\\beta$ have one entry per feature. "
+                 "$\\delta$ is the derivative of the batch loss, the mean of the samples' losses.",
+}
+
+
+def layer_blocks(sheet: Any) -> tuple[Block, ...]:
+    """The blocks of a sheet featuring one layer (:mod:`symbackprop.worksheets.layered`)."""
+    teacher = sheet.has_solutions
+    kind = sheet.network.layers[sheet.featured - 1].kind
+    out: list[Block] = [
+        Title(sheet.title, sheet.subtitle, "Teacher's copy, with the key" if teacher else "", sheet.code)
+    ]
+    if not teacher:
+        out.append(NameLine(sheet.student))
+    samples = f"A batch of {sheet.samples} samples goes" if sheet.samples > 1 else "One sample goes"
+    out += [
+        Heading(1, "The network"),
+        Paragraph(f"The forward pass in index notation; layer {sheet.featured} is the one the exercises are about."),
+        Equations(sheet.forward_rules),
+        Heading(1, "Notation"),
+        Table(sheet.notation),
+        Heading(1, "The worked example"),
+        Paragraph(
+            f"{samples} forward through the network. {_EXAMPLE_WORDS[kind]} "
+            f"Numbers given on the sheet are exact; computed ones are rounded to {sheet.digits} significant digits."
+        ),
+        packed(sheet.given),
+        Equations(sheet.forward),
+        Heading(1, "Exercises"),
+        Paragraph("Derive each by the chain rule, entry by entry first, then in the form of the whole layer."),
+    ]
+    if teacher:
+        check = sheet.check
+        out += [
+            Heading(3, "Check"),
+            Paragraph(
+                f"The worked example's gradients ({check.entries} numbers) agree with central finite "
+                f"differences of the loss to a relative error of {check.fd_error:.1e} at most (at "
+                f"{check.fd_where}) and with symbackprop's compiled gradients to {check.key_error:.1e}; "
+                "each answer below was judged correct by symbackprop verify. "
+                f"This is variant {sheet.seed}: the same seed gives the same numbers."
+            ),
+        ]
+    out += exercise_blocks(sheet)
     return tuple(out)
 
 
@@ -212,8 +272,10 @@ class SheetWriter:
     """
 
     def __init__(self, sheet: Worksheet):
+        from .layered import LayerSheet
+
         self.sheet = sheet
-        self.blocks = blocks(sheet)
+        self.blocks = layer_blocks(sheet) if isinstance(sheet, LayerSheet) else blocks(sheet)
 
     def parts(self) -> list[str]:
         out = []

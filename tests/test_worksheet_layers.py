@@ -1,0 +1,142 @@
+"""Worksheets of a convolution (a 1-channel 4×4 image, a 2×2 kernel), an RNN over 3 steps and
+batch norm over 3 samples: the exercises, the key's answers judged by verify, its numbers
+against the compiled gradient at the worked example's inputs, the student's copy without
+the key, and the PDFs compiled, inside their margins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from symbackprop import Network, models, verify
+from symbackprop.display import Partial
+from symbackprop.errors import UnsupportedError
+from symbackprop.worksheets import LayerSheet, render, worksheet
+from symbackprop.worksheets.layered import build
+
+from .conftest import require_installed, require_latex
+from .test_worksheet_pages import MARGIN_PT, SLACK_PT, compile_tex, pages, pdf_text, words
+
+SMALL = {"conv": models.small_conv, "rnn": models.small_rnn, "batchnorm": models.small_batchnorm}
+EXERCISES = {  # the parameters the exercises ask about, the numbers exercise last
+    "conv": ["W1", "b1", ""],
+    "rnn": ["W1", "U1", "b1", ""],
+    "batchnorm": ["gamma2", "beta2", "W1", ""],
+}
+ANSWERS = {  # the classic form each key must give, in LaTeX
+    "conv": {"W1": r"\delta^{(1)} \star x"},
+    "rnn": {"W1": r"\sum_{t=1}^{T} \delta^{(1)}_t (x_t)^T", "U1": r"(h^{(1)}_{t-1})^T"},
+    "batchnorm": {"W1": r"\frac{\gamma^{(2)}}{N \sigma_B}\left(N \delta^{(2)} - \sum_n \delta^{(2)}_n"},
+}
+
+
+@pytest.fixture(scope="module", params=list(SMALL))
+def sheet(request) -> tuple[str, LayerSheet]:
+    return request.param, build(SMALL[request.param](), seed=1)
+
+
+def test_the_exercises_ask_for_the_featured_layers_gradients(sheet):
+    name, s = sheet
+    assert [e.parameter for e in s.exercises] == EXERCISES[name]
+    assert s.samples == (3 if name == "batchnorm" else 1)
+    assert s.check.passed and s.check.entries == s.network.parameter_count()
+
+
+def test_each_answer_of_the_key_is_judged_correct_by_verify_and_its_classic_mistake_is_not(sheet):
+    name, s = sheet
+    for solution in s.solutions[:-1]:
+        answer = solution.answer.args[0] if hasattr(solution.answer, "args") else solution.answer
+        latex = str(answer)
+        assert verify(s.network, solution.exercise.parameter, latex, syntax="latex", points=4).correct, latex
+    for wrt, part in ANSWERS[name].items():
+        assert any(part in str(sol.answer) for sol in s.solutions if sol.exercise.parameter == wrt), (wrt, part)
+    # The mistakes the sheet's tasks warn about are not what the key says.
+    mistakes = {"conv": ("W1", r"\delta^{(1)} \ast x"), "rnn": ("W1", r"\delta^{(1)}_T x_T^T"),
+                "batchnorm": ("W1", r"\left(\frac{\gamma}{\sigma_B} \odot \delta^{(2)}\right) x^T")}
+    wrt, wrong = mistakes[name]
+    assert not verify(s.network, wrt, wrong, syntax="latex", points=4).correct
+
+
+def test_the_worked_example_is_in_tenths_and_its_numbers_are_the_compiled_gradient(sheet):
+    name, s = sheet
+    given = {str(step.lhs): _array(step.rhs[0]) for step in s.given}
+    for values in given.values():
+        assert np.allclose(values * 10, np.round(values * 10))  # whole tenths, to work by hand
+    net = s.network
+    shapes = net.parameter_shapes()
+    by_name = {net_name: given[label] for net_name, label in _labels(net).items()}
+    params = {k: by_name[k].reshape(shapes[k]) for k in net.parameter_names()}
+    X = by_name["x"].T.reshape(s.samples, *net.input_shape) if s.samples > 1 else by_name["x"].reshape(1, *net.input_shape)
+    Y = by_name["y"].reshape(s.samples, net.output_size)
+    _, grads = net.compile()(params, X, Y)
+    # ∂L/∂θ's line of the numbers key, by the name of θ
+    numbers = {step.lhs.args[1].name: _array(step.rhs[0])
+               for step in s.solutions[-1].sections[0].steps if isinstance(step.lhs, Partial)}
+    for wrt in EXERCISES[name][:-1]:
+        shown = numbers[_latex(wrt)]
+        assert np.allclose(shown.reshape(shapes[wrt]), grads[wrt], rtol=10 ** (1 - s.digits), atol=1e-12), wrt
+
+
+def _array(matrix) -> np.ndarray:
+    """The numbers of a printed matrix (of Numerals: their values, not their rounded text)."""
+    return np.array([[entry.value for entry in row] for row in matrix.tolist()])
+
+
+def _labels(net: Network) -> dict[str, str]:
+    return {"x": "x", "y": "y", **{k: _latex(k) for k in net.parameter_names()}}
+
+
+def _latex(name: str) -> str:
+    from symbackprop.symbols import Name
+
+    return Name.parse(name).latex
+
+
+def test_the_students_copy_has_room_and_no_key(sheet):
+    name, s = sheet
+    student = s.student_copy(student="Ada")
+    tex = render(student, "tex")
+    assert not student.solutions and "Ada" in tex and "Key" not in tex
+    for solution in s.solutions[:-1]:
+        assert str(solution.answer) not in tex
+    teacher = render(s, "tex")
+    assert "Key: derived by SymPy" in teacher and "judged correct by symbackprop verify" in teacher
+
+
+def test_the_pdfs_compile_inside_their_margins(sheet, tmp_path):
+    require_latex()
+    require_installed("pdftotext")
+    name, s = sheet
+    for copy, document in (("teacher", s), ("student", s.student_copy())):
+        pdf = compile_tex(render(document, "tex"), tmp_path / f"{name}-{copy}.tex")
+        bad = [(page, word) for page, word, left, right, width in words(pdf)
+               if left < MARGIN_PT - SLACK_PT or right > width - MARGIN_PT + SLACK_PT]
+        assert not bad, bad[:5]
+        assert pages(pdf) <= (4 if copy == "teacher" else 3)
+        assert s.title in pdf_text(pdf)
+
+
+def test_the_command_writes_a_layer_sheet_and_refuses_what_it_cannot_do(tmp_path, run_cli):
+    spec = tmp_path / "rnn.json"
+    spec.write_text('{"input": [3, 2], "loss": "half_sse", "layers": [{"type": "rnn", "units": 2}, {"type": "dense", "units": 1}]}')
+    out = tmp_path / "rnn.md"
+    result = run_cli("worksheet", "--spec", str(spec), "-o", str(out), "--seed", "2")
+    assert result.status == 0, result.stderr
+    assert "Backpropagation through time" in out.read_text()
+    params = tmp_path / "p.json"
+    params.write_text("{}")
+    result = run_cli("worksheet", "--spec", str(spec), "-o", str(tmp_path / "b.md"), "--params", str(params))
+    assert result.status == 2 and "draws its own worked example" in result.stderr and "Traceback" not in result.stderr
+    two_channels = Network.from_spec({"input": [2, 3, 3], "loss": "half_sse", "layers": [
+        {"type": "conv2d", "channels": 1, "kernel": 2}, {"type": "flatten"}, {"type": "dense", "units": 1}]})
+    with pytest.raises(UnsupportedError, match="^a worksheet works with matrices, but W1 has shape 1×2×2×2"):
+        worksheet(two_channels, tmp_path / "c.md")
+    layernorm = Network.from_spec({"input": 2, "loss": "half_sse", "layers": [
+        {"type": "dense", "units": 3}, {"type": "layernorm"}, {"type": "dense", "units": 1}]})
+    with pytest.raises(UnsupportedError, match="^a worksheet is not supported yet for layernorm$"):
+        worksheet(layernorm, tmp_path / "l.md")
+
+
+def test_the_same_seed_gives_the_same_sheet_and_another_seed_other_numbers():
+    a, b, c = (build(models.small_rnn(), seed=seed) for seed in (4, 4, 5))
+    assert render(a, "md") == render(b, "md") != render(c, "md")
