@@ -122,6 +122,7 @@ def test_the_folder_holds_a_sheet_and_a_template_per_student_and_the_key_apart(c
             (1, "W2", ""), (2, "W1", ""), (3, "b1", "")]
         key = json.loads((course / "key" / student / "variant.json").read_text())
         assert key["code"] == code and key["seed"] == variant_seed(7, student)
+        assert key["made_by"] == f"symbackprop {sbp.__version__}"
         assert "Key" not in sheet
         assert "Key: the chain" in (course / "key" / student / "sheet.md").read_text()
 

@@ -142,9 +142,13 @@ def key_answers(variant: Variant) -> str:
 
 
 def variant_record(variant: Variant) -> dict[str, Any]:
-    """What the key keeps of a variant: its seed, code, questions, and the example's given numbers."""
+    """What the key keeps of a variant: its seed, code, questions, the example's given numbers,
+    and the version that made it (a later version may make another sheet from the same code)."""
+    from .. import __version__
+
     values = variant.sheet.values
     return {
+        "made_by": f"symbackprop {__version__}",
         "student": variant.student,
         "seed": variant.seed,
         "code": variant.code,
