@@ -275,10 +275,19 @@ def _fill(template: str, context: dict[str, Any]) -> str:
 
 
 def _short(why: str, most: int = 64) -> str:
-    """A reason short enough for the line beside its step: its first clause, or less."""
+    """A reason short enough for the line beside its step: its first clause, or less;
+    a bracket the cut would leave open goes with what it opened.
+
+    >>> _short("the identity's derivative is 1 (from the next layer, or from the loss)")
+    "the identity's derivative is 1"
+    >>> _short("chain rule: a long explanation that goes on and on past the width of the line")
+    'chain rule'
+    """
     for mark in (": ", "; ", ", "):
         if len(why) > most and mark in why:
             why = why.split(mark)[0]
+            if why.count("(") > why.count(")"):
+                why = why[: why.rindex("(")].rstrip()
     return why
 
 
