@@ -36,17 +36,18 @@ from .test_verify_notation import documented_examples as notation_examples
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def _spec(name: str) -> dict:
+def docs_spec(name: str) -> dict:
+    """A spec from docs/files (the networks the docs show)."""
     return json.loads((DOCS / "files" / name).read_text(encoding="utf-8"))
 
 
 CONV = models.small_conv()  # C: 1×4×4, a 2×2 kernel with ReLU, flatten, one sigmoid unit
-MAXPOOL = Network.from_spec(_spec("conv-pool.json"))  # M: two convolutions, a 3×3 max pooling
-_avg = _spec("conv-pool.json")
+MAXPOOL = Network.from_spec(docs_spec("conv-pool.json"))  # M: two convolutions, a 3×3 max pooling
+_avg = docs_spec("conv-pool.json")
 _avg["layers"][2] = {"type": "avgpool2d", "size": 3}
 AVGPOOL = Network.from_spec(_avg)  # A
 L2 = models.l2_mlp()  # Λ: 2-3-2 sigmoid, λ = 0.1
-L2_CONV = Network.from_spec({**_spec("conv.json"), "l2": 0.05})
+L2_CONV = Network.from_spec({**docs_spec("conv.json"), "l2": 0.05})
 
 
 # -- right formulas, both syntaxes ------------------------------------------------------------------
@@ -91,6 +92,11 @@ RIGHT = [
 
 @pytest.mark.parametrize(("net", "wrt", "syntax", "formula"), RIGHT, ids=range(len(RIGHT)))
 def test_right_formulas_are_right(net, wrt, syntax, formula):
+    assert_right(net, wrt, syntax, formula)
+
+
+def assert_right(net, wrt, syntax, formula):
+    """The formula is judged right, with full credit."""
     verdict = verify(net, wrt, formula, syntax=syntax, points=4)
     assert verdict.correct, verdict.report()
     assert verdict.score == 1

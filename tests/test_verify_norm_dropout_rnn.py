@@ -10,9 +10,6 @@ gradient and finite differences, the documented examples, and refusals.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -24,24 +21,22 @@ from symbackprop.verification import verify
 from symbackprop.verification.context import names_for
 from symbackprop.verification.points import sample
 
-from .test_verify_layers import assert_diagnosed, assert_reference_formulas_equal_the_plan
+from .test_verify_layers import (
+    assert_diagnosed,
+    assert_reference_formulas_equal_the_plan,
+    assert_right,
+    docs_spec,
+)
 from .test_verify_notation import documented_examples as notation_examples
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-
-
-def _spec(name: str) -> dict:
-    return json.loads((DOCS / "files" / name).read_text(encoding="utf-8"))
-
-
-BATCHNORM = Network.from_spec(_spec("batchnorm.json"))  # B: 2 → dense(2), no bias → batchnorm → 1 sigmoid
-LAYERNORM = Network.from_spec(_spec("layernorm.json"))  # N: 2 → dense(3) → layernorm → 1 sigmoid
-DROPOUT = Network.from_spec(_spec("dropout.json"))  # D: 3 → dense(3) tanh → dropout ½ → 1 sigmoid
-_dropout = _spec("dropout.json")
+BATCHNORM = Network.from_spec(docs_spec("batchnorm.json"))  # B: 2 → dense(2), no bias → batchnorm → 1 sigmoid
+LAYERNORM = Network.from_spec(docs_spec("layernorm.json"))  # N: 2 → dense(3) → layernorm → 1 sigmoid
+DROPOUT = Network.from_spec(docs_spec("dropout.json"))  # D: 3 → dense(3) tanh → dropout ½ → 1 sigmoid
+_dropout = docs_spec("dropout.json")
 _dropout["layers"][1]["p"] = 0.3
 DROPOUT_03 = Network.from_spec(_dropout)
-RNN = Network.from_spec(_spec("rnn.json"))  # R: 3 steps of 2 inputs → rnn(2) tanh → 1 unit
-RNN_L2 = Network.from_spec({**_spec("rnn.json"), "l2": 0.05})
+RNN = Network.from_spec(docs_spec("rnn.json"))  # R: 3 steps of 2 inputs → rnn(2) tanh → 1 unit
+RNN_L2 = Network.from_spec({**docs_spec("rnn.json"), "l2": 0.05})
 BATCHNORM_RELU = Network.from_spec(
     {"input": 3, "loss": "mse", "layers": [{"type": "dense", "units": 2, "activation": "tanh"},
                                            {"type": "batchnorm", "activation": "relu"}, {"type": "dense", "units": 2}]}
@@ -108,9 +103,7 @@ RIGHT = [
 
 @pytest.mark.parametrize(("net", "wrt", "syntax", "formula"), RIGHT, ids=range(len(RIGHT)))
 def test_right_formulas_are_right(net, wrt, syntax, formula):
-    verdict = verify(net, wrt, formula, syntax=syntax, points=4)
-    assert verdict.correct, verdict.report()
-    assert verdict.score == 1
+    assert_right(net, wrt, syntax, formula)
 
 
 # -- each classic mistake: its name, and a counterexample recomputed from the compiled gradient ------
