@@ -117,7 +117,31 @@ def small_batchnorm() -> Network:
     )
 
 
+def small_batchnorm_image() -> Network:
+    """A 2-channel 2×2 image, a 1×1 convolution of 2 channels without bias, batch norm per
+    channel, one sigmoid unit.
+
+    The image form of :func:`small_batchnorm` on a batch of 2: the 1×1 convolution is a 2×2
+    matrix applied at every position, and each channel's μ and σ² run over both samples and
+    all four positions, 8 entries (docs/files/batchnorm-image.json).
+    """
+    return Network.from_spec(
+        {
+            "input": [2, 2, 2],
+            "loss": "half_sse",
+            "name": "small batchnorm image",
+            "layers": [
+                {"type": "conv2d", "channels": 2, "kernel": 1, "bias": False},
+                {"type": "batchnorm"},
+                {"type": "flatten"},
+                {"type": "dense", "units": 1, "activation": "sigmoid"},
+            ],
+        }
+    )
+
+
 CANONICAL = {
     "beginner": beginner, "understanding": understanding, "2-2-2": two_two_two,
     "small conv": small_conv, "l2": l2_mlp, "small rnn": small_rnn, "small batchnorm": small_batchnorm,
+    "small batchnorm image": small_batchnorm_image,
 }

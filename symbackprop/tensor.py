@@ -278,6 +278,9 @@ class Op(Tensor):
 
     __slots__ = ()
     summed_over_batch = False  # True when compute() already sums over the batch (∂L/∂W of a conv)
+    # True when formula() also holds on a batch of images, each a matrix with one row per channel
+    # and one column per sample and position (batch norm of an image; verification/grid.py)
+    channel_rows = False
 
     @property
     def per_batch(self) -> bool:

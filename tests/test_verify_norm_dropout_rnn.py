@@ -37,6 +37,14 @@ _dropout["layers"][1]["p"] = 0.3
 DROPOUT_03 = Network.from_spec(_dropout)
 RNN = Network.from_spec(docs_spec("rnn.json"))  # R: 3 steps of 2 inputs → rnn(2) tanh → 1 unit
 RNN_L2 = Network.from_spec({**docs_spec("rnn.json"), "l2": 0.05})
+# Batch norm of an image (tests/test_verify_batchnorm_image.py): I, a 1×1 convolution of 2 channels below
+# it; J, a 2×2 kernel with tanh; and batch norm straight on a 3-channel 1×2 image with a ReLU.
+IMAGE_1X1 = Network.from_spec(docs_spec("batchnorm-image.json"))
+IMAGE_CONV = Network.from_spec(docs_spec("conv-batchnorm.json"))
+IMAGE_INPUT = Network.from_spec(
+    {"input": [3, 1, 2], "loss": "mse",
+     "layers": [{"type": "batchnorm", "activation": "relu"}, {"type": "flatten"}, {"type": "dense", "units": 2}]}
+)
 BATCHNORM_RELU = Network.from_spec(
     {"input": 3, "loss": "mse", "layers": [{"type": "dense", "units": 2, "activation": "tanh"},
                                            {"type": "batchnorm", "activation": "relu"}, {"type": "dense", "units": 2}]}
@@ -198,14 +206,15 @@ def test_a_wrong_line_of_the_staged_batch_norm_is_diagnosed_at_that_line():
 
 # -- the verifier's truth: the plan, against the compiled gradient and finite differences ---------
 
-TRUTH = [BATCHNORM, BATCHNORM_RELU, LAYERNORM, DROPOUT, DROPOUT_03, RNN, RNN_L2]
-TRUTH_IDS = ["batchnorm", "batchnorm-relu", "layernorm", "dropout", "dropout-0.3", "rnn", "rnn-l2"]
+TRUTH = [BATCHNORM, BATCHNORM_RELU, LAYERNORM, DROPOUT, DROPOUT_03, RNN, RNN_L2, IMAGE_1X1, IMAGE_CONV, IMAGE_INPUT]
+TRUTH_IDS = ["batchnorm", "batchnorm-relu", "layernorm", "dropout", "dropout-0.3", "rnn", "rnn-l2",
+             "batchnorm-image-1x1", "batchnorm-image-conv-tanh", "batchnorm-image-input"]
 
 
 @pytest.mark.parametrize("net", TRUTH, ids=TRUTH_IDS)
 def test_the_truth_is_the_compiled_gradient_and_finite_differences(net):
     f = net.compile()
-    for point in sample(Derivation(net), "W1", count=3, seed=2):
+    for point in sample(Derivation(net), net.parameter_names()[0], count=3, seed=2):
         params, X, Y, masks = _batch(net, point)
         loss, grads = _compiled_gradient(net, point)
         assert abs(float(point.loss) - loss) < 1e-12
@@ -241,15 +250,19 @@ def test_batch_norm_is_judged_on_a_batch_and_the_others_on_one_sample():
 
 # -- documented examples --------------------------------------------------------------------------
 
-DOC_NETS = {"B": BATCHNORM, "N": LAYERNORM, "D": DROPOUT, "R": RNN}
+DOC_NETS = {
+    "B": BATCHNORM, "N": LAYERNORM, "D": DROPOUT, "R": RNN,
+    # batch norm of an image: a 1×1 convolution below it, and a 2×2 kernel with tanh
+    "I": IMAGE_1X1, "J": IMAGE_CONV,
+}
 
 
 def documented_examples() -> list[tuple[str, str, str, str]]:
-    return notation_examples("batch and sequence notation table")
+    return notation_examples("batch and sequence notation table") + notation_examples("image batch norm notation table")
 
 
 def test_the_tables_are_there():
-    assert len(documented_examples()) >= 12
+    assert len(documented_examples()) >= 12 + 10
 
 
 @pytest.mark.parametrize(("syntax", "example", "net", "wrt"), documented_examples())
@@ -270,8 +283,8 @@ BATCHNORM_IMAGE = Network.from_spec(
 @pytest.mark.parametrize(
     ("net", "wrt", "syntax", "formula", "error", "message"),
     [
-        (BATCHNORM_IMAGE, "W4", "python", "delta4 @ vec(a3).T", UnsupportedError,
-         "^verify is not supported yet for batchnorm of an image \\(per channel\\)$"),
+        (BATCHNORM_IMAGE, "W1", "python", "correlate(x, delta1)", UnsupportedError,
+         "^verify cannot judge ∂L/∂W1: W1 has shape 1×1×2×2: .* a kernel larger than 1×1"),
         (RNN, "W1", "python", "x_4", ExpressionError, "unknown name 'x_4'"),
         (BATCHNORM, "W1", "latex", r"\sigma_B^3", ExpressionError, "power 2 only"),
         (DROPOUT, "W1", "latex", r"\hat{x}", ExpressionError, "no normalisation"),

@@ -33,7 +33,7 @@ import sympy
 
 from ..activations import Activation
 from ..symbols import activation, pre_activation, scale, shift
-from .base import VERIFY, WORKSHEET, IndexDerivation, IndexRule, Reader, Shape, shape_text
+from .base import WORKSHEET, IndexDerivation, IndexRule, Reader, Shape, shape_text
 from .normalise import Normalisation
 from .normalise_graph import Graph
 from .normalise_ops import EPSILON, Over
@@ -66,7 +66,7 @@ class BatchNorm(Normalisation):
         return len(self.shape) == 3
 
     def unhandled(self, what: str) -> str | None:
-        if what in (VERIFY, WORKSHEET) and self.image:  # a formula sees a batch as a matrix, one column per sample
+        if what == WORKSHEET and self.image:
             return "batchnorm of an image (per channel)"
         return super().unhandled(what)
 

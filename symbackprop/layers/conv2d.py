@@ -214,6 +214,11 @@ class Patches(Op):
     def display(self, args: list[Any]) -> Any:
         return args[0]  # printed as the input itself
 
+    @property
+    def channel_rows(self) -> bool:  # type: ignore[override]
+        """A 1×1 kernel's windows are the input itself, in a batch of images too."""
+        return _pointwise(self.kernel, self.stride, self.padding)
+
     def formula(self, args: list[Any], f: Any) -> Any:
         return args[0]
 
@@ -295,13 +300,20 @@ class KernelGradient(Op):
     def show(self, args: list[str]) -> str:
         return f"correlate({args[0]}, {args[1]})"
 
+    @property
+    def channel_rows(self) -> bool:  # type: ignore[override]
+        """A 1×1 kernel is a C'×C matrix on a batch of images, one row per channel: ∂L/∂W = δ xᵀ."""
+        return _pointwise(self.kernel_shape[-1], self.patches.stride, self.patches.padding)
+
     def formula(self, args: list[Any], f: Any) -> Any:
+        if f.samples > 1:  # a 1×1 kernel on a batch of images: W x at every sample and position
+            return f.matmul(args[0], f.T(args[1])) if self.channel_rows else None
         if not _one_channel(self.kernel_shape, self.patches.stride, self.patches.padding):
             return None
         return f("correlate", args[1], args[0])
 
     def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
-        if not _one_channel(self.kernel_shape, self.patches.stride, self.patches.padding):
+        if f.samples > 1 or not _one_channel(self.kernel_shape, self.patches.stride, self.patches.padding):
             return ()
         return (
             ("conv-gradient-flipped",
@@ -340,7 +352,11 @@ class ChannelSum(Op):
     def show(self, args: list[str]) -> str:
         return f"sum_ij({args[0]})"
 
+    channel_rows = True
+
     def formula(self, args: list[Any], f: Any) -> Any:
+        if f.samples > 1:  # a batch of images: row c is channel c at every sample and position
+            return f("rowsum", args[0])
         return f("sum", args[0]) if self.delta.shape[0] == 1 else None
 
 
@@ -405,6 +421,11 @@ class ConvolveFull(Op):
              "leaves out the flip",
              f("correlate_full", args[0], args[1])),
         )
+
+
+def _pointwise(kernel: int, stride: int, padding: int) -> bool:
+    """True for a 1×1 convolution (stride 1, no padding): a matrix C'×C applied at every position."""
+    return kernel == 1 and stride == 1 and padding == 0
 
 
 def _one_channel(kernel_shape: tuple[int, ...], stride: int, padding: int) -> bool:

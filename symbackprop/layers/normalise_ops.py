@@ -249,6 +249,8 @@ class BatchSum(Op):
     """Σ over the batch (and the positions of each channel) of the product of ``args``: the
     parameter gradients of a normalisation.  Subclasses give the fields ``axes``, ``shape_``."""
 
+    channel_rows = True
+
     axes: tuple[int, ...]
     shape_: tuple[int, ...]
 
@@ -278,8 +280,8 @@ class BatchSum(Op):
         return f"sum_n({' * '.join(args)})"
 
     def formula(self, args: list[Any], f: Any) -> Any:
-        if len(self.args[0].shape) > 2:
-            return None  # an image: per channel, which a formula's matrices cannot say
+        if len(self.args[0].shape) > 2 and f.samples < 2:
+            return None  # an image: per channel, which one sample's matrices cannot say
         product = args[0]
         for arg in args[1:]:
             product = f.times(product, arg)
@@ -320,6 +322,8 @@ def _axes(axes: tuple[int, ...]) -> str:
 @dataclass(frozen=True)
 class NormalisedInput(Op):
     """∂L/∂x = (1/(Nσ)) (N g − Σ g − x̂ Σ (g ⊙ x̂)) with g = γ ⊙ δ: back through x̂, σ² and μ."""
+
+    channel_rows = True
 
     delta: Quantity
     xhat: Quantity
@@ -423,25 +427,37 @@ class BatchNormalisedInput(NormalisedInput):
         b = self.over.broadcast
         return f"_batch_normalised_input({D}, {XHAT}, {SIGMA}, {b(GAMMA)}, {b(TOTAL)}, {b(MOMENT)}, {count})"
 
-    def _terms(self, args: list[Any], f: Any) -> tuple[Any, Any, Any, Any, Any]:
-        """(N·γδ, γ Σ δ, γ x̂ Σ δ x̂, N·σ, γδ) over a batch of N: the sums are ∂L/∂β and ∂L/∂γ."""
+    def _terms(self, args: list[Any], f: Any, count: int | None = None) -> tuple[Any, Any, Any, Any, Any]:
+        """(N·γδ, γ Σ δ, γ x̂ Σ δ x̂, N·σ, γδ) over a batch of N entries per statistic (the samples,
+        times H·W for an image, unless ``count`` says otherwise): the sums are ∂L/∂β and ∂L/∂γ."""
         D, XHAT, SIGMA, GAMMA, TOTAL, MOMENT = args
-        N = f.samples
+        N = f.samples * self.count if count is None else count
         g = f.times(GAMMA, D)
         return (f.scale(N, g), f.times(GAMMA, TOTAL), f.times(GAMMA, f.times(XHAT, MOMENT)),
                 f.scale(N, SIGMA), g)
 
     def formula(self, args: list[Any], f: Any) -> Any:
-        if self.over.channels or f.samples < 2:
+        if f.samples < 2:
             return None
         whole, total, moment, below, _ = self._terms(args, f)
         return f.divide_by(f.minus(f.minus(whole, total), moment), below)
 
     def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
-        if self.over.channels or f.samples < 2:
+        if f.samples < 2:
             return ()
         whole, total, moment, below, g = self._terms(args, f)
-        return _normalisation_mistakes(f, g, args[2], whole, total, moment, below, batch=True)
+        found = _normalisation_mistakes(f, g, args[2], whole, total, moment, below, batch=True, image=self.over.channels)
+        if not self.over.channels:
+            return found
+        # The statistics of a channel run over the batch and every position: N·H·W entries, not N.
+        whole, total, moment, below, _ = self._terms(args, f, count=f.samples)
+        return (*found, (
+            "batchnorm-count-without-positions",
+            f"batch norm of an image counted over the batch only: each channel's μ and σ² run over its "
+            f"N·H·W = {f.samples * self.count} entries (N = {f.samples} samples times H·W = {self.count} positions), "
+            "so the count in ∂L/∂x = (γ/(Mσ)) (M δ − Σ_i δ_i − x̂ Σ_i (δ_i ⊙ x̂_i)) is M = N·H·W, not N",
+            f.divide_by(f.minus(f.minus(whole, total), moment), below),
+        ))
 
     def display(self, args: list[Any]) -> Any:
         i, n = self.over.index, self.over.count
@@ -453,12 +469,16 @@ class BatchNormalisedInput(NormalisedInput):
 
 
 def _normalisation_mistakes(
-    f: Any, g: Any, sigma: Any, whole: Any, total: Any, moment: Any, below: Any, batch: bool
+    f: Any, g: Any, sigma: Any, whole: Any, total: Any, moment: Any, below: Any, batch: bool, image: bool = False
 ) -> tuple[tuple[str, str, Any], ...]:
     """The classic mistakes of ∂L/∂x through a normalisation, each in a sentence a student reads:
     its mean and variance taken as constants, or one of their two paths left out
     (∂L/∂x = (N g − Σ g − x̂ Σ (g ⊙ x̂)) / (N σ), g = γ ⊙ δ)."""
-    if batch:
+    if batch and image:
+        kind, what = "batch norm", "each channel over the batch and every position (N·H·W entries)"
+        right = "(γ/(Mσ)) (M δ − Σ_i δ_i − x̂ Σ_i (δ_i ⊙ x̂_i)), M = N·H·W, the sums over the samples and positions"
+        terms = {"mean": "−Σ_i δ_i", "variance": "−x̂ Σ_i (δ_i ⊙ x̂_i)"}
+    elif batch:
         kind, what = "batch norm", "the batch (x₁ … x_N)"
         right = "(γ/(Nσ)) (N δ − Σ_i δ_i − x̂ Σ_i (δ_i ⊙ x̂_i))"
         terms = {"mean": "−Σ_i δ_i", "variance": "−x̂ Σ_i (δ_i ⊙ x̂_i)"}

@@ -45,7 +45,6 @@ from .comparison import Comparison, compare, digits_apart
 from .context import PARAMETER_GRADIENTS, NameTable, describe_quantity, names_for, split
 from .equivalence import SYMBOLIC_MAX_NODES, prove
 from .evaluate import Undefined, evaluate
-from .grid import view_shape
 from .latex_syntax import parse_latex
 from .nodes import BinOp, Call, Entry, Name, Node, Statement, Sum, children, substitute
 from .points import Point, quantity_value, sample
@@ -75,11 +74,8 @@ def parse_wrt(network: Network, wrt: str) -> tuple[str, tuple[int, int] | None]:
     The entry is a cell of the parameter as a formula sees it: a 2×2 kernel of one input
     and one output channel, of shape (1, 1, 2, 2), has the entries W1[1,1] … W1[2,2].
     """
-    views = {
-        name: shape if len(shape) <= 2 else seen
-        for name, shape in network.parameter_shapes().items()
-        if (seen := view_shape(shape)) is not None
-    }
+    seen = names_for(network).shapes  # a 1×1 kernel on a batch of images is a matrix too
+    views = {name: shape if len(shape) <= 2 else seen[name] for name, shape in network.parameter_shapes().items() if name in seen}
     which = Wrt.read(wrt, views)
     return which.name, which.cell
 
@@ -153,7 +149,7 @@ def verify(
         return Verdict(
             True, label, formula, syntax, seed, len(sample_points),
             "symbolic" if proved else "numeric", result.largest, None, None,
-            1.0, entries, line_verdicts, first_wrong, table.samples,
+            1.0, entries, line_verdicts, first_wrong, table.samples, bool(table.images),
         )
     wrong_index = next(k for k, c in enumerate(comparisons) if c is not None and not c.correct)
     wrong = comparisons[wrong_index]
@@ -170,7 +166,7 @@ def verify(
         diagnosis = _diagnose_line(net, lines[-1], name, entry, sample_points, [v[-1] for v in values], table)
     return Verdict(
         False, label, formula, syntax, seed, len(sample_points), "numeric", result.largest, counter,
-        diagnosis, result.score, entries, line_verdicts, first_wrong, table.samples,
+        diagnosis, result.score, entries, line_verdicts, first_wrong, table.samples, bool(table.images),
     )
 
 
@@ -397,7 +393,7 @@ def _counterexample(
 
 def _parameter_shape(net: Network, name: str) -> tuple[int, int]:
     """The parameter's shape as a formula sees it (a one-channel kernel is a k×k matrix)."""
-    return view_shape(net.parameter_shapes()[name])  # type: ignore[return-value]
+    return names_for(net).shapes[name]
 
 
 def _readable_wrt(net: Network, wrt: str, table: NameTable) -> tuple[str, tuple[int, int] | None]:

@@ -53,7 +53,7 @@ from ..symbols import (
     weight,
 )
 from ..tensor import Op
-from .grid import view_shape
+from .grid import batch_view_shape, batch_wide_view_shape, view_shape
 from .values import batch_size
 
 Shape = tuple[int, ...]
@@ -62,6 +62,8 @@ Shape = tuple[int, ...]
 PARAMETER_GRADIENTS = tuple(stem for stem in GRADIENT_STEMS if stem != "dA")
 # The batch size N, and the ε of a normalisation (1e-5, as written).
 BATCH_NAME, EPSILON_NAME = "N", "eps"
+# The sizes a formula may name: N, and the height and width of the images batch norm normalises.
+SIZE_NAMES = (BATCH_NAME, "H", "W")
 # What a formula may call the L2 strength λ (Ng's course writes lambd, CS231n reg).
 STRENGTH_NAMES = ("lam", "lambd", "lmbda", "reg")
 # Ng's number of samples, as in 1/m: the samples a formula is judged on (one, or a batch norm's N).
@@ -147,6 +149,12 @@ class NameTable:
         if canonical not in self.hidden:
             return None
         shape = "×".join(map(str, self.hidden[canonical]))
+        if self.samples > 1 and len(self.hidden[canonical]) == 4:
+            return (
+                f"{canonical} has shape {shape}: on a batch of images a formula sees each channel as one row, every "
+                "sample's positions in turn, where a kernel larger than 1×1, whose gradient sums a correlation "
+                "per sample, cannot be written"
+            )
         return (
             f"{canonical} has shape {shape}: a formula sees an image of one channel as a matrix and a kernel "
             "of one input and one output channel as a k×k matrix, but not arrays of more axes"
@@ -225,10 +233,13 @@ def names_for(network: Network) -> NameTable:
     shapes: dict[str, Shape] = {}
     hidden: dict[str, Shape] = {}
     for name, shape in quantities.items():
-        seen = view_shape(shape)
-        if samples > 1 and name not in batch_wide:
-            # A batch: column k of each per-sample quantity is sample k.
-            seen = (seen[0], samples) if seen is not None and seen[1] == 1 else None
+        # A batch: column k of each per-sample quantity is sample k (an image: sample and position).
+        if samples == 1:
+            seen = view_shape(shape)
+        elif name in batch_wide:  # a kernel of k > 1 sums a correlation per sample: no matrix writes it
+            seen = batch_wide_view_shape(shape) if len(shape) < 4 or shape[2:] == (1, 1) else None
+        else:
+            seen = batch_view_shape(shape, samples)
         if seen is None:
             hidden[name] = shape
         else:
@@ -260,6 +271,9 @@ def names_for(network: Network) -> NameTable:
     constants = {name: Fraction(str(network.l2)) for name in STRENGTH_NAMES} if network.l2 else {}
     if samples > 1:
         constants[BATCH_NAME] = Fraction(samples)
+        sizes = {spec.shape[1:] for spec in network.layers if spec.kind == "batchnorm" and len(spec.shape) == 3}
+        if len(sizes) == 1:  # the positions of each channel, N·H·W entries to a statistic
+            constants.update(zip(SIZE_NAMES[1:], map(Fraction, sizes.pop()), strict=True))
     if any(str(Name(deviation(1).stem, layer)) in quantities for layer in range(1, L + 1)):
         constants[EPSILON_NAME] = Fraction(str(EPSILON))
     normalised_layers = [layer for layer in range(1, L + 1) if str(variance(layer)) in quantities]

@@ -118,15 +118,59 @@ class Grid:
 def view_shape(shape: tuple[int, ...]) -> tuple[int, int] | None:
     """The shape of an array as a formula sees it (see :meth:`Grid.view`).
 
+    A statistic of each channel of an image, (C, 1, 1), is a column.
+
     >>> view_shape((3,)), view_shape((1, 1, 2, 2)), view_shape((1, 4, 4)), view_shape((2, 1, 3, 3))
     ((3, 1), (2, 2), (4, 4), None)
+    >>> view_shape((2, 1, 1))
+    (2, 1)
     """
-    if len(shape) == 1:
+    if len(shape) == 1 or (len(shape) == 3 and shape[1:] == (1, 1)):
         return (shape[0], 1)
     dims = list(shape)
     while len(dims) > 2 and dims[0] == 1:
         dims.pop(0)
     return (dims[0], dims[1]) if len(dims) == 2 else None
+
+
+def batch_wide_view_shape(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """The shape of a parameter or statistic as a formula sees it on a batch of images: as
+    :func:`view_shape`, and a 1×1 kernel (C', C, 1, 1) is a C'×C matrix, the convolution W x at
+    every sample and position (one row per channel, :func:`batch_view_shape`).
+
+    >>> batch_wide_view_shape((3, 2, 1, 1)), batch_wide_view_shape((1, 1, 2, 2)), batch_wide_view_shape((2, 2, 2, 2))
+    ((3, 2), (2, 2), None)
+    """
+    return shape[:2] if len(shape) == 4 and shape[2:] == (1, 1) else view_shape(shape)
+
+
+def batch_view_shape(shape: tuple[int, ...], samples: int) -> tuple[int, int] | None:
+    """The shape of a per-sample quantity as a formula sees it across a batch of ``samples``:
+    a vector is a matrix with one column per sample, an image (C, H, W) one with a row per
+    channel and a column per sample and position (N·H·W of them); None for other arrays.
+
+    >>> batch_view_shape((3,), 4), batch_view_shape((2, 1), 4), batch_view_shape((2, 3, 3), 4)
+    ((3, 4), (2, 4), (2, 36))
+    """
+    if len(shape) == 3:
+        return (shape[0], samples * shape[1] * shape[2])
+    seen = view_shape(shape)
+    return (seen[0], samples) if seen is not None and seen[1] == 1 else None
+
+
+def batch_view(values: list[Grid]) -> Grid | None:
+    """Per-sample values side by side, as :func:`batch_view_shape` says: column k of a vector's
+    matrix is sample k; an image's row c holds channel c of sample 1 row by row, then of sample 2…
+
+    >>> batch_view([Grid.array((1, 2, 2), [1, 2, 3, 4]), Grid.array((1, 2, 2), [5, 6, 7, 8])]).rows_as_lists()
+    [[mpf('1.0'), mpf('2.0'), mpf('3.0'), mpf('4.0'), mpf('5.0'), mpf('6.0'), mpf('7.0'), mpf('8.0')]]
+    """
+    shape = batch_view_shape(values[0].array_shape, len(values))
+    if shape is None:
+        return None
+    rows, cols = shape
+    per = cols // len(values)  # the entries of one sample in a row
+    return Grid.build(rows, cols, lambda i, k: values[k // per].flat[i * per + k % per])
 
 
 def _mpf(value: Any) -> Any:

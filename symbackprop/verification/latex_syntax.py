@@ -54,7 +54,7 @@ from fractions import Fraction
 from ..errors import ExpressionError
 from ..symbols import Name as Quantity
 from ..symbols import activation, activation_gradient, deviation, mean, scale, shift, variance
-from .context import BATCH_NAME, EPSILON_NAME, NameTable
+from .context import EPSILON_NAME, SIZE_NAMES, NameTable
 from .functions import FUNCTIONS
 from .latex_tokens import Token, lines, normalize, tokenize
 from .nodes import (
@@ -819,9 +819,11 @@ class _Parser:
         if token.text == "e":
             self.take()
             return self.letter_e(depth)
-        if token.text in self.table.constants and token.text == BATCH_NAME:
+        if token.text in self.table.constants and token.text in SIZE_NAMES and not (
+            self.is_symbol("^", 1) or self.is_symbol("_", 1)
+        ):  # N, and the H and W of a batch of images (W with a layer is a weight)
             self.take()
-            return Num(self.table.constants[BATCH_NAME])
+            return Num(self.table.constants[token.text])
         if token.text == "g" and (self.is_symbol("^", 1) or self.is_symbol("'", 1) or self.is_symbol("(", 1)):
             return self.layer_activation(depth)
         samples = self.table.sample_count(token.text)

@@ -49,7 +49,7 @@ from ..symbols import (
     variance,
 )
 from ..tensor import Add, Op
-from .grid import Grid, zip_with
+from .grid import Grid, batch_view, batch_wide_view_shape, zip_with
 from .values import BatchValues, PlanValues, batch_size
 
 DIGITS = 40
@@ -226,8 +226,9 @@ def _try_batch_point(derivation: Derivation, wrt: str, rng: random.Random, scale
     """A point of ``count`` samples, for a network whose layers read the whole batch (batch norm).
 
     A formula sees the batch as the textbooks of batch norm write it: each
-    per-sample quantity a matrix whose column k is sample k (X is n₀ × N),
-    and δ, ∂L/∂a the derivatives of the batch loss — the mean of the samples'
+    per-sample quantity a matrix whose column k is sample k (X is n₀ × N) —
+    an image one whose row c is channel c of every sample and position, as
+    batch norm of an image sees it (:func:`~.grid.batch_view`) — and δ, ∂L/∂a the derivatives of the batch loss — the mean of the samples'
     losses — so ∂L/∂W = δ Aᵀ with no 1/N left to write.
     """
     the_plan = derivation.plan
@@ -280,15 +281,15 @@ def _try_batch_point(derivation: Derivation, wrt: str, rng: random.Random, scale
     _derived(shared)
     views: dict[str, Grid] = {}
     for name, value in shared.items():
-        if (view := value.view()) is not None:
-            views[name] = view
+        if (seen := batch_wide_view_shape(value.array_shape)) is not None:
+            views[name] = Grid(*seen, value.flat)
     for name in samples[0]:
-        columns = [sample[name].view() for sample in samples]
-        if any(c is None or c.cols != 1 for c in columns):
-            continue  # a per-sample image or sequence has no view as a matrix of the batch
+        view = batch_view([sample[name] for sample in samples])
+        if view is None:
+            continue  # a sequence, or a kernel of several channels, has no view as a matrix of the batch
         # δ and ∂L/∂a of the batch loss, the mean of the samples' losses: 1/N of each sample's own.
         per = 1 / mpmath.mpf(count) if name.startswith(_BATCH_DERIVATIVES) else 1
-        views[name] = Grid.build(columns[0].rows, count, lambda i, k, c=columns, f=per: c[k][i, 0] * f)
+        views[name] = zip_with(lambda v, f=per: v * f, view)
     given = {name: shared[name] for name in network.parameter_names()}
     for name in (str(INPUT), str(TARGET)):
         given[name] = Grid.of([list(sample[name].flat) for sample in samples])  # rows are samples, as in a data file

@@ -138,12 +138,19 @@ class _Reference(Visitor):
         self.plan, self.m = the_plan, m
         self.samples = batch_size(the_plan)
         self.f = Formulas(the_plan.network, self.samples)
+        # a batch of images, one row per channel: a per-sample operation on images has no formula there
+        self.images_in_batch = self.samples > 1 and any(len(e.a.shape) > 2 for e in the_plan.layers)
         self.mistakes: list[tuple[Op | Quantity, str, str]] = []  # (operation or mask, name, message) met on the way
 
     def _visit_Quantity(self, node: Quantity) -> Node:
         name = node.name
         if name.stem == "delta":  # written out down from the output
-            return self.error(name.layer)
+            try:
+                return self.error(name.layer)
+            except NoFormula:
+                if not self.images_in_batch:
+                    raise
+                return Name(str(name))  # a batch of images: δ as the formula names it, e.g. dy
         return Name(str(name))
 
     def error(self, layer: int) -> Node:
@@ -188,6 +195,8 @@ class _Reference(Visitor):
         return BinOp("+", self(node.left), self(node.right))
 
     def _visit_Op(self, node: Op) -> Node:
+        if self.images_in_batch and not node.channel_rows and any(len(t.shape) > 2 for t in (node, *node.args)):
+            raise NoFormula(f"{type(node).__name__} has no formula on a batch of images")
         args = [self(arg) for arg in node.args]
         mistakes = node.mistakes(args, self.f)
         self.mistakes.extend((node, name, message) for name, message, _ in mistakes)

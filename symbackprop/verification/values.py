@@ -155,14 +155,18 @@ class PlanValues(Visitor):
 
 def batch_size(the_plan: Any) -> int:
     """How many samples a formula is judged on: 1, or :data:`BATCH` when a layer's forward rule
-    reads the whole batch (a batch statistic), so that no one sample determines the gradient."""
-    coupled = any(
-        isinstance(step.rule, Op) and step.rule.per_batch for entry in the_plan.layers for step in entry.forward
-    )
-    return BATCH if coupled else 1
+    reads the whole batch (a batch statistic), so that no one sample determines the gradient —
+    :data:`IMAGE_BATCH` when it reads a batch of images, whose every position adds entries."""
+    coupled = [
+        step.rule for entry in the_plan.layers for step in entry.forward if isinstance(step.rule, Op) and step.rule.per_batch
+    ]
+    if not coupled:
+        return 1
+    return IMAGE_BATCH if any(len(arg.shape) > 2 for rule in coupled for arg in rule.args) else BATCH
 
 
 BATCH = 3  # samples in a batch that batch norm is judged on: the smallest with a mean and a spread
+IMAGE_BATCH = 2  # the same for batch norm of an image: each statistic has 2·H·W entries, a sheet 2·W columns
 
 
 class BatchValues:

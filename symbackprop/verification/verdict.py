@@ -129,6 +129,7 @@ class Verdict:
     lines: tuple[LineVerdict, ...] = ()
     first_wrong_line: int | None = None
     batch: int = 1  # the samples a formula was judged on together (batch norm), else 1
+    images: bool = False  # the network's quantities include images (one row per channel in a batch)
 
     def __post_init__(self) -> None:
         if self.score < 0:
@@ -216,7 +217,12 @@ class Verdict:
         if wrong is not None and len(self.lines) > 1:
             lines.append(f"first wrong line: line {wrong.line}, {wrong.text} (it is not {wrong.checks})")
         lines.append(f"counterexample (point {c.point} of {self.points}, seed {self.seed}):")
-        if self.batch > 1:
+        if self.batch > 1 and self.images:
+            lines.append(
+                f"  (a batch of {self.batch} samples: a row of x (row-major) and y each here; in the formula an image "
+                "has a row per channel, each sample's positions in turn)"
+            )
+        elif self.batch > 1:
             lines.append(f"  (a batch of {self.batch} samples: a row of x and y each here, a column each in the formula)")
         width = max(len(name) for name in c.inputs)
         for name, value in c.inputs.items():
