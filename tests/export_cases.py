@@ -4,12 +4,20 @@ Every built-in activation (hidden and output), custom ones with a sigmoid and an
 erf inside, every built-in loss and a custom one; softmax both with its
 cross-entropy shortcut and through its Jacobian; and every kind of layer of the
 list form: convolution (with stride and padding), max and average pooling,
-flatten, and the L2 penalty.
+flatten, the L2 penalty and the recurrent layer (many-to-one, several steps,
+with tanh, ReLU and the identity, whose slope is the number 1).  Dropout draws
+masks and has tests of its own.
 """
 
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
+
+import numpy as np
+
 import symbackprop as sbp
+from symbackprop.layers.dropout import _dropout_mask
 
 MLP_CASES = [
     ([3, 4, 3, 2], "sigmoid", "sigmoid", "half_sse", True),
@@ -35,6 +43,33 @@ LAYER_CASES = {
                    {"type": "avgpool2d", "size": 2}, {"type": "flatten"},
                    {"type": "dense", "units": 2, "activation": "sigmoid"}],
     },
+    "rnn-tanh-softmax": {
+        "input": [4, 3], "loss": "cross_entropy",
+        "layers": [{"type": "rnn", "units": 5}, {"type": "dense", "units": 3, "activation": "softmax"}],
+    },
+    "rnn-relu-l2-sigmoid": {
+        "input": [3, 2], "loss": "binary_cross_entropy", "l2": 0.05,
+        "layers": [{"type": "rnn", "units": 4, "activation": "relu"},
+                   {"type": "dense", "units": 2, "activation": "sigmoid"}],
+    },
+    "rnn-identity-dense-tanh": {
+        "input": [5, 2], "loss": "half_sse",
+        "layers": [{"type": "rnn", "units": 3, "activation": "identity"},
+                   {"type": "dense", "units": 3, "activation": "tanh"}, {"type": "dense", "units": 2}],
+    },
+}
+RNN_CASES = {name: case for name, case in LAYER_CASES.items() if name.startswith("rnn")}
+DROPOUT_CASES = {
+    "dense-dropout-sigmoid": {
+        "input": 3, "loss": "half_sse",
+        "layers": [{"type": "dense", "units": 3, "activation": "tanh"}, {"type": "dropout", "p": 0.5},
+                   {"type": "dense", "units": 1, "activation": "sigmoid"}],
+    },
+    "two-dropouts-rnn-softmax": {
+        "input": [3, 2], "loss": "cross_entropy",
+        "layers": [{"type": "dropout", "p": 0.2}, {"type": "rnn", "units": 4},
+                   {"type": "dropout", "p": 0.3}, {"type": "dense", "units": 3, "activation": "softmax"}],
+    },
 }
 IDS = [f"{c[1]}-{c[2]}-{c[3]}" for c in MLP_CASES] + list(LAYER_CASES)
 CASES = [*MLP_CASES, *LAYER_CASES.values()]
@@ -46,3 +81,18 @@ def network(case) -> sbp.Network:
         return sbp.Network.from_spec(case)
     sizes, hidden, output, loss, bias = case
     return sbp.Network.from_layers(sizes, hidden, output, loss, bias=bias)
+
+
+def numpy_masks(dropout: dict, rows: int, seed: int) -> dict:
+    """The masks the compiled NumPy functions draw for ``seed``, by an export's names (its DROPOUT)."""
+    return {name: _dropout_mask(np.zeros((rows, *shape)), p, seed, int(name[1:]))
+            for name, (p, shape) in dropout.items()}
+
+
+def run_exported_docs_spec(run_cli, folder: Path, name: str, target: str) -> dict:
+    """``symbackprop export --spec docs/files/NAME.json --to TARGET -o FILE``, then FILE run (its names)."""
+    path = folder / "model.py"
+    spec = Path(__file__).resolve().parent.parent / "docs" / "files" / f"{name}.json"
+    result = run_cli("export", "--spec", str(spec), "--to", target, "-o", str(path))
+    assert result.status == 0, result.stderr
+    return runpy.run_path(str(path))

@@ -3,6 +3,8 @@
 For every activation and loss: jax.test_util.check_grads in reverse mode
 (finite differences, float64) and JAX's own differentiation of the same
 forward pass; then the compiled NumPy gradient, the ReLU kink, jit and vmap.
+The recurrent layer and dropout (masks drawn from a key) also against jax.grad
+of a forward written here with jax.numpy.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ import pytest
 import symbackprop as sbp
 from symbackprop.params import init_params
 
-from .export_cases import CASES, IDS, network
+from .export_cases import (
+    CASES,
+    DROPOUT_CASES,
+    IDS,
+    RNN_CASES,
+    network,
+    numpy_masks,
+    run_exported_docs_spec,
+)
 
 jax = pytest.importorskip(
     "jax", reason="JAX is not installed: pip install 'symbackprop[jax]' (make test does)"
@@ -106,3 +116,139 @@ def test_relu_kink_has_derivative_zero():
     for name in expected:
         np.testing.assert_allclose(grads[name], expected[name], rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(by_jax[name], expected[name], rtol=1e-12, atol=1e-15)
+
+
+# -- an independent forward pass, written with jax.numpy ----------------------------------
+
+ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu, "sigmoid": jax.nn.sigmoid,
+               "identity": lambda t: t, "softmax": lambda t: jax.nn.softmax(t, axis=1)}
+LOSSES = {  # per sample, summed over the outputs
+    "half_sse": lambda a, y: ((a - y) ** 2).sum() / 2,
+    "cross_entropy": lambda a, y: -(y * jnp.log(a)).sum(),
+    "binary_cross_entropy": lambda a, y: -(y * jnp.log(a) + (1 - y) * jnp.log(1 - a)).sum(),
+}
+
+
+def jnp_loss(net, params, X, Y, masks=None):
+    """The batch loss of ``net`` (dense, rnn and dropout layers) as a plain jax.numpy function."""
+    a = X
+    for index, layer in enumerate(net.layers, start=1):
+        if layer.kind == "dropout":
+            a = a if masks is None else a * masks[f"M{index}"]
+            continue
+        act = ACTIVATIONS[layer.activation.name]
+        W, b = params[f"W{index}"], params[f"b{index}"]
+        if layer.kind == "rnn":
+            h = jnp.zeros((a.shape[0], layer.units), dtype=a.dtype)
+            for step in range(layer.steps):
+                h = act(a[:, step] @ W.T + h @ params[f"U{index}"].T + b)
+            a = h
+        else:
+            a = act(a @ W.T + b)
+    penalty = sum((value**2).sum() for name, value in params.items() if name[0] in "WU")
+    return LOSSES[net.loss.name](a, Y) / X.shape[0] + net.l2 / 2 * penalty
+
+
+@pytest.mark.parametrize("case", RNN_CASES.values(), ids=RNN_CASES)
+def test_rnn_gradient_equals_jax_grad_of_an_independent_forward(case):
+    net = network(case)
+    module = net.export("jax").load()
+    params, X, Y = _inputs(module, seed=4)
+    ours = jax.grad(module.loss_function, argnums=(0, 1))(params, X, Y)
+    theirs = jax.grad(lambda p, x: jnp_loss(net, p, x, Y), argnums=(0, 1))(params, X)
+    assert float(module.loss_function(params, X, Y)) == pytest.approx(float(jnp_loss(net, params, X, Y)),
+                                                                     rel=1e-12)
+    for name in module.PARAMETERS:
+        np.testing.assert_allclose(ours[0][name], theirs[0][name], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-10, atol=1e-12)
+
+
+# -- dropout: the masks drawn from a key ----------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=DROPOUT_CASES.values(), ids=DROPOUT_CASES)
+def with_dropout(request):
+    net = network(request.param)
+    return net, net.export("jax").load()
+
+
+def test_dropout_check_grads_with_a_fixed_key(with_dropout):
+    net, module = with_dropout
+    params, X, Y = _inputs(module)
+    key = jax.random.key(3)
+    masks = module.dropout_masks(key, len(X), jnp.float64)
+    assert all((m == 0).any() and (m > 1).any() for m in masks.values())  # entries dropped and kept
+    check_grads(lambda p, x: module.loss_function(p, x, Y, key), (params, X), order=1, modes=["rev"])
+
+
+def test_dropout_gradient_equals_jax_grad_of_an_independent_forward_with_the_keys_masks(with_dropout):
+    net, module = with_dropout
+    params, X, Y = _inputs(module, seed=5)
+    key = jax.random.key(7)
+    masks = module.dropout_masks(key, len(X), jnp.float64)
+    ours = jax.grad(module.loss_function, argnums=(0, 1))(params, X, Y, key)
+    theirs = jax.grad(lambda p, x: jnp_loss(net, p, x, Y, masks), argnums=(0, 1))(params, X)
+    by_jax = jax.grad(lambda p, x: module.loss(p, x, Y, masks=masks), argnums=(0, 1))(params, X)
+    assert float(module.loss_function(params, X, Y, key)) == pytest.approx(
+        float(jnp_loss(net, params, X, Y, masks)), rel=1e-12)
+    for which in (0, 1):
+        for other in (theirs, by_jax):
+            jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12),
+                         ours[which], other[which])
+    # The same key, the same masks (also under jit); no key, no dropout.
+    jitted = jax.jit(jax.grad(module.loss_function))(params, X, Y, key)
+    for name in module.PARAMETERS:
+        np.testing.assert_allclose(jitted[name], ours[0][name], rtol=1e-13, atol=1e-16)
+    assert float(module.loss_function(params, X, Y)) == pytest.approx(
+        float(jnp_loss(net, params, X, Y)), rel=1e-12)
+
+
+def test_dropout_with_numpys_masks_equals_the_compiled_numpy_gradient(with_dropout):
+    net, module = with_dropout
+    params = init_params(net, 3)
+    _, X, Y = _inputs(module, seed=2)
+    X, Y = np.asarray(X), np.asarray(Y)
+    f = net.compile()
+    for seed in (4, None):
+        masks = None if seed is None else {name: jnp.asarray(m) for name, m in
+                                           numpy_masks(module.DROPOUT, len(X), seed).items()}
+        value, grads, _ = module.gradient(module.load_params(params), X, Y, masks=masks)
+        loss, expected = f(params, X, Y, seed=seed)
+        assert float(value) == pytest.approx(loss, rel=1e-13)
+        for name in expected:
+            np.testing.assert_allclose(grads[name], expected[name], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(module.predict(module.load_params(params), X), f.predict(params, X),
+                               rtol=1e-13)
+
+
+def test_masks_from_a_key_are_inverted_dropout_with_probability_p():
+    module = network(DROPOUT_CASES["two-dropouts-rnn-softmax"]).export("jax").load()
+    masks = module.dropout_masks(jax.random.key(0), 20_000, jnp.float64)
+    for name, (p, shape) in module.DROPOUT.items():
+        mask = np.asarray(masks[name])
+        assert mask.shape == (20_000, *shape) and mask.dtype == np.float64
+        assert set(np.unique(mask)) == {0.0, 1 / (1 - p)}
+        assert (mask == 0).mean() == pytest.approx(p, abs=0.01)
+    again = module.dropout_masks(jax.random.key(0), 20_000, jnp.float64)
+    other = module.dropout_masks(jax.random.key(1), 20_000, jnp.float64)
+    assert all(np.array_equal(masks[name], again[name]) for name in masks)
+    assert not any(np.array_equal(masks[name], other[name]) for name in masks)
+
+
+def test_dropout_in_float32_agrees_with_float64(with_dropout):
+    net, module = with_dropout
+    params, X, Y = _inputs(module, seed=6)
+    key = jax.random.key(2)
+    grads = {}
+    for dtype in (jnp.float32, jnp.float64):
+        as_dtype = jax.tree.map(lambda t, dtype=dtype: t.astype(dtype), (params, X, Y))
+        grads[dtype] = jax.grad(module.loss_function)(*as_dtype, key)
+    for name, grad in grads[jnp.float32].items():
+        assert grad.dtype == jnp.float32
+        np.testing.assert_allclose(grad, grads[jnp.float64][name], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["rnn", "dropout"])
+def test_cli_exports_the_docs_specs_and_the_module_checks_itself(run_cli, tmp_path, name):
+    module = run_exported_docs_spec(run_cli, tmp_path, name, "jax")
+    assert module["self_check"]()  # what `python FILE` runs

@@ -4,6 +4,8 @@ For every activation and loss: torch.autograd.gradcheck (finite differences,
 float64) and PyTorch's own autograd of the same forward pass; then the
 compiled NumPy gradient, the ReLU kink (ReLU'(0) = 0 everywhere),
 torch.func.grad and vmap (per-sample gradients), a GPU when there is one.
+The recurrent layer also against torch.nn.RNN; dropout with fixed masks, the
+compiled NumPy function's own, and the Model's masks in training mode.
 DistributedDataParallel over two processes: examples/ddp_torch.py, run by
 tests/test_examples.py.
 """
@@ -19,7 +21,16 @@ import pytest
 import symbackprop as sbp
 from symbackprop.params import init_params
 
-from .export_cases import CASES, IDS, network
+from .export_cases import (
+    CASES,
+    DROPOUT_CASES,
+    IDS,
+    RNN_CASES,
+    network,
+    numpy_masks,
+    run_exported_docs_spec,
+)
+from .layer_support import torch_loss
 
 torch = pytest.importorskip(
     "torch", reason="PyTorch is not installed: pip install 'symbackprop[torch]' (make test does)"
@@ -188,3 +199,233 @@ def test_the_module_checks_itself_when_run(tmp_path):
                          timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     assert "agrees with finite differences" in run.stdout
+
+
+# -- the recurrent layer -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["rnn-tanh-softmax", "rnn-relu-l2-sigmoid"])
+def test_rnn_gradients_equal_autograd_of_torch_nn_rnn(name):
+    # An independent forward: torch.nn.RNN holding W1 as weight_ih, U1 as weight_hh and b1 as
+    # bias_ih (bias_hh zero), then PyTorch's own linear layer and loss.
+    net = network(RNN_CASES[name])
+    module = net.export("torch").load()
+    params = init_params(net, 8)
+    X, Y = _batch(module, rows=5)
+    X.requires_grad_(True)
+    model = module.Model.load_params(params, dtype=torch.float64)
+    value = model(X, Y)
+    ours = torch.autograd.grad(value, (X, *model.parameters()))
+
+    rnn_layer = net.layers[0]
+    rnn = torch.nn.RNN(rnn_layer.inputs, rnn_layer.units, nonlinearity=rnn_layer.activation.name,
+                       batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        for weight, name_ in ((rnn.weight_ih_l0, "W1"), (rnn.weight_hh_l0, "U1"), (rnn.bias_ih_l0, "b1")):
+            weight.copy_(torch.from_numpy(params[name_]))
+        rnn.bias_hh_l0.zero_()
+    dense = torch.nn.Linear(rnn_layer.units, net.output_size, dtype=torch.float64)
+    with torch.no_grad():
+        dense.weight.copy_(torch.from_numpy(params["W2"]))
+        dense.bias.copy_(torch.from_numpy(params["b2"]))
+    states, _ = rnn(X)
+    z = dense(states[:, -1])
+    F = torch.nn.functional
+    if net.loss.name == "cross_entropy":  # softmax output, probability targets
+        expected = F.cross_entropy(z, Y)
+    else:  # sigmoid output: the binary cross-entropy of every output, summed per sample
+        expected = F.binary_cross_entropy_with_logits(z, Y, reduction="sum") / len(X)
+    weights = (rnn.weight_ih_l0, rnn.weight_hh_l0, dense.weight)
+    expected = expected + net.l2 / 2 * sum((w**2).sum() for w in weights)
+    theirs = torch.autograd.grad(
+        expected, (X, rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, dense.weight, dense.bias)
+    )
+    assert value.item() == pytest.approx(expected.item(), rel=1e-12)
+    for label, a, b in zip(("X", *module.PARAMETERS), ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12, msg=label)
+
+
+def test_rnn_backward_runs_backpropagation_through_time(monkeypatch):
+    # The backward is the plan's δ_t recursion (the generated _through_time_stacked), run once
+    # per backward; the forward alone does not run it.
+    net = network(RNN_CASES["rnn-tanh-softmax"])
+    module = net.export("torch").load()
+    calls = []
+    recursion = module._through_time_stacked
+    monkeypatch.setattr(module, "_through_time_stacked",
+                        lambda *args: calls.append(args[3]) or recursion(*args))
+    model = module.Model(dtype=torch.float64)
+    value = model(*_batch(module))
+    assert calls == []
+    value.backward()
+    assert calls == [net.layers[0].steps]
+
+
+# -- dropout -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=DROPOUT_CASES.values(), ids=DROPOUT_CASES)
+def with_dropout(request):
+    net = network(request.param)
+    return net, net.export("torch").load()
+
+
+def _masks(module, rows, seed):
+    """The masks the compiled NumPy function draws for ``seed``, as tensors in DROPOUT's order."""
+    return [torch.from_numpy(m) for m in numpy_masks(module.DROPOUT, rows, seed).values()]
+
+
+def test_dropout_gradcheck_with_fixed_masks(with_dropout):
+    net, module = with_dropout
+    model = module.Model(dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    X, Y = _batch(module, rows=6)
+    X.requires_grad_(True)
+    masks = _masks(module, 6, seed=3)
+    assert all((m == 0).any() and (m > 1).any() for m in masks)  # entries dropped and kept
+    assert torch.autograd.gradcheck(module.LossFunction.apply, (X, Y, *model.parameters(), *masks))
+
+
+def test_dropout_with_numpys_masks_equals_the_compiled_gradient_and_pytorchs_autograd(with_dropout):
+    net, module = with_dropout
+    params = init_params(net, 3)
+    X, Y = _batch(module, rows=6)
+    model = module.Model.load_params(params, dtype=torch.float64)
+    masks = _masks(module, 6, seed=7)
+    value = module.LossFunction.apply(X, Y, *model.parameters(), *masks)
+    ours = dict(zip(module.PARAMETERS, torch.autograd.grad(value, tuple(model.parameters())), strict=True))
+    loss, grads = net.compile()(params, X.numpy(), Y.numpy(), seed=7)
+    # PyTorch's layers with the same masks, and PyTorch's autograd of the generated forward.
+    expected, tensors = torch_loss(torch, net, params, X.numpy(), Y.numpy(), seed=7)
+    by_torch = dict(zip(tensors, torch.autograd.grad(expected, tuple(tensors.values())), strict=True))
+    same_forward = module.loss(dict(model.named_parameters()), X, Y,
+                               masks=dict(zip(module.DROPOUT, masks, strict=True)))
+    by_autograd = dict(zip(module.PARAMETERS,
+                           torch.autograd.grad(same_forward, tuple(model.parameters())), strict=True))
+    assert value.item() == pytest.approx(loss, rel=1e-13)
+    assert value.item() == pytest.approx(expected.item(), rel=1e-12)
+    for name in module.PARAMETERS:
+        np.testing.assert_allclose(ours[name].numpy(), grads[name], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(ours[name].numpy(), by_torch[name].numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours[name].numpy(), by_autograd[name].numpy(), rtol=1e-12,
+                                   atol=1e-15)
+    # Without masks there is no dropout, as with seed=None (and in predict).
+    off = module.LossFunction.apply(X, Y, *model.parameters())
+    assert off.item() == pytest.approx(net.compile()(params, X.numpy(), Y.numpy(), seed=None)[0],
+                                       rel=1e-13)
+    assert off.item() != pytest.approx(value.item(), rel=1e-6)
+
+
+def test_the_model_draws_fresh_masks_in_training_mode_and_none_in_eval_mode(with_dropout):
+    net, module = with_dropout
+    params = init_params(net, 4)
+    X, Y = _batch(module, rows=8)
+    model = module.Model.load_params(params, dtype=torch.float64)
+    assert model.training
+    model.generator = torch.Generator().manual_seed(11)
+    value = model(X, Y)
+    value.backward()
+    # The masks the model drew, handed to the function: the same loss and gradient, so
+    # backward used the masks forward drew.
+    drawn = module.dropout_masks(8, torch.float64, generator=torch.Generator().manual_seed(11))
+    twin = module.Model.load_params(params, dtype=torch.float64)
+    again = module.LossFunction.apply(X, Y, *twin.parameters(), *drawn.values())
+    again.backward()
+    assert value.item() == again.item()
+    for a, b in zip(model.parameters(), twin.parameters(), strict=True):
+        assert torch.equal(a.grad, b.grad)
+    assert model(X, Y).item() != value.item()  # the next call, new masks
+    model.eval()
+    off = model(X, Y)
+    loss, _ = net.compile()(params, X.numpy(), Y.numpy(), seed=None)
+    assert off.item() == pytest.approx(loss, rel=1e-13) and model(X, Y).item() == off.item()
+
+
+def test_masks_are_inverted_dropout_with_probability_p():
+    module = network(DROPOUT_CASES["two-dropouts-rnn-softmax"]).export("torch").load()
+    assert module.DROPOUT == {"M1": (0.2, (3, 2)), "M3": (0.3, (4,))}
+    masks = module.dropout_masks(20_000, torch.float64, generator=torch.Generator().manual_seed(0))
+    for name, (p, shape) in module.DROPOUT.items():
+        mask = masks[name]
+        assert mask.shape == (20_000, *shape) and mask.dtype == torch.float64
+        assert set(mask.unique().tolist()) == {0.0, 1 / (1 - p)}
+        assert (mask == 0).double().mean().item() == pytest.approx(p, abs=0.01)
+        assert mask.mean().item() == pytest.approx(1.0, abs=0.02)  # the expected output is x itself
+    assert module.dropout_masks(3)["M3"].dtype == torch.get_default_dtype()
+
+
+def test_dropout_under_torch_func_grad_and_vmap(with_dropout):
+    net, module = with_dropout
+    model = module.Model(dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    params = tuple(p.detach() for p in model.parameters())
+    X, Y = _batch(module, rows=4)
+    masks = tuple(_masks(module, 4, seed=5))
+
+    def batch_loss(ps, X, Y, ms):
+        return module.LossFunction.apply(X, Y, *ps, *ms)
+
+    whole = torch.func.grad(batch_loss)(params, X, Y, masks)
+    per_sample = torch.func.vmap(
+        torch.func.grad(lambda ps, x, y, ms: batch_loss(ps, x[None], y[None], [m[None] for m in ms])),
+        in_dims=(None, 0, 0, 0),
+    )(params, X, Y, masks)
+    numpy_params = {k: p.numpy() for k, p in zip(module.PARAMETERS, params, strict=True)}
+    _, grads = net.compile()(numpy_params, X.numpy(), Y.numpy(), seed=5)
+    for index, name in enumerate(module.PARAMETERS):
+        np.testing.assert_allclose(whole[index].numpy(), grads[name], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(per_sample[index].mean(dim=0).numpy(), grads[name],
+                                   rtol=1e-12, atol=1e-15)
+
+
+def test_masks_are_data_of_the_right_number_and_shape(with_dropout):
+    net, module = with_dropout
+    model = module.Model(dtype=torch.float64)
+    X, Y = _batch(module, rows=3)
+    masks = _masks(module, 3, seed=1)
+    with pytest.raises(ValueError, match=f"then no masks or one for each of the {len(masks)} dropout"):
+        module.LossFunction.apply(X, Y, *model.parameters(), *masks, masks[0])
+    with pytest.raises(ValueError, match=r"dropout mask M\d has shape \(2, "):
+        module.LossFunction.apply(X, Y, *model.parameters(), *(m[:2] for m in masks))
+    masks[0].requires_grad_(True)
+    with pytest.raises(RuntimeError, match="not the targets Y or the dropout masks"):
+        module.LossFunction.apply(X, Y, *model.parameters(), *masks).backward()
+
+
+def test_dropout_in_float32_agrees_with_float64(with_dropout):
+    net, module = with_dropout
+    params = init_params(net, 6)
+    X, Y = _batch(module, rows=6)
+    grads = {}
+    for dtype in (torch.float32, torch.float64):
+        model = module.Model.load_params(params, dtype=dtype)
+        masks = [m.to(dtype) for m in _masks(module, 6, seed=2)]
+        module.LossFunction.apply(X.to(dtype), Y.to(dtype), *model.parameters(), *masks).backward()
+        grads[dtype] = {name: p.grad for name, p in model.named_parameters()}
+    for name, grad in grads[torch.float32].items():
+        assert grad.dtype == torch.float32
+        np.testing.assert_allclose(grad.numpy(), grads[torch.float64][name].numpy(), rtol=1e-4,
+                                   atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU (CUDA) on this machine")
+@pytest.mark.parametrize("case", [RNN_CASES["rnn-tanh-softmax"], DROPOUT_CASES["two-dropouts-rnn-softmax"]])
+def test_rnn_and_dropout_on_a_gpu_give_the_gradients_on_the_cpu(case):
+    net = network(case)
+    module = net.export("torch").load()
+    params = init_params(net, 6)
+    X, Y = _batch(module)
+    masks = _masks(module, len(X), seed=1)
+    results = {}
+    for device in ("cpu", "cuda"):
+        model = module.Model.load_params(params, dtype=torch.float64, device=device)
+        module.LossFunction.apply(X.to(device), Y.to(device), *model.parameters(),
+                                  *(m.to(device) for m in masks)).backward()
+        model(X.to(device), Y.to(device))  # the model draws its masks on the device
+        results[device] = {n: p.grad.cpu().numpy() for n, p in model.named_parameters()}
+    for name in results["cpu"]:
+        np.testing.assert_allclose(results["cuda"][name], results["cpu"][name], rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["rnn", "dropout"])
+def test_cli_exports_the_docs_specs_and_the_module_checks_itself(run_cli, tmp_path, name):
+    module = run_exported_docs_spec(run_cli, tmp_path, name, "torch")
+    assert module["self_check"]()  # what `python FILE` runs

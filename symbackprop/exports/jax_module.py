@@ -5,7 +5,10 @@ loss and derivatives in one pass — and keeps the derivatives as residuals;
 the backward rule scales them by the incoming cotangent.  With
 ``symbolic_zeros`` the forward rule learns which arguments are differentiated,
 so ∂L/∂X is computed only when asked for, and differentiating with respect to
-the targets Y is refused rather than answered with a silent zero.
+the targets Y is refused rather than answered with a silent zero.  Dropout
+takes a key, as JAX's random numbers do: ``loss_function(params, X, Y, key)``
+draws the masks from it (the same key, the same masks), and no key means no
+dropout.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ USAGE = [
     "grads = jax.grad(loss_function)(params, X, Y)   # the derived gradient, a dict like params",
     "predict(params, X)                          # the network's output for every row of X",
 ]
+DROPOUT_USAGE = [
+    "loss_function(params, X, Y, key)            # with the dropout masks drawn from a jax.random key",
+    "                                            # (no key: no dropout)",
+]
 CHECK = (
     "`python FILE` checks the derived reverse-mode derivative against finite\n"
     "differences (jax.test_util.check_grads in float64) and exits 0 when it agrees."
@@ -28,16 +35,26 @@ CHECK = (
 
 FUNCTIONS = '''
 @jax.custom_vjp
-def loss_function(params, X, Y):
+def loss_function(params, X, Y, key=None):
     """The mean batch loss; its reverse-mode derivative is the symbolically derived gradient.
 
-    params maps every name of PARAMETERS to an array.  Derivatives are given for
-    params and X (the first layer's (W1)ᵀδ1); the targets Y are data.
+    params maps every name of PARAMETERS to an array.  key, where the network
+    has dropout, is the jax.random key its masks are drawn from (None: no
+    dropout).  Derivatives are given for params and X (the first layer's
+    (W1)ᵀδ1); the targets Y are data.
     """
-    return loss(params, X, Y)
+    return loss(params, X, Y, **_dropout(key, X))
 
 
-def _forward_rule(params, X, Y):
+def _dropout(key, X):
+    """The keyword arguments that give loss and gradient the masks drawn from ``key`` for the
+    rows of X (None: no dropout); none when the network has no dropout layer."""
+    if not DROPOUT:
+        return {}
+    return {"masks": None if key is None else dropout_masks(key, X.shape[0], X.dtype)}
+
+
+def _forward_rule(params, X, Y, key):
     # Each argument arrives wrapped (symbolic_zeros=True): .value, and .perturbed
     # telling whether it is being differentiated.
     if Y.perturbed:
@@ -45,14 +62,15 @@ def _forward_rule(params, X, Y):
             "loss_function differentiates with respect to params and X, not the targets Y"
         )
     values = {name: wrapped.value for name, wrapped in params.items()}
-    value, grads, grad_X = gradient(values, X.value, Y.value, input_gradient=X.perturbed)
+    dropout = _dropout(None if key is None else key.value, X.value)
+    value, grads, grad_X = gradient(values, X.value, Y.value, input_gradient=X.perturbed, **dropout)
     return value, (grads, grad_X)
 
 
 def _backward_rule(residuals, cotangent):
     grads, grad_X = residuals
     scaled = {name: cotangent * grads[name] for name in PARAMETERS}
-    return scaled, None if grad_X is None else cotangent * grad_X, None
+    return scaled, None if grad_X is None else cotangent * grad_X, None, None
 
 
 loss_function.defvjp(_forward_rule, _backward_rule, symbolic_zeros=True)
@@ -80,6 +98,20 @@ def load_params(params, dtype=None):
     return out
 
 
+def dropout_masks(key, rows, dtype=None):
+    """The masks for a batch of ``rows`` samples drawn from ``key``, by name (DROPOUT).
+
+    Inverted dropout: each entry is 0 where a uniform draw falls below p, else 1/(1 − p).
+    """
+    dtype = dtype or jnp.result_type(float)
+    masks = {}
+    for name, (p, shape) in DROPOUT.items():
+        key, draw = jax.random.split(key)
+        kept = jax.random.uniform(draw, (rows, *shape)) >= p
+        masks[name] = kept.astype(dtype) * (1 / (1 - p))
+    return masks
+
+
 def predict(params, X):
     """The network's output a_L for every row of X."""
     return forward(params, X)[1][-1]
@@ -105,8 +137,9 @@ def self_check():
     key_params, key_batch = jax.random.split(jax.random.key(0))
     params = init_params(key_params, dtype=jnp.float64)
     X, Y = example_batch(key_batch, dtype=jnp.float64)
+    key = jax.random.key(1)  # the dropout masks, the same at every evaluation
     try:
-        check_grads(lambda p, x: loss_function(p, x, Y), (params, X), order=1, modes=["rev"])
+        check_grads(lambda p, x: loss_function(p, x, Y, key), (params, X), order=1, modes=["rev"])
     except AssertionError:
         return False
     return True
@@ -116,4 +149,5 @@ def self_check():
 def jax_source(network: Network) -> str:
     """The source of the JAX module of ``network``."""
     imports = ["import jax", "import jax.numpy as jnp", "import jax.scipy.special"]
-    return module_source(network, "jax", JAX, imports, USAGE, CHECK, FUNCTIONS)
+    usage = USAGE + (DROPOUT_USAGE if network.stochastic else [])
+    return module_source(network, "jax", JAX, imports, usage, CHECK, FUNCTIONS)

@@ -16,6 +16,7 @@ from ..numeric.codegen import generate
 from ..numeric.dialects import Dialect
 from ..params import weight_scales
 from ..spec import Network
+from ..symbols import mask
 
 LIBRARIES = {"torch": "PyTorch", "jax": "JAX"}
 INSTALL = {"torch": "pip install torch", "jax": "pip install jax jaxlib"}
@@ -64,9 +65,11 @@ def import_guard(target: str, imports: list[str]) -> list[str]:
 
 
 def constants(network: Network) -> list[str]:
-    """SPEC, PARAMETERS (names and shapes, in order), INIT_STD, INPUT_SHAPE, OUTPUTS and TARGETS."""
+    """SPEC, PARAMETERS (names and shapes, in order), INIT_STD, DROPOUT, INPUT_SHAPE, OUTPUTS and TARGETS."""
     shapes = network.parameter_shapes()
     scales = weight_scales(network)
+    dropout = {mask(index).array: (layer.p, tuple(layer.shape))
+               for index, layer in enumerate(network.layers, start=1) if layer.kind == "dropout"}
     return [
         "# The network this module was generated from (a symbackprop spec).",
         f"SPEC = {network.to_spec()!r}",
@@ -75,6 +78,9 @@ def constants(network: Network) -> list[str]:
         "# Standard deviation of each weight's random start (He for ReLU-like layers, else",
         "# Glorot); biases start at zero.",
         "INIT_STD = {" + ", ".join(f"{name!r}: {scale!r}" for name, scale in scales.items()) + "}",
+        "# The dropout layers' masks, in order: each one's probability p of dropping an entry and",
+        "# the shape of one sample's mask (0 where dropped, else 1/(1 − p)).",
+        f"DROPOUT = {dropout!r}",
         "# One sample's input shape, and the number of outputs (targets) per sample.",
         f"INPUT_SHAPE = {tuple(network.input_shape)!r}",
         f"OUTPUTS = {network.output_size!r}",

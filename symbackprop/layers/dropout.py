@@ -49,6 +49,18 @@ def _dropout_mask(A, p, seed, layer):
     return kept * numpy.asarray(1 / (1 - p), dtype=A.dtype)
 
 
+def _given_mask(A, masks, name):
+    """An export's mask ``name`` for the batch A, from the masks its caller drew; None: no dropout.
+
+    PyTorch's Model draws them with torch's random numbers, JAX's loss_function from a key.
+    """
+    if masks is None:
+        return 1  # a = 1 · x: no dropout
+    if tuple(masks[name].shape) != tuple(A.shape):
+        raise ValueError(f"dropout mask {name} has shape {tuple(masks[name].shape)}, expected {tuple(A.shape)}")
+    return masks[name]
+
+
 @dataclass(frozen=True)
 class Mask(Op):
     """m: the dropout mask of one layer, drawn from the seed (one entry per entry of x)."""
@@ -59,6 +71,7 @@ class Mask(Op):
     target: Quantity
 
     helpers = (_dropout_mask,)
+    torch_helpers = jax_helpers = (_given_mask,)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -88,6 +101,11 @@ class Mask(Op):
 
     def numpy(self, args: list[str]) -> str:
         return f"_dropout_mask({args[0]}, {self.p!r}, seed, {self.layer})"
+
+    def torch(self, args: list[str]) -> str:
+        return f"_given_mask({args[0]}, masks, {self.target.name.array!r})"
+
+    jax = torch
 
     def display(self, args: list[Any]) -> Any:
         return Formula(

@@ -15,7 +15,8 @@ SymPy derives each of them from the rule for z_t written with indexed symbols
 (:meth:`Rnn.index_rule`): h_{t−1} is one of its inputs, and its derivative
 Σ_j U_jk δ_{t+1,j} is the recursion.  In NumPy the two loops run over the T
 steps, each step one matrix product for the whole batch; the sums over t
-are single matrix products.
+are single matrix products.  The PyTorch and JAX exports run the same loops,
+each step a new array, stacked at the end.
 
 >>> import numpy
 >>> X = numpy.ones((1, 2, 1)); W = numpy.ones((1, 1)); U = numpy.full((1, 1), 0.5); b = numpy.zeros(1)
@@ -93,6 +94,37 @@ def _through_time(G, S, U, steps):
     return D
 
 
+def _recur_stacked(X, W, U, b, act, stack):
+    """The pre-activations z_t = W x_t + U h_{t−1} + b of every step, h_t = act(z_t), h₀ = 0.
+
+    X is (batch, T, n); returns Z (batch, T, units).  Each z_t is a new array and
+    ``stack`` (torch.stack, jnp.stack) joins them: PyTorch's autograd and vmap and
+    JAX's arrays want no array written in place.
+    """
+    inputs = X @ W.T + b
+    steps = [inputs[:, 0]]
+    for t in range(1, X.shape[1]):
+        steps.append(inputs[:, t] + act(steps[-1]) @ U.T)
+    return stack(steps, 1)
+
+
+def _through_time_stacked(G, S, U, steps, stack):
+    """Backpropagation through time: δ_T = g ⊙ σ'(z_T), δ_t = (Uᵀ δ_{t+1}) ⊙ σ'(z_t).
+
+    G = ∂L/∂h_T (batch, units) and S = σ'(z) (batch, steps, units), or the number 1
+    for the identity; returns δ (batch, steps, units), each δ_t a new array joined
+    by ``stack`` (torch.stack, jnp.stack).
+    """
+
+    def slope(t):
+        return S[:, t] if getattr(S, "ndim", 0) == 3 else S
+
+    deltas = [G * slope(steps - 1)]
+    for t in range(steps - 2, -1, -1):
+        deltas.insert(0, (deltas[0] @ U) * slope(t))
+    return stack(deltas, 1)
+
+
 def _over_time(D, A):
     """Σ over the batch and every step t of δ_t a_tᵀ: D (batch, T, m), A (batch, T, n) -> (m, n)."""
     return D.reshape(-1, D.shape[-1]).T @ A.reshape(-1, A.shape[-1])
@@ -113,6 +145,7 @@ class Recurrence(Op):
     shape_: tuple[int, ...]
 
     helpers = (_recur,)
+    torch_helpers = jax_helpers = (_recur_stacked,)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -140,6 +173,12 @@ class Recurrence(Op):
         X, W, U, b, act = args
         return f"_recur({X}, {W}, {U}, {b}, {act})"
 
+    def torch(self, args: list[str]) -> str:
+        return f"_recur_stacked({', '.join(args)}, torch.stack)"
+
+    def jax(self, args: list[str]) -> str:
+        return f"_recur_stacked({', '.join(args)}, jnp.stack)"
+
     def display(self, args: list[Any]) -> Any:
         x, W, U, b = args
         act = self.act
@@ -158,6 +197,8 @@ class LastStep(Op):
     """a = h_T: the state after the last step, the layer's output."""
 
     h: Quantity
+
+    portable = True  # indexing: the same in NumPy, PyTorch and JAX
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -192,6 +233,7 @@ class ThroughTime(Op):
     U: Quantity
 
     helpers = (_through_time,)
+    torch_helpers = jax_helpers = (_through_time_stacked,)
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -216,6 +258,12 @@ class ThroughTime(Op):
 
     def numpy(self, args: list[str]) -> str:
         return f"_through_time({args[0]}, {args[1]}, {args[2]}, {self.shape[0]})"
+
+    def torch(self, args: list[str]) -> str:
+        return f"_through_time_stacked({', '.join(args)}, {self.shape[0]}, torch.stack)"
+
+    def jax(self, args: list[str]) -> str:
+        return f"_through_time_stacked({', '.join(args)}, {self.shape[0]}, jnp.stack)"
 
     def display(self, args: list[Any]) -> Any:
         g, slope, U = args
@@ -253,6 +301,7 @@ class OverTime(Op):
 
     helpers = (_over_time,)
     summed_over_batch = True
+    portable = True  # _over_time uses reshape, .T and @ only
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -304,6 +353,7 @@ class StepSum(Op):
     delta: Quantity
 
     summed_over_batch = True
+    portable = True  # sum(axis=…): the same call in the three libraries
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -338,6 +388,8 @@ class InputOverTime(Op):
 
     delta: Quantity
     W: Quantity
+
+    portable = True
 
     @property
     def args(self) -> tuple[Tensor, ...]:

@@ -144,6 +144,10 @@ class Dialect:
     library: str
     imports: tuple[str, ...]  # import lines inside a helper function, dropped when it is copied
     row_max: str = ".max(axis=1, keepdims=True)"
+    # What the functions of a network with dropout take for its masks, and their docstrings' line on it.
+    dropout: tuple[str, str] = (
+        "seed=0", "seed: the dropout masks are drawn from it (the same seed, the same masks); None: no dropout."
+    )
 
     def call(self, function: str, *args: str) -> str:
         """``module.function(args)``: a function of the array library."""
@@ -165,8 +169,11 @@ class Dialect:
 
 
 NUMPY = Dialect("numpy", "numpy", ArrayPrinter, "NumPy", ("import numpy",))
+# An export's caller draws the masks with its library's random numbers (the Model, or from a key).
+_GIVEN_MASKS = ("masks=None", "masks: the dropout masks by name (DROPOUT), 0 or 1/(1 − p) per entry; None: no dropout.")
 # Tensor.max(dim) returns values and indices; amax returns the values.
 TORCH = Dialect("torch", "torch", TorchArrayPrinter, "PyTorch", ("import torch",),
-                row_max=".amax(dim=1, keepdim=True)")
-JAX = Dialect("jax", "jnp", JaxArrayPrinter, "JAX", ("import jax", "import jax.numpy as jnp"))
+                row_max=".amax(dim=1, keepdim=True)", dropout=_GIVEN_MASKS)
+JAX = Dialect("jax", "jnp", JaxArrayPrinter, "JAX", ("import jax", "import jax.numpy as jnp"),
+              dropout=_GIVEN_MASKS)
 DIALECTS = {dialect.name: dialect for dialect in (NUMPY, TORCH, JAX)}
