@@ -248,6 +248,25 @@ def test_dropout_in_float32_agrees_with_float64(with_dropout):
         np.testing.assert_allclose(grad, grads[jnp.float64][name], rtol=1e-4, atol=1e-6)
 
 
+def _gpus():
+    try:
+        return jax.devices("gpu")
+    except RuntimeError:  # no GPU platform
+        return []
+
+
+@pytest.mark.parametrize("case", [RNN_CASES["rnn-tanh-softmax"], DROPOUT_CASES["two-dropouts-rnn-softmax"]])
+def test_rnn_and_dropout_on_a_gpu_give_the_gradients_on_the_cpu(case):
+    if not _gpus():  # asked here, not at collection: starting JAX's backend early makes later forks warn
+        pytest.skip("no GPU that JAX can use on this machine")
+    module = network(case).export("jax").load()
+    inputs = (*_inputs(module, seed=7), jax.random.key(1))
+    grads = [jax.grad(module.loss_function)(*jax.device_put(inputs, device))
+             for device in (jax.devices("cpu")[0], _gpus()[0])]
+    for name in module.PARAMETERS:
+        np.testing.assert_allclose(np.asarray(grads[1][name]), np.asarray(grads[0][name]), rtol=1e-10)
+
+
 @pytest.mark.parametrize("name", ["rnn", "dropout"])
 def test_cli_exports_the_docs_specs_and_the_module_checks_itself(run_cli, tmp_path, name):
     module = run_exported_docs_spec(run_cli, tmp_path, name, "jax")
