@@ -140,8 +140,49 @@ def small_batchnorm_image() -> Network:
     )
 
 
+def small_layernorm() -> Network:
+    """2 inputs, a linear layer of 3, layer norm, one sigmoid unit.
+
+    Layer norm by hand on one sample: μ and σ² of its 3 features, the three paths
+    back to x, as in batch norm but summed over the features (docs/files/layernorm.json).
+    """
+    return Network.from_spec(
+        {
+            "input": 2,
+            "loss": "half_sse",
+            "name": "small layernorm",
+            "layers": [
+                {"type": "dense", "units": 3},
+                {"type": "layernorm"},
+                {"type": "dense", "units": 1, "activation": "sigmoid"},
+            ],
+        }
+    )
+
+
+def small_dropout() -> Network:
+    """3 inputs, a tanh layer of 3, dropout with p = ½, one sigmoid unit.
+
+    Inverted dropout by hand: a mask of 0s and 2s drawn from the seed, the error sent
+    back through the same mask (docs/files/dropout.json).
+    """
+    return Network.from_spec(
+        {
+            "input": 3,
+            "loss": "half_sse",
+            "name": "small dropout",
+            "layers": [
+                {"type": "dense", "units": 3, "activation": "tanh"},
+                {"type": "dropout", "p": 0.5},
+                {"type": "dense", "units": 1, "activation": "sigmoid"},
+            ],
+        }
+    )
+
+
 CANONICAL = {
     "beginner": beginner, "understanding": understanding, "2-2-2": two_two_two,
     "small conv": small_conv, "l2": l2_mlp, "small rnn": small_rnn, "small batchnorm": small_batchnorm,
     "small batchnorm image": small_batchnorm_image,
+    "small layernorm": small_layernorm, "small dropout": small_dropout,
 }

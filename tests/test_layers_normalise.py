@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symbackprop import Network
-from symbackprop.errors import SpecError, UnsupportedError
+from symbackprop.errors import SpecError
 from symbackprop.gradient_check import gradcheck, random_batch
 from symbackprop.layers.indexed import at
 from symbackprop.layers.normalise_graph import Graph
@@ -76,13 +76,14 @@ def test_shapes_a_normalisation_cannot_take_are_named_together():
     assert "layer 2 (batchnorm): softmax is only for a dense output layer" in text
 
 
-def test_verify_judges_them_and_a_worksheet_says_not_supported_yet():
+def test_verify_judges_them_and_a_worksheet_features_layer_norm(tmp_path):
     import symbackprop as sbp
 
     # verify judges a batch norm network on a batch (tests/test_verify_batch.py has the rest)
     assert sbp.verify(BATCHNORM_MLP, "W1", "delta1 @ x.T + lam * W1", points=2).correct
-    with pytest.raises(UnsupportedError, match="^a worksheet is not supported yet for layernorm$"):
-        sbp.worksheet(Network.from_spec(LAYERNORM_MLP), "sheet.md")
+    # A tanh layer below: no answer template for its W, so the sheet asks for γ and β (tests/test_worksheet_layers.py has the rest).
+    text = sbp.worksheet(Network.from_spec(LAYERNORM_MLP), tmp_path / "sheet.md").read_text()
+    assert "# Backpropagation through layer norm" in text and "### Exercise 3: the worked example in numbers" in text
 
 
 # -- the collapsed rule against SymPy's derivative of the forward rule -------------------------

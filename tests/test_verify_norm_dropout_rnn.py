@@ -85,6 +85,9 @@ RIGHT = [
      f"dZ2 = dA2 * relu_prime(z2); dX = {BN_DX.replace('dy', 'dZ2')}; dW1 = (dX * (1 - a1**2)) @ x.T"),
     (LAYERNORM, "W1", "python",
      "g = gamma2 * delta2; dA1 = (3 * g - sum(g) - xhat2 * sum(g * xhat2)) / (3 * sigma2); dW1 = dA1 @ x.T"),
+    (LAYERNORM, "W1", "latex",  # σ⁽²⁾ as derive prints it: with no argument after it, not the logistic function
+     r"\frac{1}{3 \sigma^{(2)}}\left(3\, \gamma^{(2)} \odot \delta^{(2)} - \sum_{j} \gamma^{(2)}_j \delta^{(2)}_j"
+     r" - \hat{x}^{(2)} \sum_{j} \gamma^{(2)}_j \delta^{(2)}_j \hat{x}^{(2)}_j\right) x^T"),
     (LAYERNORM, "gamma2", "python", "delta2 * xhat2"),
     (LAYERNORM, "beta2", "latex", r"\delta^{(2)}"),
     (DROPOUT, "W1", "python", "((W3.T @ delta3) * m2 * (1 - a1**2)) @ x.T"),
@@ -127,6 +130,8 @@ WRONG = [
     ("normalisation-without-mean-and-variance", BATCHNORM_RELU, "W1", "python",
      "((gamma2 * dA2 * relu_prime(z2) / sigma2) * (1 - a1**2)) @ x.T"),
     ("normalisation-without-mean-and-variance", LAYERNORM, "W1", "python", "(gamma2 * delta2 / sigma2) @ x.T"),
+    ("normalisation-without-mean-and-variance", LAYERNORM, "W1", "latex",
+     r"\left(\frac{\gamma^{(2)} \odot \delta^{(2)}}{\sigma^{(2)}}\right) x^T"),
     ("normalisation-without-variance-path", LAYERNORM, "W1", "python",
      "g = gamma2 * delta2; dW1 = ((3 * g - sum(g)) / (3 * sigma2)) @ x.T"),
     ("dropout-mask-forgotten", DROPOUT, "W1", "python", "((W3.T @ delta3) * (1 - a1**2)) @ x.T"),

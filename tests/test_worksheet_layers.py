@@ -1,9 +1,14 @@
-"""Worksheets of a convolution (a 1-channel 4×4 image, a 2×2 kernel), an RNN over 3 steps and
-batch norm over 3 samples: the exercises, the key's answers judged by verify, its numbers
-against the compiled gradient at the worked example's inputs, the student's copy without
-the key, and the PDFs compiled, inside their margins."""
+"""Worksheets of a convolution (a 1-channel 4×4 image, a 2×2 kernel), an RNN over 3 steps,
+batch norm over 3 samples, layer norm of one sample and dropout with its mask: the
+exercises, the key's answers judged by verify, its numbers against the compiled gradient
+and against finite differences at the worked example's inputs (a dropout mask folded into
+the weights after it), the student's copy without the key's numbers or formulas, and the
+PDFs compiled, inside their margins."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,22 +16,33 @@ import pytest
 from symbackprop import Network, models, verify
 from symbackprop.display import Partial
 from symbackprop.errors import UnsupportedError
+from symbackprop.gradient_check import central_differences
+from symbackprop.printing import latex as latex_text
+from symbackprop.symbols import LOSS
 from symbackprop.worksheets import LayerSheet, render, worksheet
 from symbackprop.worksheets.layered import build
 
 from .conftest import require_installed, require_latex
 from .test_worksheet_pages import MARGIN_PT, SLACK_PT, compile_tex, pages, pdf_text, words
+from .test_worksheet_review import _numerals, html_text
 
-SMALL = {"conv": models.small_conv, "rnn": models.small_rnn, "batchnorm": models.small_batchnorm}
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "files"
+
+SMALL = {"conv": models.small_conv, "rnn": models.small_rnn, "batchnorm": models.small_batchnorm,
+         "layernorm": models.small_layernorm, "dropout": models.small_dropout}
 EXERCISES = {  # the parameters the exercises ask about, the numbers exercise last
     "conv": ["W1", "b1", ""],
     "rnn": ["W1", "U1", "b1", ""],
     "batchnorm": ["gamma2", "beta2", "W1", ""],
+    "layernorm": ["gamma2", "beta2", "W1", ""],
+    "dropout": ["W3", "W1", "b1", ""],
 }
 ANSWERS = {  # the classic form each key must give, in LaTeX
     "conv": {"W1": r"\delta^{(1)} \star x"},
     "rnn": {"W1": r"\sum_{t=1}^{T} \delta^{(1)}_t (x_t)^T", "U1": r"(h^{(1)}_{t-1})^T"},
     "batchnorm": {"W1": r"\frac{\gamma^{(2)}}{N \sigma_B}\left(N \delta^{(2)} - \sum_n \delta^{(2)}_n"},
+    "layernorm": {"W1": r"\frac{1}{3 \sigma^{(2)}}\left(3\, \gamma^{(2)} \odot \delta^{(2)} - \sum_{j}", "gamma2": r"\odot \hat{x}^{(2)}"},
+    "dropout": {"W1": r"m^{(2)} \odot (W^{(3)})^T \delta^{(3)} \odot \tanh'(z^{(1)})", "W3": r"(m^{(2)} \odot a^{(1)})^T"},
 }
 
 
@@ -52,29 +68,63 @@ def test_each_answer_of_the_key_is_judged_correct_by_verify_and_its_classic_mist
         assert any(part in str(sol.answer) for sol in s.solutions if sol.exercise.parameter == wrt), (wrt, part)
     # The mistakes the sheet's tasks warn about are not what the key says.
     mistakes = {"conv": ("W1", r"\delta^{(1)} \ast x"), "rnn": ("W1", r"\delta^{(1)}_T x_T^T"),
-                "batchnorm": ("W1", r"\left(\frac{\gamma}{\sigma_B} \odot \delta^{(2)}\right) x^T")}
+                "batchnorm": ("W1", r"\left(\frac{\gamma}{\sigma_B} \odot \delta^{(2)}\right) x^T"),
+                "layernorm": ("W1", r"\left(\frac{\gamma^{(2)} \odot \delta^{(2)}}{\sigma^{(2)}}\right) x^T"),
+                "dropout": ("b1", r"(W^{(3)})^T \delta^{(3)} \odot \tanh'(z^{(1)})")}
     wrt, wrong = mistakes[name]
     assert not verify(s.network, wrt, wrong, syntax="latex", points=4).correct
 
 
-def test_the_worked_example_is_in_tenths_and_its_numbers_are_the_compiled_gradient(sheet):
+def test_the_worked_example_is_in_tenths_and_its_numbers_are_the_compiled_gradient_and_finite_differences(sheet):
     name, s = sheet
     given = {str(step.lhs): _array(step.rhs[0]) for step in s.given}
     for values in given.values():
-        assert np.allclose(values * 10, np.round(values * 10))  # whole tenths, to work by hand
+        assert np.allclose(values * 10, np.round(values * 10))  # whole tenths (a mask of 0s and 2s), to work by hand
     net = s.network
     shapes = net.parameter_shapes()
     by_name = {net_name: given[label] for net_name, label in _labels(net).items()}
     params = {k: by_name[k].reshape(shapes[k]) for k in net.parameter_names()}
     X = by_name["x"].T.reshape(s.samples, *net.input_shape) if s.samples > 1 else by_name["x"].reshape(1, *net.input_shape)
     Y = by_name["y"].reshape(s.samples, net.output_size)
-    _, grads = net.compile()(params, X, Y)
+    f = net.compile()
+    if name == "dropout":  # the sheet's own mask, folded into the weights after it, with the compiled draw off
+        mask = given["m^{(2)}"].reshape(-1)
+        assert set(mask) <= {0.0, 2.0} and "m^{(2)}" in render(s.student_copy(), "tex")  # 1/(1 − p) = 2, printed on both copies
+        def fold(p):
+            return {**p, "W3": p["W3"] * mask[None, :]}
+        _, grads = f(fold(params), X, Y, seed=None)
+        grads = fold(grads)
+        def loss(p):
+            return f.loss(fold(p), X, Y, seed=None)
+    else:
+        _, grads = f(params, X, Y)
+        def loss(p):
+            return f.loss(p, X, Y)
+    numeric = central_differences(loss, params)
     # ∂L/∂θ's line of the numbers key, by the name of θ
     numbers = {step.lhs.args[1].name: _array(step.rhs[0])
                for step in s.solutions[-1].sections[0].steps if isinstance(step.lhs, Partial)}
     for wrt in EXERCISES[name][:-1]:
-        shown = numbers[_latex(wrt)]
-        assert np.allclose(shown.reshape(shapes[wrt]), grads[wrt], rtol=10 ** (1 - s.digits), atol=1e-12), wrt
+        shown = numbers[_latex(wrt)].reshape(shapes[wrt])
+        assert np.allclose(shown, grads[wrt], rtol=10 ** (1 - s.digits), atol=1e-12), wrt
+        assert np.allclose(shown, numeric[wrt], rtol=10 ** (1 - s.digits), atol=1e-8), wrt
+    if name == "dropout":  # a dropped unit: no gradient reaches its weights or its bias
+        dropped = mask == 0
+        assert dropped.any() and not grads["W1"][dropped].any() and not grads["W3"][:, dropped].any()
+
+
+def test_layer_norms_sums_are_the_numbers_of_its_textbook_dx():
+    s = build(models.small_layernorm(), seed=1)
+    rows = {latex_text(step.lhs): _array(step.rhs[0]) for step in s.solutions[-1].sections[0].steps}
+    delta, g = rows[r"\delta^{(2)}"], rows[r"g = \gamma^{(2)} \odot \delta^{(2)}"]
+    forward = {latex_text(step.lhs): _array(step.rhs[0]) for step in s.forward if step.lhs != LOSS}
+    xhat, sigma = forward[r"\hat{x}^{(2)}"], forward[r"\sigma^{(2)}"][0, 0]
+    given = {latex_text(step.lhs): _array(step.rhs[0]) for step in s.given}
+    assert np.allclose(g, given[r"\gamma^{(2)}"] * delta, rtol=1e-3)
+    n = 3
+    dx = (n * g - rows[r"\sum_j g_j"] - xhat * rows[r"\sum_j g_j \hat{x}^{(2)}_j"]) / (n * sigma)
+    assert np.allclose(dx, rows[r"\frac{\partial \mathcal{L}}{\partial a^{(1)}}"], rtol=1e-3, atol=1e-6)
+    assert np.allclose(dx @ given["x"].T, rows[r"\frac{\partial \mathcal{L}}{\partial W^{(1)}}"], rtol=1e-3, atol=1e-6)
 
 
 def _array(matrix) -> np.ndarray:
@@ -99,6 +149,15 @@ def test_the_students_copy_has_room_and_no_key(sheet):
     assert not student.solutions and "Ada" in tex and "Key" not in tex
     for solution in s.solutions[:-1]:
         assert str(solution.answer) not in tex
+    steps = [step for sol in s.solutions for section in sol.sections for step in section.steps]
+    shown = _numerals(side for step in (*s.given, *s.forward) for side in (step.lhs, *step.rhs))
+    hidden = {n for n in _numerals(side for step in steps for side in step.rhs) - shown
+              if "e" not in n and len(re.sub(r"[-.]|^[-0.]+", "", n)) >= 3}  # no 0, 1 or 0.5; 1e-7 prints as 10^{-7}
+    assert len(hidden) >= 8 and all(n in render(s, "md") for n in hidden)
+    for fmt in ("md", "tex", "html"):
+        copy = render(student, fmt) if fmt != "html" else html_text(student)
+        found = sorted(n for n in hidden if re.search(rf"(?<![0-9.]){re.escape(n)}(?![0-9])", copy))
+        assert not found, f"{fmt}: the student copy shows the key's numbers {found[:5]}"
     teacher = render(s, "tex")
     assert "Key: derived by SymPy" in teacher and "judged correct by symbackprop verify" in teacher
 
@@ -131,10 +190,13 @@ def test_the_command_writes_a_layer_sheet_and_refuses_what_it_cannot_do(tmp_path
         {"type": "conv2d", "channels": 1, "kernel": 2}, {"type": "flatten"}, {"type": "dense", "units": 1}]})
     with pytest.raises(UnsupportedError, match="^a worksheet works with matrices, but W1 has shape 1×2×2×2"):
         worksheet(two_channels, tmp_path / "c.md")
-    layernorm = Network.from_spec({"input": 2, "loss": "half_sse", "layers": [
-        {"type": "dense", "units": 3}, {"type": "layernorm"}, {"type": "dense", "units": 1}]})
-    with pytest.raises(UnsupportedError, match="^a worksheet is not supported yet for layernorm$"):
-        worksheet(layernorm, tmp_path / "l.md")
+    normalised_after = Network.from_spec({"input": 2, "loss": "half_sse", "layers": [
+        {"type": "dense", "units": 3, "activation": "tanh"}, {"type": "dropout", "p": 0.5}, {"type": "layernorm"},
+        {"type": "dense", "units": 1}]})
+    with pytest.raises(UnsupportedError, match="^a worksheet folds a dropout mask into the dense layer after it"):
+        worksheet(normalised_after, tmp_path / "l.md")
+    result = run_cli("worksheet", "--spec", str(DOCS / "layernorm.json"), "-o", str(tmp_path / "ln.md"))
+    assert result.status == 0 and "Backpropagation through layer norm" in (tmp_path / "ln.md").read_text()
 
 
 def test_the_same_seed_gives_the_same_sheet_and_another_seed_other_numbers():

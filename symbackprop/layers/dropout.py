@@ -32,7 +32,7 @@ import sympy
 from ..display import Formula
 from ..symbols import activation, mask
 from ..tensor import Assignment, Op, Quantity, Tensor, quantity
-from .base import VERIFY, IndexRule, Layer, Reader, Rules, Shape, layer_quantities
+from .base import VERIFY, WORKSHEET, IndexRule, Layer, Reader, Rules, Shape, layer_quantities
 
 
 def _dropout_mask(A, p, seed, layer):
@@ -126,7 +126,7 @@ class Dropout(Layer):
     p: float
 
     kind: ClassVar[str] = "dropout"
-    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY, WORKSHEET})
     keys: ClassVar[tuple[str, ...]] = ("type", "p")
     stochastic: ClassVar[bool] = True
 

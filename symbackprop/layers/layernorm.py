@@ -29,7 +29,7 @@ import sympy
 
 from ..activations import Activation
 from ..symbols import activation, pre_activation, scale, shift
-from .base import VERIFY, IndexDerivation, IndexRule, Reader, Shape, shape_text
+from .base import VERIFY, WORKSHEET, IndexDerivation, IndexRule, Reader, Shape, shape_text
 from .normalise import Normalisation
 from .normalise_graph import Graph
 from .normalise_ops import EPSILON, Over
@@ -45,7 +45,7 @@ class LayerNorm(Normalisation):
     activation: Activation  # type: ignore[assignment]
 
     kind: ClassVar[str] = "layernorm"
-    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY})  # no worksheet yet: batch norm's only
+    handled_by: ClassVar[frozenset[str]] = frozenset({VERIFY, WORKSHEET})
 
     @property
     def in_shape(self) -> Shape:

@@ -636,6 +636,8 @@ class _Parser:
             return self.normalisation_quantity(_NORMALISATION[name])
         if name == "sigma" and self.batch_subscript_follows():
             return self.batch_spread()
+        if name == "sigma" and (spread := self.layer_spread()) is not None:
+            return spread
         if name in ("epsilon", "varepsilon"):
             if EPSILON_NAME not in self.table.constants:
                 raise self.fail(f"\\{name} is the ε of a normalisation, but this network has none")
@@ -1137,6 +1139,20 @@ class _Parser:
         return self.is_symbol("_", ahead) and (
             self.peek(ahead + 1).text == "B" or (self.is_symbol("{", ahead + 1) and self.peek(ahead + 2).text == "B")
         )
+
+    def layer_spread(self) -> Node | None:
+        r"""After \sigma: ^{(l)} of a normalisation layer l with no argument after it — σ⁽ˡ⁾ = √(σ² + ε),
+        as ``derive`` prints it (with an argument, \sigma^{(l)}(…) stays the logistic function); else None."""
+        start = self.pos
+        if self.is_symbol("^"):
+            self.take()
+            found = self.layer_mark()
+            if found is not None and not found[1]:
+                name = str(deviation(found[0]))
+                if name in self.table.shapes and not self.starts_atom(self.peek()) and not self.is_command("left"):
+                    return self.name_node(name)
+        self.pos = start
+        return None
 
     def batch_spread(self) -> Node:
         r"""σ_B (the deviation √(σ² + ε)) or σ_B² (the variance), written either way round."""

@@ -82,10 +82,10 @@ def worksheet(
     unsupported = network.unsupported("a worksheet")
     if unsupported:
         raise UnsupportedError(unsupported)
-    if featured_layer(network) is not None:  # a convolution, a recurrent layer or a normalisation
+    if featured_layer(network) is not None:  # a convolution, a recurrent layer, a normalisation, dropout
         if params is not None or x is not None or y is not None:
             raise UnsupportedError(
-                "a worksheet of a convolution, a recurrent layer or a normalisation draws its own worked "
+                "a worksheet of a convolution, a recurrent layer, a normalisation or dropout draws its own worked "
                 "example from the seed; params, x and y are for the sheets of an MLP"
             )
         sheet: Any = build_layered(network, seed=seed, solutions=solutions)

@@ -1,16 +1,21 @@
-"""Worksheets for the layers beyond the MLP: a convolution, a recurrent layer, batch norm.
+"""Worksheets for the layers beyond the MLP: a convolution, a recurrent layer, batch norm,
+layer norm, dropout.
 
-A sheet features one layer — the first ``conv2d``, ``rnn`` or ``batchnorm``
-of the network — and asks for its gradients: each in words
-of the course (the kernel gradient as a correlation, backpropagation through
-time, the paths through μ and σ²), then in numbers at a worked example.  The
-key is the layer's derivation as SymPy made it (the section ``derive``
-prints), the answer in the textbook's form, and the numbers.
+A sheet features one layer — the first ``conv2d``, ``rnn``, ``batchnorm``,
+``layernorm`` or ``dropout`` of the network — and asks for its gradients and
+those of the dense layers next to it that the course asks about (the weights
+under a normalisation; the weights on both sides of a dropout mask): each in
+words of the course (the kernel gradient as a correlation, backpropagation
+through time, the paths through μ and σ², the mask on the way back), then in
+numbers at a worked example.  The key is the layer's derivation as SymPy made
+it (the section ``derive`` prints), the answer in the textbook's form, and the
+numbers.  With ``l2`` every weight's answer gains λW.
 
 The worked example is the verifier's: x, y and the parameters whole tenths
 drawn from the seed (:func:`~symbackprop.verification.points.example`), every
 quantity the plan's rules evaluated in 40 digits — a batch of three samples
-for batch norm, one column each.  Before a sheet is written its numbers are
+for batch norm, one column each; a dropout mask is drawn with them and printed
+as given.  Before a sheet is written its numbers are
 checked against central finite differences and the compiled gradient, and
 each answer's formula is judged by :func:`symbackprop.verify`: a key that is
 wrong would teach the mistake.
@@ -28,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import mpmath
 import numpy as np
 from sympy import ImmutableMatrix, MatrixSymbol
 
@@ -41,12 +47,13 @@ from ..symbols import (
     GRADIENT_STEMS,
     LOSS,
     Name,
+    activation_gradient,
+    bias,
     error,
     gradient_name,
-    mean,
     normalised,
     parameter,
-    variance,
+    scale,
     weight,
 )
 from .check import TOLERANCE, Check
@@ -54,20 +61,24 @@ from .exercises import Exercise, Room
 from .key import Solution
 
 MAX_PARAMETERS = 40  # a sheet worked by hand: the small instances of a course
-FEATURED = ("conv2d", "rnn", "batchnorm")
+FEATURED = ("conv2d", "rnn", "batchnorm", "layernorm", "dropout")
 
 
 @dataclass(frozen=True)
 class Kind:
     """What a sheet says about one kind of layer: the title, the notation, and for each
-    parameter (by stem) the task and the answer in LaTeX (``<l>`` the layer, ``<input>``
-    its input, ``<b>`` the layer below), which :func:`symbackprop.verify` judges before the sheet is written."""
+    parameter (by stem, or by the role of a dense layer next to it: ``below``, ``below bias``,
+    ``above``) the task and the answer in LaTeX, which :func:`symbackprop.verify` judges before
+    the sheet is written.  Templates name ``<l>`` the layer, ``<input>`` its input, ``<b>`` the
+    layer below and ``<b_input_T>`` its input transposed, ``<a>`` the layer above, ``<n>`` the features,
+    ``<slope>`` the derivative of the activation below (``\\odot f'(z)``), ``<p>``, ``<keep>`` = 1/(1 − p)."""
 
     title: str
     notation: tuple[tuple[str, str], ...]
     tasks: dict[str, str]
     answers: dict[str, str]
     numbers: str  # what the numbers exercise asks for, in words
+    around: tuple[str, ...] = ()  # the roles of the neighbours asked about, in the exercises' order
 
 
 KINDS = {
@@ -126,10 +137,72 @@ KINDS = {
             "gamma": r"\sum_{n=1}^{N} \delta^{(<l>)}_n \odot \hat{x}^{(<l>)}_n",
             "beta": r"\sum_{n=1}^{N} \delta^{(<l>)}_n",
             "below": r"\frac{\gamma^{(<l>)}}{N \sigma_B}\left(N \delta^{(<l>)} - \sum_n \delta^{(<l>)}_n"
-                     r" - \hat{x}^{(<l>)} \odot \sum_n \delta^{(<l>)}_n \odot \hat{x}^{(<l>)}_n\right) (<input>)^T",
+                     r" - \hat{x}^{(<l>)} \odot \sum_n \delta^{(<l>)}_n \odot \hat{x}^{(<l>)}_n\right) <b_input_T>",
         },
-        "$\\mu_B$, $\\sigma_B^2$, $\\hat{x}$, $\\delta^{(<l>)}$ and the gradients",
+        "$\\delta^{(<l>)}$, $\\partial \\mathcal{L}/\\partial a^{(<b>)}$ (the error below the three paths) and the gradients",
+        ("below",),
     ),
+    "layernorm": Kind(
+        "Backpropagation through layer norm",
+        (
+            (r"$\mu,\ \sigma^2$", "the mean and the (biased) variance of the $<n>$ features of one sample: numbers, "
+                                 "one pair per sample (batch norm has one pair per feature)"),
+            (r"$\sigma$", "$\\sqrt{\\sigma^2 + \\epsilon}$, $\\epsilon = 10^{-5}$"),
+            (r"$\hat{x}$", "the sample normalised: $\\hat{x}_j = (x_j - \\mu)/\\sigma$ for each feature $j$"),
+            (r"$\gamma,\ \beta$", "the learned scale and shift, one of each per feature"),
+            (r"$\delta^{(<l>)}$", "$\\partial \\mathcal{L}/\\partial z^{(<l>)}$, where $z^{(<l>)} = \\gamma \\odot \\hat{x} + \\beta$"),
+        ),
+        {
+            "gamma": "Derive $\\partial \\mathcal{L}/\\partial \\gamma^{(<l>)}$: $\\gamma_j$ scales feature $j$ of the sample.",
+            "beta": "Derive $\\partial \\mathcal{L}/\\partial \\beta^{(<l>)}$.",
+            "below": "Each feature $x_j$ reaches the loss through its own $\\hat{x}_j$ and through $\\mu$ and "
+                     "$\\sigma^2$, which the $<n>$ features of the sample share. Derive $\\partial \\mathcal{L}/\\partial x_j$ "
+                     "through the three paths (with $g = \\gamma \\odot \\delta^{(<l>)}$), then "
+                     "$\\partial \\mathcal{L}/\\partial W^{(<b>)}$. Over what does each sum run, here and in batch norm?",
+        },
+        {
+            "gamma": r"\delta^{(<l>)} \odot \hat{x}^{(<l>)}",
+            "beta": r"\delta^{(<l>)}",
+            "below": r"\frac{1}{<n> \sigma^{(<l>)}}\left(<n>\, \gamma^{(<l>)} \odot \delta^{(<l>)} - \sum_{j} \gamma^{(<l>)}_j \delta^{(<l>)}_j"
+                     r" - \hat{x}^{(<l>)} \sum_{j} \gamma^{(<l>)}_j \delta^{(<l>)}_j \hat{x}^{(<l>)}_j\right) <b_input_T>",
+        },
+        "$\\delta^{(<l>)}$, $g = \\gamma \\odot \\delta^{(<l>)}$ and its sums $\\sum_j g_j$ and $\\sum_j g_j \\hat{x}_j$, "
+        "$\\partial \\mathcal{L}/\\partial a^{(<b>)}$ and the gradients",
+        ("below",),
+    ),
+    "dropout": Kind(
+        "Backpropagation through dropout",
+        (
+            (r"$p$", "the probability that an entry is dropped: $p = <p>$"),
+            (r"$m^{(<l>)}$", "the mask, drawn from the seed and given with the numbers: each entry $0$ (dropped) or "
+                             "$1/(1 - p) = <keep>$ (kept, and scaled so that the expected $a^{(<l>)}$ is $a^{(<b>)}$: "
+                             "inverted dropout); it stays fixed while the gradient is computed"),
+            (r"$a^{(<l>)}$", "$m^{(<l>)} \\odot a^{(<b>)}$: what layer $<a>$ reads"),
+        ),
+        {
+            "above": "Layer $<a>$ reads the dropped activations $a^{(<l>)} = m^{(<l>)} \\odot a^{(<b>)}$. Derive "
+                     "$\\partial \\mathcal{L}/\\partial W^{(<a>)}$ with $m^{(<l>)}$ and $a^{(<b>)}$: which of its columns are zero?",
+            "below": "On the way back the error passes the same mask. Derive $\\partial \\mathcal{L}/\\partial a^{(<b>)}$, "
+                     "then $\\partial \\mathcal{L}/\\partial W^{(<b>)}$. Why does the factor $1/(1 - p)$ appear on the way back too?",
+            "below bias": "Derive $\\partial \\mathcal{L}/\\partial b^{(<b>)}$: what is it for a unit that was dropped?",
+        },
+        {
+            "above": r"\delta^{(<a>)} (m^{(<l>)} \odot a^{(<b>)})^T",
+            "below": r"\left(m^{(<l>)} \odot (W^{(<a>)})^T \delta^{(<a>)}<slope>\right) <b_input_T>",
+            "below bias": r"m^{(<l>)} \odot (W^{(<a>)})^T \delta^{(<a>)}<slope>",
+        },
+        "$\\delta^{(<a>)}$, $\\partial \\mathcal{L}/\\partial a^{(<b>)}$ (the error after the mask), "
+        "$\\delta^{(<b>)}$ and the gradients",
+        ("above", "below", "below bias"),
+    ),
+}
+
+# f'(z) of a dense layer below dropout, as the verifier reads it; an activation not here gets no exercise.
+SLOPES = {
+    "identity": "",
+    "sigmoid": r" \odot \sigma'(z^{(<b>)})",
+    "tanh": r" \odot \tanh'(z^{(<b>)})",
+    "relu": r" \odot \mathbb{1}[z^{(<b>)} > 0]",
 }
 
 
@@ -188,10 +261,17 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
         raise UnsupportedError(f"a worksheet works with matrices, but {hidden[0]}")
     kind = KINDS[layer.kind]
     d = Derivation(network)
+    if network.stochastic and batch_size(d.plan) > 1:
+        raise UnsupportedError("a worksheet draws one dropout mask for one sample, but batch norm needs a batch")
+    if any(k.kind == "dropout" and (k is network.layers[-1] or network.layers[i].kind != "dense")
+           for i, k in enumerate(network.layers, 1)):
+        raise UnsupportedError("a worksheet folds a dropout mask into the dense layer after it, so each dropout needs one")
     point = example(d, seed)
-    values = point.values
+    values, labels = dict(point.values), {}
+    if layer.kind == "layernorm":
+        for key, (label, grid) in _feature_sums(values, l).items():
+            values[key], labels[key] = grid, label
     sections = index_sections(d, None)
-    own = next(s for s in sections if s.title.startswith(f"Layer {l} "))
 
     def number(v: Any) -> Numeral:
         return Numeral.rounded(float(v), digits)
@@ -200,30 +280,50 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
         grid = values[name]
         make = (lambda v: Numeral.exact(float(v))) if exact else number
         matrix = ImmutableMatrix([[make(grid[i, j]) for j in range(grid.cols)] for i in range(grid.rows)])
-        return Step(_label(name, grid), (matrix,))
+        return Step(labels.get(name) or _label(name, grid), (matrix,))
 
-    inputs = ("x", "y", *network.parameter_names())
-    given = tuple(shown(name, exact=True) for name in inputs)
-    forward = [shown(name) for name in _forward_names(d) if name in values]
-    key_steps = tuple(replace(step, why=_short(step.why)) for step in own.steps)
+    given = tuple(shown(name, exact=name in ("x", "y", *network.parameter_names()))
+                  for name in point.inputs(network.parameter_names()))  # then a drawn dropout mask
+    drawn = set(point.inputs(network.parameter_names())) - {"x", "y", *network.parameter_names()}
+    forward = [shown(name) for name in _forward_names(d) if name in values and name not in drawn]
+
+    def derived(layer_number: int) -> Section:
+        """The backward section ``derive`` prints for a layer, its reasons cut to fit beside the steps."""
+        section = next(s for s in sections if s.title.startswith(f"Layer {layer_number} "))
+        title = f"Derived by SymPy, layer {layer_number} ({network.layers[layer_number - 1].kind})"
+        return Section(title, tuple(replace(step, why=_short(step.why)) for step in section.steps), section.intro)
     forward.append(Step(LOSS, (number(point.loss),), network.loss.title))
 
+    context = _context(network, l)
     wrts = [str(p.name) for p in d.plan.layers[l - 1].parameters]
     answers: dict[str, str] = {}
     tasks: dict[str, str] = {}
-    context = {"l": l, "input": _input(l)}
     for wrt in wrts:
         stem = parameter(wrt).stem
         tasks[wrt] = _fill(kind.tasks[stem], context)
         answers[wrt] = _fill(kind.answers[stem], context)
-    below = _dense_below(network, l)
-    if "below" in kind.answers and below is not None:
-        context["b"] = below
-        context["input"] = _input(below)
-        wrt = str(weight(below))
-        tasks[wrt] = _fill(kind.tasks["below"], context)
-        answers[wrt] = _fill(kind.answers["below"], context)
-        wrts.append(wrt)
+    # The key derives the featured layer at its first exercise; the layer above, at the exercise about it.
+    derivations = {wrt: (derived(l),) for wrt in wrts[:1]}
+    for role in kind.around:
+        wrt = _neighbour(network, l, role, context)
+        if wrt is not None:
+            if role == "above":
+                derivations[wrt] = (derived(l + 1),)
+            elif not derivations.keys() - {str(weight(l + 1))}:
+                derivations[wrt] = (derived(l), derived(l - 1)) if layer.kind == "dropout" else (derived(l),)
+            tasks[wrt] = _fill(kind.tasks[role], context)
+            answers[wrt] = _fill(kind.answers[role], context)
+            wrts.append(wrt)
+    if not wrts:
+        raise UnsupportedError(
+            f"a worksheet of {layer.describe()} asks about the dense layers on both sides of it, "
+            f"and {network.describe()} has none there"
+        )
+    if network.l2:
+        for wrt in wrts:
+            if parameter(wrt).stem in ("W", "U"):
+                tasks[wrt] += L2_TASK
+                answers[wrt] += rf" + \lambda {Name.parse(wrt).latex}"
 
     exercises: list[Exercise] = []
     keys: list[Solution] = []
@@ -232,14 +332,12 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
         ex = Exercise(n, "layer gradient", f"Exercise {n}: $\\partial \\mathcal{{L}}/\\partial {Name.parse(wrt).latex}$",
                       tasks[wrt], room=(Room(gradient, lines=6),), parameter=wrt)
         answer = Step(gradient, (Formula(answers[wrt], answers[wrt]),), "")
-        steps = (Section("Derived by SymPy", key_steps, own.intro),) if n == 1 else ()
-        keys.append(Solution(ex, (*steps, Section("The answer", (answer,))), answer=answer.rhs[0],
+        keys.append(Solution(ex, (*derivations.get(wrt, ()), Section("The answer", (answer,))), answer=answer.rhs[0],
                              value=values[str(gradient_name(parameter(wrt)))]))
         exercises.append(ex)
-    numbers = [str(error(l)), *(str(gradient_name(parameter(w))) for w in wrts)]
-    if layer.kind == "batchnorm":
-        numbers[:0] = [str(n) for n in (mean(l), variance(l), normalised(l)) if str(n) in values]
-    room = tuple(Room(_label(name, values[name]), entries=values[name].size) for name in numbers)
+    numbers = [*_in_between(layer.kind, l, context), *(str(gradient_name(parameter(w))) for w in wrts)]
+    numbers = [name for name in numbers if name in values]
+    room = tuple(Room(labels.get(name) or _label(name, values[name]), entries=values[name].size) for name in numbers)
     n = len(exercises) + 1
     ex = Exercise(n, "numbers", f"Exercise {n}: the worked example in numbers",
                   "At the worked example, compute " + _fill(kind.numbers, context) + ".", room=room)
@@ -256,8 +354,8 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
         featured=l,
         seed=seed,
         digits=digits,
-        notation=kind.notation,
-        forward_rules=sections[0].steps,
+        notation=tuple((_fill(m, context), _fill(w, context)) for m, w in kind.notation),
+        forward_rules=tuple(replace(step, why=_short(step.why, marks=("; ",))) for step in sections[0].steps),
         given=given,
         forward=tuple(forward),
         exercises=tuple(exercises),
@@ -267,6 +365,74 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
     )
 
 
+L2_TASK = " The loss includes the L2 term $(\\lambda/2) \\sum w^2$ over the weights (not the biases)."
+
+
+def _context(network: Network, l: int) -> dict[str, Any]:  # noqa: E741 - the layer's number
+    """What the templates of the sheet of layer ``l`` name: the layer, its input, its neighbours, its size."""
+    layer = network.layers[l - 1]
+    below_input = _input(max(l - 1, 1))
+    context: dict[str, Any] = {"l": l, "input": _input(l), "b": l - 1, "a": l + 1,
+                               "b_input_T": "x^T" if below_input == "x" else f"({below_input})^T"}
+    if layer.kind == "layernorm":
+        context["n"] = layer.features
+    if layer.kind == "dropout":
+        context["p"] = f"{layer.p:g}"
+        context["keep"] = f"{1 / (1 - layer.p):.4g}"
+    if l > 1 and network.layers[l - 2].kind == "dense":
+        context["slope"] = _fill(SLOPES.get(network.layers[l - 2].activation.kind, "?"), context)
+    return context
+
+
+def _neighbour(network: Network, l: int, role: str, context: dict[str, Any]) -> str | None:  # noqa: E741
+    """The parameter an exercise of ``role`` asks about (``below``: W of the dense layer under
+    layer l, ``below bias`` its b, ``above``: W of the dense layer over it), or None where there
+    is no such layer, or its gradient has no answer template here."""
+    if role == "above":
+        above = network.layers[l] if l < network.depth else None
+        return str(weight(l + 1)) if above is not None and above.kind == "dense" and _dense_below(network, l, True) else None
+    below = _dense_below(network, l, any_activation=network.layers[l - 1].kind == "dropout")
+    if below is None or (network.layers[l - 1].kind == "dropout" and (l == network.depth or network.layers[l].kind != "dense")):
+        return None
+    if role == "below":
+        return str(weight(below))
+    return str(bias(below)) if network.layers[below - 1].bias else None
+
+
+def _in_between(kind: str, l: int, context: dict[str, Any]) -> list[str]:  # noqa: E741
+    """The numbers of the backward pass the numbers exercise asks for before the gradients
+    (the forward pass's, μ and x̂ among them, are given on both copies)."""
+    below = str(activation_gradient(l - 1))
+    if kind == "batchnorm":
+        return [str(error(l)), below]
+    if kind == "layernorm":
+        return [str(error(l)), *FEATURE_SUMS, below]
+    if kind == "dropout":
+        return [str(error(l + 1)), below, str(error(l - 1))]
+    return [str(error(l))]
+
+
+FEATURE_SUMS = ("g", "sum g", "sum g xhat")
+
+
+def _feature_sums(values: dict[str, Any], l: int) -> dict[str, tuple[Formula, Any]]:  # noqa: E741
+    """g = γ ⊙ δ and its two sums over the sample's features, which layer norm's ∂L/∂x reads:
+    the sheet's label and value of each, by :data:`FEATURE_SUMS` name."""
+    from ..verification.grid import Grid
+
+    gamma, delta, xhat = (values[str(n)].flat for n in (scale(l), error(l), normalised(l)))
+    g = [c * d for c, d in zip(gamma, delta, strict=True)]
+    names = (scale(l), error(l), normalised(l))
+    (gamma_latex, delta_latex, xhat_latex), (gamma_text, delta_text, xhat_text) = (
+        [n.latex for n in names], [n.text for n in names])
+    return dict(zip(FEATURE_SUMS, (
+        (Formula(rf"g = {gamma_latex} \odot {delta_latex}", f"g = {gamma_text} ⊙ {delta_text}"), Grid(len(g), 1, tuple(g))),
+        (Formula(r"\sum_j g_j", "Σⱼ gⱼ"), Grid(1, 1, (mpmath.fsum(g),))),
+        (Formula(rf"\sum_j g_j {xhat_latex}_j", f"Σⱼ gⱼ {xhat_text}ⱼ"),
+         Grid(1, 1, (mpmath.fsum(a * b for a, b in zip(g, xhat, strict=True)),))),
+    ), strict=True))
+
+
 def _fill(template: str, context: dict[str, Any]) -> str:
     """A template with ``<l>`` (the layer), ``<input>`` (its input), ``<b>`` (the layer below) filled in."""
     for key, value in context.items():
@@ -274,7 +440,7 @@ def _fill(template: str, context: dict[str, Any]) -> str:
     return template
 
 
-def _short(why: str, most: int = 64) -> str:
+def _short(why: str, most: int = 64, marks: tuple[str, ...] = (": ", "; ", ", ")) -> str:
     """A reason short enough for the line beside its step: its first clause, or less;
     a bracket the cut would leave open goes with what it opened.
 
@@ -283,7 +449,7 @@ def _short(why: str, most: int = 64) -> str:
     >>> _short("chain rule: a long explanation that goes on and on past the width of the line")
     'chain rule'
     """
-    for mark in (": ", "; ", ", "):
+    for mark in marks:
         if len(why) > most and mark in why:
             why = why.split(mark)[0]
             if why.count("(") > why.count(")"):
@@ -294,7 +460,7 @@ def _short(why: str, most: int = 64) -> str:
 def _label(name: str, grid: Any) -> Any:
     """What a value is written as: W^{(1)}, or ∂L/∂W^{(1)} for a gradient (dW1)."""
     which = Name.parse(name) if name not in ("x", "y") else None
-    if which is not None and which.stem in GRADIENT_STEMS and which.stem != "dA":
+    if which is not None and which.stem in GRADIENT_STEMS:
         return Partial(LOSS, _symbol(str(Name(GRADIENT_STEMS[which.stem], which.layer)), grid))
     return _symbol(name, grid)
 
@@ -307,13 +473,15 @@ def _input(layer: int) -> str:
     return "x" if layer == 1 else f"a^{{({layer - 1})}}"
 
 
-def _dense_below(network: Network, layer: int) -> int | None:
-    """The dense layer right below a normalisation, when it has no activation (so that
-    ∂L/∂W of it is ∂L/∂x of the normalisation times its input)."""
+def _dense_below(network: Network, layer: int, any_activation: bool = False) -> int | None:
+    """The dense layer right below ``layer``, when it has no activation (so that ∂L/∂W of it is
+    ∂L/∂x of a normalisation times its input) or, with ``any_activation``, one whose derivative
+    an answer can write (:data:`SLOPES`)."""
     if layer < 2:
         return None
     below = network.layers[layer - 2]
-    return layer - 1 if below.kind == "dense" and below.activation.kind == "identity" else None
+    allowed = SLOPES if any_activation else ("identity",)
+    return layer - 1 if below.kind == "dense" and below.activation.kind in allowed else None
 
 
 def _forward_names(d: Derivation) -> list[str]:
@@ -333,7 +501,7 @@ def _forward_names(d: Derivation) -> list[str]:
 def _check(network: Network, point: Any, samples: int, wrts: list[str], answers: dict[str, str]) -> Check:
     """The sheet's numbers against finite differences and the compiled gradient, its answers
     judged by verify; raise when any disagrees (a bug, not a user mistake)."""
-    from ..gradient_check import gradcheck
+    from ..gradient_check import central_differences, gradcheck
     from ..verification import verify
 
     shapes = network.parameter_shapes()
@@ -342,13 +510,24 @@ def _check(network: Network, point: Any, samples: int, wrts: list[str], answers:
     X = np.array(inputs["x"], dtype=float).reshape(samples, *network.input_shape)
     Y = np.array(inputs["y"], dtype=float).reshape(samples, network.output_size)
     exact = {k: np.array([float(v) for v in point.values[f"d{k}"].flat]).reshape(shapes[k]) for k in shapes}
+    masks = {k: np.array(v, dtype=float).reshape(-1) for k, v in inputs.items() if k not in ("x", "y", *shapes)}
     f = network.compile()
-    loss, grads = f(params, X, Y)
+    if masks:  # the sheet's own masks, folded into the weights after them, with the compiled draw off
+        loss, grads = f(_fold(masks, params), X, Y, seed=None)
+        grads = _fold(masks, grads)
+        numeric = central_differences(lambda p: f.loss(_fold(masks, p), X, Y, seed=None), params)
+        errors = {(k, i): abs(exact[k][i] - numeric[k][i]) / max(abs(exact[k][i]), abs(numeric[k][i]), 1e-12)
+                  for k in shapes for i in np.ndindex(shapes[k])}
+        (name, index), fd_error = max(errors.items(), key=lambda item: item[1])
+        fd_where, entries, kinks = f"{name}[{','.join(str(i + 1) for i in index)}]", len(errors), 0
+    else:
+        loss, grads = f(params, X, Y)
+        report = gradcheck(f, params, X, Y, gradient=lambda p, x, y: (float(point.loss), exact), tolerance=TOLERANCE)
+        worst = max(report.rows, key=lambda row: row.max_relative_error)
+        fd_error, entries, kinks = float(worst.max_relative_error), sum(r.checked for r in report.rows), report.kinks
+        fd_where = f"{worst.name}[{','.join(map(str, worst.where))}]" if worst.where else worst.name
     key_error = max(float(np.max(np.abs(grads[k] - exact[k]) / np.maximum(np.abs(exact[k]), 1e-12))) for k in shapes)
-    report = gradcheck(f, params, X, Y, gradient=lambda p, x, y: (float(point.loss), exact), tolerance=TOLERANCE)
-    worst = max(report.rows, key=lambda row: row.max_relative_error)
-    where = f"{worst.name}[{','.join(map(str, worst.where))}]" if worst.where else worst.name
-    check = Check(float(worst.max_relative_error), where, key_error, sum(r.checked for r in report.rows), report.kinks)
+    check = Check(fd_error, fd_where, key_error, entries, kinks)
     wrong = [w for w in wrts if not verify(network, w, answers[w], syntax="latex", points=4).correct]
     if not check.passed or wrong:
         raise SymbackpropError(
@@ -358,3 +537,13 @@ def _check(network: Network, point: Any, samples: int, wrts: list[str], answers:
         )
     return check
 
+
+
+def _fold(masks: dict[str, np.ndarray], params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The weights after each dropout layer with its mask folded in: z = W (m ⊙ a) = (W diag m) a.
+    (∂L/∂W of the weights as they are is the folded weights' gradient folded the same way.)"""
+    out = dict(params)
+    for name, m in masks.items():
+        after = str(weight(Name.parse(name).layer + 1))
+        out[after] = params[after] * m[None, :]
+    return out

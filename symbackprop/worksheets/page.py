@@ -219,6 +219,10 @@ _EXAMPLE_WORDS = {
     "batchnorm": "Column $n$ of $x$ and of every quantity of a sample is sample $n$; "
                  "$\\mu$, $\\sigma$ ($= \\sqrt{\\sigma_B^2 + \\epsilon}$), $\\gamma$ and $\\beta$ have one entry per feature. "
                  "$\\delta$ is the derivative of the batch loss, the mean of the samples' losses.",
+    "layernorm": "The sample is a column; $\\mu$, $\\sigma^2$ and $\\sigma$ are numbers of this one sample, "
+                 "and $\\gamma$, $\\beta$ have one entry per feature.",
+    "dropout": "The mask $m$ below was drawn from the seed, once, before the forward pass; "
+               "it stays the same on the way back.",
 }
 
 
