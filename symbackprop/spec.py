@@ -40,7 +40,7 @@ from .errors import SpecError
 from .expressions import label_problem, shown
 from .io import MEGABYTE, DuplicateKey, read_text, unique_keys
 from .layers import KINDS, Layer, count, shape_text
-from .layers.base import VERIFY, Reader
+from .layers.base import VERIFY, WORKSHEET, Reader
 from .layers.dense import Dense
 from .limits import MAX_LAYERS, MAX_PARAMETERS, network_size_problems
 from .losses import PROBABILITY, UNIT_INTERVAL, Loss, loss
@@ -227,7 +227,7 @@ class Network:
     def unsupported(self, what: str) -> str | None:
         """One sentence saying that ``what`` (a command) does not handle this network yet, or None."""
         kinds = sorted({kind for layer in self.layers if (kind := layer.unhandled(what))})
-        if self.l2 and what != VERIFY:
+        if self.l2 and what not in (VERIFY, WORKSHEET):
             kinds.append("l2")
         if not kinds:
             return None

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symbackprop import Network
-from symbackprop.errors import SpecError, UnsupportedError
+from symbackprop.errors import DataError, SpecError, UnsupportedError
 from symbackprop.gradient_check import gradcheck, random_batch
 from symbackprop.layers.indexed import at
 from symbackprop.params import init_params
@@ -76,17 +76,17 @@ def test_mlp_form_accepts_l2_and_stays_an_mlp():
     net = Network.from_spec({"layers": [4, 10, 3], "activation": "tanh", "l2": 0.1})
     assert net.is_mlp and net.describe().endswith("l2 0.1")
     assert net.unsupported("verify") is None
-    assert net.unsupported("a worksheet") == "a worksheet is not supported yet for l2"
+    assert net.unsupported("a worksheet") is None  # the MLP sheet adds λW (tests/test_worksheet.py)
 
 
-def test_worksheet_says_not_supported_yet_and_verify_names_what_a_formula_cannot_see():
+def test_worksheet_says_what_it_cannot_do_and_verify_names_what_a_formula_cannot_see():
     import symbackprop as sbp
 
     # Two channels: the kernel has four axes, which a formula (matrices) cannot name.
     with pytest.raises(UnsupportedError, match=r"^verify cannot judge ∂L/∂W1: W1 has shape 2×1×3×3: "):
         sbp.verify(CONV, "W1", "delta1")
     assert sbp.verify(CONV, "W4", "delta4 @ a3.T + lam * W4").correct
-    with pytest.raises(UnsupportedError, match="^a worksheet is not supported yet for l2$"):  # conv2d: layered sheets
+    with pytest.raises(DataError, match="^a worksheet is worked by hand, so it takes networks of at most 40 parameters; "):
         sbp.worksheet(Network.from_spec(CONV), "sheet.md")
 
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symbackprop import Network, datasets
-from symbackprop.errors import SpecError, UnsupportedError
+from symbackprop.errors import SpecError
 from symbackprop.gradient_check import gradcheck, random_batch
 from symbackprop.layers.indexed import derivatives
 from symbackprop.params import init_params
@@ -63,12 +63,12 @@ def test_an_rnn_needs_a_sequence():
         Network.from_spec({"input": 4, "layers": [{"type": "rnn", "units": 2}, {"type": "dense", "units": 1}]})
 
 
-def test_verify_judges_it_and_a_worksheet_says_not_supported_yet():
+def test_verify_judges_it_and_a_worksheet_asks_for_bptt_with_l2(tmp_path):
     import symbackprop as sbp
 
     assert sbp.verify(RNN, "W1", "delta1.T @ x + lam * W1", points=2).correct  # row t of δ is step t
-    with pytest.raises(UnsupportedError, match="^a worksheet is not supported yet for l2$"):
-        sbp.worksheet(Network.from_spec(RNN), "sheet.md")
+    text = sbp.worksheet(Network.from_spec(RNN), tmp_path / "sheet.md").read_text()
+    assert "# Backpropagation through time" in text and r"+ \lambda U^{(1)}" in text
 
 
 # -- backpropagation through time against SymPy ------------------------------------------------

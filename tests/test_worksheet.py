@@ -19,6 +19,7 @@ import symbackprop as sbp
 from symbackprop import DataError, Network, ShapeError, SymbackpropError, models
 from symbackprop.display import Partial
 from symbackprop.display import value as plain
+from symbackprop.layers.l2 import LAMBDA
 from symbackprop.symbols import LOSS
 from symbackprop.worksheets import build, render
 from symbackprop.worksheets.check import check_gradients
@@ -94,7 +95,8 @@ def _fd(network, values, name, row, col, h=1e-6):
             else:
                 a = {"relu": lambda t: np.maximum(t, 0), "sigmoid": lambda t: 1 / (1 + np.exp(-t))}[act](z)
         y = np.asarray(values.y)
-        return -(y * np.log(a)).sum() if network.loss.name == "cross_entropy" else 0.5 * ((a - y) ** 2).sum()
+        penalty = network.l2 / 2 * sum((params[f"W{i}"] ** 2).sum() for i in range(1, network.depth + 1))  # DESIGN's L2 term
+        return penalty + (-(y * np.log(a)).sum() if network.loss.name == "cross_entropy" else 0.5 * ((a - y) ** 2).sum())
 
     index = (row - 1, col - 1) if name.startswith("W") else (row - 1,)
     up = {n: np.array(v, dtype=float) for n, v in values.params.items()}
@@ -104,14 +106,15 @@ def _fd(network, values, name, row, col, h=1e-6):
     return (loss(up) - loss(down)) / (2 * h)
 
 
-@pytest.mark.parametrize("make", [models.two_two_two, models.understanding, models.beginner])
+@pytest.mark.parametrize("make", [models.two_two_two, models.understanding, models.beginner, models.l2_mlp])
 def test_each_keyed_formula_equals_finite_differences(make):
-    """The last line of each exercise's key, evaluated at the example, is the true derivative."""
+    """The last line of each exercise's key, evaluated at the example, is the true derivative
+    (with L2, the key's λw included: the answers of weights say λ, the bias's does not)."""
     network = make()
     sheet = build(network, seed=11)
     d = network.derive()
     v = sheet.values
-    point = {}
+    point = {LAMBDA: network.l2} if network.l2 else {}
     point.update(zip(d.symbols.x, v.x, strict=True))
     point.update(zip(d.symbols.y, v.y, strict=True))
     for layer, z, a in zip(d.symbols.layers, v.z, v.a, strict=True):
@@ -139,6 +142,7 @@ def test_each_keyed_formula_equals_finite_differences(make):
         assert not formula.free_symbols - set(point), "the key's answer uses only a, z, x, y and parameters"
         keyed = float(formula.xreplace({s: sympy.Float(val) for s, val in point.items()}).doit())
         expected = _fd(network, v, ex.parameter, ex.row, ex.col)
+        assert (LAMBDA in formula.free_symbols) == (bool(network.l2) and ex.parameter[0] == "W")
         assert keyed == pytest.approx(expected, rel=1e-6, abs=1e-9)
         assert sol.value == pytest.approx(expected, rel=1e-6, abs=1e-9)
 

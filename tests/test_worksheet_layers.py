@@ -28,14 +28,21 @@ from .test_worksheet_review import _numerals, html_text
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "files"
 
+def _with_l2(make):
+    return lambda: Network.from_spec({**make().to_spec(), "l2": 0.1})
+
+
 SMALL = {"conv": models.small_conv, "rnn": models.small_rnn, "batchnorm": models.small_batchnorm,
-         "layernorm": models.small_layernorm, "dropout": models.small_dropout}
+         "layernorm": models.small_layernorm, "dropout": models.small_dropout,
+         "rnn-l2": _with_l2(models.small_rnn), "dropout-l2": _with_l2(models.small_dropout)}
 EXERCISES = {  # the parameters the exercises ask about, the numbers exercise last
     "conv": ["W1", "b1", ""],
     "rnn": ["W1", "U1", "b1", ""],
     "batchnorm": ["gamma2", "beta2", "W1", ""],
     "layernorm": ["gamma2", "beta2", "W1", ""],
     "dropout": ["W3", "W1", "b1", ""],
+    "rnn-l2": ["W1", "U1", "b1", ""],
+    "dropout-l2": ["W3", "W1", "b1", ""],
 }
 ANSWERS = {  # the classic form each key must give, in LaTeX
     "conv": {"W1": r"\delta^{(1)} \star x"},
@@ -43,6 +50,8 @@ ANSWERS = {  # the classic form each key must give, in LaTeX
     "batchnorm": {"W1": r"\frac{\gamma^{(2)}}{N \sigma_B}\left(N \delta^{(2)} - \sum_n \delta^{(2)}_n"},
     "layernorm": {"W1": r"\frac{1}{3 \sigma^{(2)}}\left(3\, \gamma^{(2)} \odot \delta^{(2)} - \sum_{j}", "gamma2": r"\odot \hat{x}^{(2)}"},
     "dropout": {"W1": r"m^{(2)} \odot (W^{(3)})^T \delta^{(3)} \odot \tanh'(z^{(1)})", "W3": r"(m^{(2)} \odot a^{(1)})^T"},
+    "rnn-l2": {"W1": r"(x_t)^T + \lambda W^{(1)}", "U1": r"(h^{(1)}_{t-1})^T + \lambda U^{(1)}"},
+    "dropout-l2": {"W1": r"x^T + \lambda W^{(1)}", "W3": r"(m^{(2)} \odot a^{(1)})^T + \lambda W^{(3)}"},
 }
 
 
@@ -70,7 +79,9 @@ def test_each_answer_of_the_key_is_judged_correct_by_verify_and_its_classic_mist
     mistakes = {"conv": ("W1", r"\delta^{(1)} \ast x"), "rnn": ("W1", r"\delta^{(1)}_T x_T^T"),
                 "batchnorm": ("W1", r"\left(\frac{\gamma}{\sigma_B} \odot \delta^{(2)}\right) x^T"),
                 "layernorm": ("W1", r"\left(\frac{\gamma^{(2)} \odot \delta^{(2)}}{\sigma^{(2)}}\right) x^T"),
-                "dropout": ("b1", r"(W^{(3)})^T \delta^{(3)} \odot \tanh'(z^{(1)})")}
+                "dropout": ("b1", r"(W^{(3)})^T \delta^{(3)} \odot \tanh'(z^{(1)})"),
+                "rnn-l2": ("U1", r"\sum_{t=2}^{T} \delta^{(1)}_t (h^{(1)}_{t-1})^T"),  # λU forgotten
+                "dropout-l2": ("b1", r"m^{(2)} \odot (W^{(3)})^T \delta^{(3)} \odot \tanh'(z^{(1)}) + \lambda b^{(1)}")}
     wrt, wrong = mistakes[name]
     assert not verify(s.network, wrt, wrong, syntax="latex", points=4).correct
 
@@ -87,15 +98,16 @@ def test_the_worked_example_is_in_tenths_and_its_numbers_are_the_compiled_gradie
     X = by_name["x"].T.reshape(s.samples, *net.input_shape) if s.samples > 1 else by_name["x"].reshape(1, *net.input_shape)
     Y = by_name["y"].reshape(s.samples, net.output_size)
     f = net.compile()
-    if name == "dropout":  # the sheet's own mask, folded into the weights after it, with the compiled draw off
+    if name.startswith("dropout"):  # the sheet's own mask, folded into the weights after it, with the compiled draw off
         mask = given["m^{(2)}"].reshape(-1)
         assert set(mask) <= {0.0, 2.0} and "m^{(2)}" in render(s.student_copy(), "tex")  # 1/(1 − p) = 2, printed on both copies
+        lam = net.l2
         def fold(p):
             return {**p, "W3": p["W3"] * mask[None, :]}
-        _, grads = f(fold(params), X, Y, seed=None)
-        grads = fold(grads)
-        def loss(p):
-            return f.loss(fold(p), X, Y, seed=None)
+        def loss(p):  # the L2 term of the weights as they are, not of the folded ones
+            return f.loss(fold(p), X, Y, seed=None) + lam / 2 * float((p["W3"] ** 2 - fold(p)["W3"] ** 2).sum())
+        _, folded = f(fold(params), X, Y, seed=None)
+        grads = {**folded, "W3": (folded["W3"] - lam * fold(params)["W3"]) * mask[None, :] + lam * params["W3"]}
     else:
         _, grads = f(params, X, Y)
         def loss(p):
@@ -111,6 +123,8 @@ def test_the_worked_example_is_in_tenths_and_its_numbers_are_the_compiled_gradie
     if name == "dropout":  # a dropped unit: no gradient reaches its weights or its bias
         dropped = mask == 0
         assert dropped.any() and not grads["W1"][dropped].any() and not grads["W3"][:, dropped].any()
+    if net.l2:  # a weight's gradient is its data term plus λW: the λW is on the sheet
+        assert "L2 term" in s.exercises[0].task and any(r"\lambda" in m for m, _ in s.notation)
 
 
 def test_layer_norms_sums_are_the_numbers_of_its_textbook_dx():

@@ -43,6 +43,7 @@ SPECS = {
     "4-8-4": {"layers": [4, 8, 4], "activation": "tanh", "output_activation": "sigmoid",
               "loss": "binary_cross_entropy"},
     "3-8-3": {"layers": [3, 8, 3], "activation": "leaky_relu", "output_activation": "softmax", "loss": "half_sse"},
+    "l2": {"layers": [2, 3, 2], "activation": "sigmoid", "loss": "half_sse", "l2": 0.1},
 }
 
 

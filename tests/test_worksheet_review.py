@@ -37,6 +37,7 @@ NETWORKS = {
     "bce": lambda: Network.from_spec(
         {"layers": [3, 2, 2], "activation": "tanh", "output_activation": "sigmoid", "loss": "binary_cross_entropy"}
     ),
+    "l2": models.l2_mlp,
 }
 
 

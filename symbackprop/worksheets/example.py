@@ -34,6 +34,7 @@ from ..display import (
     Applied,
     Chain,
     Elementwise,
+    Formula,
     Minus,
     Named,
     Numeral,
@@ -42,6 +43,7 @@ from ..display import (
     Substituted,
     Terms,
 )
+from ..layers.l2 import LAMBDA
 from ..printing import latex, text
 from ..printing.breaking import latex_width
 from ..steps import Step
@@ -193,9 +195,22 @@ class Example:
                 formula = Terms(*terms) if len(terms) > 1 else terms[0]
                 steps.append(Step(layer.z[j], (formula, self.substituted(formula), self.numeral(layer.z[j]))))
                 steps.append(Step(layer.a[j], (*self._activation(spec.activation, layer, j), self.numeral(layer.a[j]))))
-        steps.append(Step(LOSS, (d.loss, self.substituted(d.loss), self.rounded(self.values.loss)),
-                          d.network.loss.title))
+        steps.append(Step(LOSS, (*self._loss_forms(), self.rounded(self.values.loss)), d.network.loss.title))
         return tuple(steps)
+
+    def _loss_forms(self) -> tuple[Any, Any]:
+        """The loss as a formula and with the numbers in; with L2, the data term then
+        (λ/2) Σ w² written once, with the sum of the given weights' squares."""
+        d = self.d
+        if d.plan.penalty is None:
+            return d.loss, self.substituted(d.loss)
+        weights = {s for name in d.parameters() if name[0] == "W" for s in d.symbols.parameter(name)}
+        data = sympy.Add(*(t for t in sympy.Add.make_args(d.loss) if not t.free_symbols & weights))
+        squares = sum(self.at[s] ** 2 for s in weights)
+        penalty = Formula(r"\frac{\lambda}{2} \sum_{l,j,k} \left(w^{(l)}_{jk}\right)^{2}", "λ/2 Σ (w⁽ˡ⁾ⱼₖ)²")
+        numbers = Formula(r"\frac{{0}}{2} \cdot {1}", "{0}/2 · {1}",
+                          Numeral.exact(d.network.l2), Numeral.exact(round(squares, 12)))
+        return Terms(data, penalty), Terms(self.substituted(data), numbers)
 
     def _activation(self, act, layer, j: int) -> tuple[Any, ...]:
         z_j = layer.z[j]
@@ -289,6 +304,9 @@ class Example:
                 below = self.d.symbols.activations(layer - 1)[col - 1]
                 theta = syms.W[row - 1, col - 1]
                 rhs = (Product(delta, below), Chain(self.numeral(delta), self.numeral(below)), self.rounded(grad))
+                if self.d.plan.penalty is not None:  # the L2 term adds λw
+                    strength = Numeral.exact(self.d.network.l2)
+                    rhs = (Terms(rhs[0], LAMBDA * theta), Terms(rhs[1], Chain(strength, self.numeral(theta))), rhs[2])
             else:
                 theta = syms.b[row - 1]
                 rhs = (delta, self.rounded(grad))
@@ -320,6 +338,10 @@ class Example:
         delta = self.matrix(self.values.delta[layer - 1])
         row = ImmutableMatrix([[self.numeral(s) for s in self.d.symbols.activations(layer - 1)]])
         product = MatMul(delta, row, evaluate=False)
+        if self.d.plan.penalty is not None:  # the L2 term adds λW
+            strength = Numeral.exact(self.d.network.l2)
+            given = self.matrix(self.values.params[str(weight(layer))], exact=True)
+            product = Terms(product, MatMul(strength, given, evaluate=False))
         value = self.matrix(self.values.grads[str(weight(layer))])
         room = LINE - latex_width(latex(lhs))
         if fits(product, value, room=room):

@@ -177,6 +177,8 @@ def path_hint(d: Derivation, name: str, row: int, col: int, first: dict[int, int
             f"{enters}; {_m(a_j)} feeds every unit of layer {layer + 1}, so there is one path "
             f"through each of them."
         )
+    if name[0] == "W" and d.plan.penalty is not None:
+        path += f" It is also in the L2 term, as $(\\lambda/2) ({latex(theta)})^2$."
     above = layer + 1
     if above <= L and above in first:
         path += (

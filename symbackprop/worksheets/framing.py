@@ -36,7 +36,8 @@ def describe(network: Network) -> str:
     article = "an" if output[0] in "aeiou" else "a"
     parts.append(f"{article} {output} output")
     text = f"A {'-'.join(map(str, network.sizes))} network: {', '.join(parts[:-1])}, {parts[-1]} and the {network.loss.title} loss"
-    return text if network.bias else text + ", without biases"
+    text = text if network.bias else text + ", without biases"
+    return text + (f", with L2 regularisation of strength {network.l2:g}" if network.l2 else "")
 
 
 def _named(tex: str, words: str) -> Named:
@@ -76,8 +77,9 @@ def four_equations(network: Network) -> tuple[tuple[Step, ...], ...]:
     if network.bias:
         steps.append(Step(_named(rf"\frac{{\partial {loss}}}{{\partial b^{{(l)}}_{{j}}}}", ""),
                           (_named(r"\delta^{(l)}_{j}", ""),), "(BP3)"))
+    bp4 = r"a^{(l-1)}_{k}\, \delta^{(l)}_{j}" + (r" + \lambda w^{(l)}_{jk}" if network.l2 else "")
     steps.append(Step(_named(rf"\frac{{\partial {loss}}}{{\partial w^{{(l)}}_{{jk}}}}", ""),
-                      (_named(r"a^{(l-1)}_{k}\, \delta^{(l)}_{j}", ""),), "(BP4)"))
+                      (_named(bp4, ""),), "(BP4)"))
     return ((steps[0],), (steps[1],), tuple(steps[2:]))
 
 
@@ -87,6 +89,9 @@ def equations_note(network: Network) -> str:
         "BP2 runs from $l = L-1$ down to 1; $\\sigma$ is each layer's own activation and $\\odot$ "
         f"multiplies entry by entry. From {NIELSEN}."
     )
+    if network.l2:
+        note += (" With L2 regularisation the loss gains $(\\lambda/2) \\sum w^2$, which no $z$ depends on: "
+                 "the $\\delta$'s are unchanged, and BP4 gains its derivative $\\lambda w$ (biases are not penalised).")
     if not network.output_activation.elementwise:
         note = (
             "Here J is the softmax's Jacobian, $J_{ij} = \\partial a_i / \\partial z_j = a_i([i = j] - a_j)$; "
@@ -108,7 +113,9 @@ def notation(network: Network) -> tuple[tuple[str, str], ...]:
                       f"layer $l$, so $w^{{(1)}}_{{1{k}}}$ joins unit {k} of layer 0 to unit 1 of layer 1"),
         (f"$z^{{(l)}} = {z}$", "the weighted inputs of layer $l$" + (", $b^{(l)}$ its biases" if network.bias else "")),
         ("$a^{(l)} = \\sigma(z^{(l)})$", "the activations of layer $l$: " + activations(network)),
-        (f"${loss}$", f"the loss of one sample, {network.loss.title}: ${network.loss.latex_form}$"),
+        (f"${loss}$", f"the loss of one sample, {network.loss.title}: ${network.loss.latex_form}$"
+         + (f", plus the L2 term $(\\lambda/2) \\sum_{{l,j,k}} (w^{{(l)}}_{{jk}})^2$ with $\\lambda = {network.l2:g}$"
+            if network.l2 else "")),
         (f"$\\delta^{{(l)}} = \\partial {loss} / \\partial z^{{(l)}}$", "the error of layer $l$"),
     ]
     if any(layer.activation.kind in ("relu", "softmax") for layer in network.layers):

@@ -24,6 +24,7 @@ from sympy import MatMul, Transpose
 from ..chain import _local, delta_steps, gradient_in_chain_order
 from ..derive import Derivation
 from ..display import Chain, Partial, Product, Terms, value
+from ..layers.l2 import LAMBDA
 from ..printing import latex
 from ..steps import Section, Step
 from ..symbols import LOSS
@@ -126,6 +127,13 @@ def gradient_solution(d: Derivation, ex: Exercise, shown: Shown, grad_value: flo
         f"{_m(theta)} enters {_m(LOSS)} only through {_m(z_j)}, and "
         f"{_m(Partial(z_j, theta))} $=$ {_m(local)}"
     )
+    if ex.parameter[0] == "W" and d.plan.penalty is not None:
+        # L2 adds (λ/2) w² to the loss: its derivative λw joins every form of the data term.
+        chain = Step(question, (Terms(chain.rhs[0], LAMBDA * theta),))
+        rhs = [Terms(form, LAMBDA * theta) for form in rhs]
+        answer = rhs[-1]
+        why = why.replace(f"enters {_m(LOSS)} only", "enters the data term only")
+        why += r"; L2 adds $\lambda w$"
     sections = [
         Section("The chain", (chain,), "One factor per step along the path, one term per path:"),
     ]
@@ -143,10 +151,18 @@ def vectorised_solution(d: Derivation, ex: Exercise, numbers: tuple[Step, ...], 
     syms = d.symbols.layers[layer - 1]
     previous = d.symbols.activations(layer - 1)
     product = MatMul(m["delta"], Transpose(m["prev"]), evaluate=False)
+    l2 = d.plan.penalty is not None  # the L2 term adds λW
+
+    def entry(j: int, c: int) -> Any:
+        data = Product(syms.delta[j], previous[c])
+        return Terms(data, LAMBDA * syms.W[j, c]) if l2 else data
+
     rhs: list[Any] = []
     if k <= 4:
         rhs.append(sympy.ImmutableMatrix(n, k, lambda j, c: Partial(LOSS, syms.W[j, c])))
-        rhs.append(sympy.ImmutableMatrix(n, k, lambda j, c: Product(syms.delta[j], previous[c])))
+        rhs.append(sympy.ImmutableMatrix(n, k, entry))
+    if l2:
+        product = Terms(product, MatMul(LAMBDA, m["W"], evaluate=False))
     rhs.append(product)
     steps = [Step(Partial(LOSS, m["W"]), tuple(rhs), "", ((n, 1), (1, k)), (n, k))]
     steps.extend(numbers)
@@ -158,16 +174,19 @@ def vectorised_solution(d: Derivation, ex: Exercise, numbers: tuple[Step, ...], 
         f"Entry $(j, k)$ is $\\delta^{{(1)}}_j x_k$ (BP4): the column $\\delta^{{(1)}}$ ({n} × 1) "
         f"times the row $x^{{\\top}}$ (1 × {k}); the product is {n} × {k}."
     )
+    if l2:
+        intro += " The L2 term adds $\\lambda w^{(" + str(layer) + ")}_{jk}$ to entry $(j, k)$: $\\lambda W^{(" + str(layer) + ")}$."
     return Solution(ex, (Section("", tuple(steps), intro),), product, grad)
 
 
 def numbers_solution(ex: Exercise, backward: tuple[Step, ...], answers: tuple[Step, ...],
-                     updates: tuple[Step, ...]) -> Solution:
+                     updates: tuple[Step, ...], l2: bool = False) -> Solution:
+    each = "each an error times its input" + (", plus $\\lambda w$ for a weight (L2)" if l2 else "")
     return Solution(
         ex,
         (
             Section("", backward, "Each vector as a formula, with the example's numbers, and its value:"),
-            Section("", answers, "The derivatives of the exercises, each an error times its input:"),
+            Section("", answers, f"The derivatives of the exercises, {each}:"),
             Section("", updates, "One step of gradient descent for each of those parameters:"),
         ),
     )

@@ -354,7 +354,9 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
         featured=l,
         seed=seed,
         digits=digits,
-        notation=tuple((_fill(m, context), _fill(w, context)) for m, w in kind.notation),
+        notation=tuple((_fill(m, context), _fill(w, context)) for m, w in kind.notation) + (
+            ((r"$\lambda$", f"the L2 strength, ${network.l2:g}$: the loss gains $(\\lambda/2) \\sum w^2$ over the "
+                             "entries of every weight matrix, not the biases"),) if network.l2 else ()),
         forward_rules=tuple(replace(step, why=_short(step.why, marks=("; ",))) for step in sections[0].steps),
         given=given,
         forward=tuple(forward),
@@ -513,9 +515,17 @@ def _check(network: Network, point: Any, samples: int, wrts: list[str], answers:
     masks = {k: np.array(v, dtype=float).reshape(-1) for k, v in inputs.items() if k not in ("x", "y", *shapes)}
     f = network.compile()
     if masks:  # the sheet's own masks, folded into the weights after them, with the compiled draw off
-        loss, grads = f(_fold(masks, params), X, Y, seed=None)
-        grads = _fold(masks, grads)
-        numeric = central_differences(lambda p: f.loss(_fold(masks, p), X, Y, seed=None), params)
+        folded = _fold(masks, params)
+        loss, grads = f(folded, X, Y, seed=None)
+        lam = network.l2  # the folded weights' L2 term is not the sheet's: take it out, put the sheet's in
+        data = {k: g - lam * folded[k] if k in _after(masks) else g for k, g in grads.items()}
+        grads = {k: g + lam * params[k] if k in _after(masks) else g for k, g in _fold(masks, data).items()}
+
+        def unfolded_loss(p: dict[str, np.ndarray]) -> float:
+            q = _fold(masks, p)
+            return f.loss(q, X, Y, seed=None) + lam / 2 * sum(float((p[k] ** 2 - q[k] ** 2).sum()) for k in _after(masks))
+
+        numeric = central_differences(unfolded_loss, params)
         errors = {(k, i): abs(exact[k][i] - numeric[k][i]) / max(abs(exact[k][i]), abs(numeric[k][i]), 1e-12)
                   for k in shapes for i in np.ndindex(shapes[k])}
         (name, index), fd_error = max(errors.items(), key=lambda item: item[1])
@@ -547,3 +557,8 @@ def _fold(masks: dict[str, np.ndarray], params: dict[str, np.ndarray]) -> dict[s
         after = str(weight(Name.parse(name).layer + 1))
         out[after] = params[after] * m[None, :]
     return out
+
+
+def _after(masks: dict[str, np.ndarray]) -> set[str]:
+    """The weights a mask is folded into."""
+    return {str(weight(Name.parse(name).layer + 1)) for name in masks}

@@ -151,7 +151,7 @@ def build(
     room += tuple(r for e in gradients for r in (Room(Partial(LOSS, e.symbol), entries=1), Room(new_value(e.symbol), entries=1)))
     ex = numbers_exercise(len(exercises) + 1, room, tuple(e.number for e in gradients), example.values.lr)
     exercises.append(ex)
-    keys.append(numbers_solution(ex, tuple(r.step(digits) for r in rows), answers, updates))
+    keys.append(numbers_solution(ex, tuple(r.step(digits) for r in rows), answers, updates, bool(network.l2)))
 
     subtitle = describe(network)
     return Worksheet(

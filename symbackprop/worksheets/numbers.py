@@ -150,7 +150,7 @@ def evaluate(
         delta = np.array(deltas[layer - 1])
         if name[0] == "W":
             previous = np.array(x if layer == 1 else as_[layer - 2])
-            key_grads[name] = np.outer(delta, previous)
+            key_grads[name] = np.outer(delta, previous) + net.l2 * np.asarray(params[name], dtype=float)  # L2: + λW
         else:
             key_grads[name] = delta
     key_loss = _real(d.loss.xreplace(point))
