@@ -48,6 +48,9 @@ _avg["layers"][2] = {"type": "avgpool2d", "size": 3}
 AVGPOOL = Network.from_spec(_avg)  # A
 L2 = models.l2_mlp()  # Λ: 2-3-2 sigmoid, λ = 0.1
 L2_CONV = Network.from_spec({**docs_spec("conv.json"), "l2": 0.05})
+_strided = docs_spec("conv.json")
+_strided["layers"][0] |= {"stride": 2, "padding": 1}
+STRIDED = Network.from_spec(_strided)  # S: C with stride 2 and padding 1: a 3×3 output
 
 
 # -- right formulas, both syntaxes ------------------------------------------------------------------
@@ -62,6 +65,11 @@ RIGHT = [
     (CONV, "W1", "latex",
      r"dA^{(1)} = \operatorname{vec}^{-1}\left((W^{(3)})^T \delta^{(3)}\right) \\ "
      r"\delta^{(1)} = dA^{(1)} \odot \operatorname{ReLU}'(z^{(1)}) \\ \frac{\partial L}{\partial W^{(1)}} = \delta^{(1)} \star x"),
+    # A stride spreads δ out (dilate), a padding pads x: the same correlation, stride 1 again.
+    (STRIDED, "W1", "python", "correlate(pad(x, 1), dilate(delta1, 2))"),
+    (STRIDED, "W1", "latex", r"\operatorname{dilate}_{2}(\delta^{(1)}) \star \operatorname{pad}_{1}(x)"),
+    (STRIDED, "W1", "latex",
+     r"\frac{\partial L}{\partial W^{(1)}_{uv}} = \sum_{i=1}^{3} \sum_{j=1}^{3} \delta^{(1)}_{ij} x_{2i+u-3,2j+v-3}"),
     (CONV, "b1", "python", "np.sum(delta1)"),
     (CONV, "b1", "latex", r"\sum_i \sum_j \delta^{(1)}_{ij}"),
     (CONV, "W3", "python", "delta3 @ a1.reshape(1, -1)"),
@@ -107,6 +115,7 @@ def assert_right(net, wrt, syntax, formula):
 WRONG = [
     ("conv-gradient-flipped", CONV, "W1", "python", "convolve(x, delta1)"),
     ("conv-gradient-flipped", CONV, "W1", "latex", r"\delta^{(1)} \ast x"),
+    ("conv-gradient-flipped", STRIDED, "W1", "python", "convolve(pad(x, 1), dilate(delta1, 2))"),
     ("conv-kernel-not-flipped", MAXPOOL, "W1", "python", "correlate(x, correlate_full(delta2, W2) * tanh_prime(z1))"),
     ("conv-kernel-not-flipped", MAXPOOL, "W1", "latex",
      r"\left((W^{(2)} \star_{\mathrm{full}} \delta^{(2)}) \odot \tanh'(z^{(1)})\right) \star x"),

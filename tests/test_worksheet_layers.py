@@ -32,11 +32,18 @@ def _with_l2(make):
     return lambda: Network.from_spec({**make().to_spec(), "l2": 0.1})
 
 
-SMALL = {"conv": models.small_conv, "rnn": models.small_rnn, "batchnorm": models.small_batchnorm,
+def _strided():  # the small convolution with stride 2 and padding 1: a 3×3 output
+    spec = models.small_conv().to_spec()
+    spec["layers"][0] |= {"stride": 2, "padding": 1}
+    return Network.from_spec(spec)
+
+
+SMALL = {"conv": models.small_conv, "conv-strided": _strided, "rnn": models.small_rnn, "batchnorm": models.small_batchnorm,
          "layernorm": models.small_layernorm, "dropout": models.small_dropout,
          "rnn-l2": _with_l2(models.small_rnn), "dropout-l2": _with_l2(models.small_dropout)}
 EXERCISES = {  # the parameters the exercises ask about, the numbers exercise last
     "conv": ["W1", "b1", ""],
+    "conv-strided": ["W1", "b1", ""],
     "rnn": ["W1", "U1", "b1", ""],
     "batchnorm": ["gamma2", "beta2", "W1", ""],
     "layernorm": ["gamma2", "beta2", "W1", ""],
@@ -46,6 +53,7 @@ EXERCISES = {  # the parameters the exercises ask about, the numbers exercise la
 }
 ANSWERS = {  # the classic form each key must give, in LaTeX
     "conv": {"W1": r"\delta^{(1)} \star x"},
+    "conv-strided": {"W1": r"\operatorname{dilate}_{2}(\delta^{(1)}) \star \operatorname{pad}_{1}(x)"},
     "rnn": {"W1": r"\sum_{t=1}^{T} \delta^{(1)}_t (x_t)^T", "U1": r"(h^{(1)}_{t-1})^T"},
     "batchnorm": {"W1": r"\frac{\gamma^{(2)}}{N \sigma_B}\left(N \delta^{(2)} - \sum_n \delta^{(2)}_n"},
     "layernorm": {"W1": r"\frac{1}{3 \sigma^{(2)}}\left(3\, \gamma^{(2)} \odot \delta^{(2)} - \sum_{j}", "gamma2": r"\odot \hat{x}^{(2)}"},
@@ -77,6 +85,7 @@ def test_each_answer_of_the_key_is_judged_correct_by_verify_and_its_classic_mist
         assert any(part in str(sol.answer) for sol in s.solutions if sol.exercise.parameter == wrt), (wrt, part)
     # The mistakes the sheet's tasks warn about are not what the key says.
     mistakes = {"conv": ("W1", r"\delta^{(1)} \ast x"), "rnn": ("W1", r"\delta^{(1)}_T x_T^T"),
+                "conv-strided": ("W1", r"\operatorname{dilate}_{2}(\delta^{(1)}) \ast \operatorname{pad}_{1}(x)"),
                 "batchnorm": ("W1", r"\left(\frac{\gamma}{\sigma_B} \odot \delta^{(2)}\right) x^T"),
                 "layernorm": ("W1", r"\left(\frac{\gamma^{(2)} \odot \delta^{(2)}}{\sigma^{(2)}}\right) x^T"),
                 "dropout": ("b1", r"(W^{(3)})^T \delta^{(3)} \odot \tanh'(z^{(1)})"),
@@ -167,7 +176,7 @@ def test_the_students_copy_has_room_and_no_key(sheet):
     shown = _numerals(side for step in (*s.given, *s.forward) for side in (step.lhs, *step.rhs))
     hidden = {n for n in _numerals(side for step in steps for side in step.rhs) - shown
               if "e" not in n and len(re.sub(r"[-.]|^[-0.]+", "", n)) >= 3}  # no 0, 1 or 0.5; 1e-7 prints as 10^{-7}
-    assert len(hidden) >= 8 and all(n in render(s, "md") for n in hidden)
+    assert len(hidden) >= 5 and all(n in render(s, "md") for n in hidden)
     for fmt in ("md", "tex", "html"):
         copy = render(student, fmt) if fmt != "html" else html_text(student)
         found = sorted(n for n in hidden if re.search(rf"(?<![0-9.]){re.escape(n)}(?![0-9])", copy))
@@ -204,6 +213,10 @@ def test_the_command_writes_a_layer_sheet_and_refuses_what_it_cannot_do(tmp_path
         {"type": "conv2d", "channels": 1, "kernel": 2}, {"type": "flatten"}, {"type": "dense", "units": 1}]})
     with pytest.raises(UnsupportedError, match="^a worksheet works with matrices, but W1 has shape 1×2×2×2"):
         worksheet(two_channels, tmp_path / "c.md")
+    odd = Network.from_spec({"input": [1, 5, 5], "loss": "half_sse", "layers": [
+        {"type": "conv2d", "channels": 1, "kernel": 2, "stride": 2}, {"type": "flatten"}, {"type": "dense", "units": 1}]})
+    with pytest.raises(UnsupportedError, match=r"^the windows of conv2d\(1, 2×2, stride 2\) leave out the last rows"):
+        worksheet(odd, tmp_path / "o.md")
     normalised_after = Network.from_spec({"input": 2, "loss": "half_sse", "layers": [
         {"type": "dense", "units": 3, "activation": "tanh"}, {"type": "dropout", "p": 0.5}, {"type": "layernorm"},
         {"type": "dense", "units": 1}]})
@@ -216,3 +229,16 @@ def test_the_command_writes_a_layer_sheet_and_refuses_what_it_cannot_do(tmp_path
 def test_the_same_seed_gives_the_same_sheet_and_another_seed_other_numbers():
     a, b, c = (build(models.small_rnn(), seed=seed) for seed in (4, 4, 5))
     assert render(a, "md") == render(b, "md") != render(c, "md")
+
+
+def test_a_strided_padded_kernels_numbers_are_the_padded_input_correlated_with_the_spread_error():
+    s = build(_strided(), seed=1)
+    rows = {latex_text(step.lhs): _array(step.rhs[0]) for step in s.solutions[-1].sections[0].steps}
+    delta, spread = rows[r"\delta^{(1)}"], rows[r"\operatorname{dilate}_{2}(\delta^{(1)})"]
+    assert spread.shape == (5, 5) and np.array_equal(spread[::2, ::2], delta) and not spread[1::2].any()
+    given = {latex_text(step.lhs): _array(step.rhs[0]) for step in s.given}
+    padded = np.pad(given["x"], 1)
+    # stride 1 again: the 5×5 spread error slid over the 6×6 padded input gives the 2×2 kernel's gradient
+    kernel = np.array([[(spread * padded[u:u + 5, v:v + 5]).sum() for v in range(2)] for u in range(2)])
+    assert np.allclose(kernel, rows[r"\frac{\partial \mathcal{L}}{\partial W^{(1)}}"], rtol=1e-3, atol=1e-6)
+    assert "$\\operatorname{dilate}_{2}(\\delta^{(1)})$" in s.exercises[-1].task and "start 2 apart" in s.exercises[0].task

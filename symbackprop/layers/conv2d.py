@@ -305,21 +305,32 @@ class KernelGradient(Op):
         """A 1×1 kernel is a C'×C matrix on a batch of images, one row per channel: ∂L/∂W = δ xᵀ."""
         return _pointwise(self.kernel_shape[-1], self.patches.stride, self.patches.padding)
 
+    def _read(self, args: list[Any], f: Any) -> tuple[Any, Any] | None:
+        """(δ, x) as the kernel's correlation of one sample reads them — δ spread out to the
+        stride (dilate), x padded — or None where matrices cannot write it (several channels,
+        windows that leave out the last rows or columns of the padded input, a batch)."""
+        stride, padding = self.patches.stride, self.patches.padding
+        if f.samples > 1 or not _one_channel(self.kernel_shape, 1, 0) or not _whole_windows(self.patches):
+            return None
+        delta = f("dilate", args[0], stride) if stride > 1 else args[0]
+        x = f("pad", args[1], padding) if padding else args[1]
+        return delta, x
+
     def formula(self, args: list[Any], f: Any) -> Any:
         if f.samples > 1:  # a 1×1 kernel on a batch of images: W x at every sample and position
             return f.matmul(args[0], f.T(args[1])) if self.channel_rows else None
-        if not _one_channel(self.kernel_shape, self.patches.stride, self.patches.padding):
-            return None
-        return f("correlate", args[1], args[0])
+        read = self._read(args, f)
+        return None if read is None else f("correlate", read[1], read[0])
 
     def mistakes(self, args: list[Any], f: Any) -> tuple[tuple[str, str, Any], ...]:
-        if f.samples > 1 or not _one_channel(self.kernel_shape, self.patches.stride, self.patches.padding):
+        read = self._read(args, f)
+        if read is None:
             return ()
         return (
             ("conv-gradient-flipped",
              "δ flipped: ∂L/∂W is the correlation of the input with δ, correlate(x, δ), "
              "without a flip; convolve(x, δ) flips δ",
-             f("convolve", args[1], args[0])),
+             f("convolve", read[1], read[0])),
         )
 
 
@@ -432,6 +443,12 @@ def _one_channel(kernel_shape: tuple[int, ...], stride: int, padding: int) -> bo
     """True when a formula can write the convolution with matrices: one input and one output
     channel, stride 1, no padding (see docs/verify.md)."""
     return kernel_shape[:2] == (1, 1) and stride == 1 and padding == 0
+
+
+def _whole_windows(patches: Patches) -> bool:
+    """True when the windows, ``stride`` apart, end at the last row and column of the padded
+    input: (n + 2p − k) is a multiple of the stride along both axes."""
+    return all((n + 2 * patches.padding - patches.kernel) % patches.stride == 0 for n in patches.x.shape[-2:])
 
 
 # -- the layer ---------------------------------------------------------------------------------

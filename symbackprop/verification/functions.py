@@ -76,7 +76,7 @@ def _not_symbolic(*args: Any) -> Any:
 # window size may be left out, as the shapes tell it).
 _IMAGE_ARITY = {
     "correlate": (2, 2), "correlate_full": (2, 2), "convolve": (2, 2), "convolve_full": (2, 2),
-    "flip": (1, 1), "maxpool": (2, 2), "avgpool": (2, 2), "upsample": (2, 2), "route_argmax": (2, 3),
+    "flip": (1, 1), "pad": (2, 2), "dilate": (2, 2), "maxpool": (2, 2), "avgpool": (2, 2), "upsample": (2, 2), "route_argmax": (2, 3),
     "reshape": (3, 3), "vec": (1, 1), "lag": (1, 1), "through_time": (3, 3), "last_step_only": (3, 3),
 }
 

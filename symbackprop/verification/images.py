@@ -11,6 +11,10 @@ defined with 1-based indices as the docs print them:
 * ``convolve(A, K)`` = ``correlate(A, flip(K))``, and ``convolve_full``
   likewise: the kernel flipped, as a convolution is (``convolve2d``);
 * ``flip(K)``: K turned by 180° (``np.flip``, ``np.rot90(K, 2)``);
+* ``pad(A, p)``: A with p rows and columns of zeros on every side (``np.pad(A, p)``), as a
+  padded convolution reads its input; ``dilate(D, s)``: s − 1 rows and columns of zeros
+  between the entries of D, as a convolution of stride s spreads its error, so that
+  ``correlate(pad(x, p), dilate(delta, s))`` is the kernel's gradient of any stride and padding;
 * ``maxpool(A, k)``, ``avgpool(A, k)``: the largest entry, or the mean, of
   each k×k window, windows k apart;
 * ``upsample(D, k)``: each entry repeated over a k×k block
@@ -32,6 +36,10 @@ the evaluator and the verifier's reference read this table.
 [-4, -4, -4, -4]
 >>> OPERATIONS["convolve_full"].shape((3, 3), (2, 2)), OPERATIONS["maxpool"].shape((4, 4), 2)
 ((4, 4), (2, 2))
+>>> [int(v) for v in OPERATIONS["dilate"].value(Grid.of([[1, 2], [3, 4]]), 2).flat]
+[1, 0, 2, 0, 0, 0, 3, 0, 4]
+>>> OPERATIONS["pad"].shape((3, 3), 1)
+(5, 5)
 """
 
 from __future__ import annotations
@@ -113,6 +121,30 @@ def convolve(a: Grid, k: Grid, full: bool = False) -> Grid:
     if not full and (k.rows > a.rows or k.cols > a.cols):
         a, k = k, a
     return correlate(a, flip(k), full)
+
+
+def _pad_shape(a: Shape, p: int) -> Shape:
+    (rows, cols) = _size(a)
+    if not isinstance(p, int) or p < 0:
+        raise ShapeError(f"pad takes a whole number of rows and columns of zeros, at least 0, not {p}")
+    return (rows + 2 * p, cols + 2 * p)
+
+
+def pad(a: Grid, p: int) -> Grid:
+    """A inside p rows and columns of zeros on every side."""
+    rows, cols = _pad_shape(a.shape, p)
+    return Grid.build(rows, cols, lambda i, j: _entry(a, i - p, j - p))
+
+
+def _dilate_shape(d: Shape, s: int) -> Shape:
+    (rows, cols), s = _size(d), _window(s)
+    return (s * (rows - 1) + 1, s * (cols - 1) + 1)
+
+
+def dilate(d: Grid, s: int) -> Grid:
+    """D's entries s apart, zeros between them: entry (i, j) of D at (s·i, s·j)."""
+    rows, cols = _dilate_shape(d.shape, s)
+    return Grid.build(rows, cols, lambda i, j: d[i // s, j // s] if i % s == 0 and j % s == 0 else mpmath.mpf(0))
 
 
 # -- pooling --------------------------------------------------------------------------
@@ -264,6 +296,8 @@ OPERATIONS: dict[str, Operation] = {
             "convolve_full", _convolve_shape(True), lambda a, k: convolve(a, k, True), 2, "convolve_full(A, K)"
         ),
         Operation("flip", lambda k: _size(k), flip, 1, "flip(K)"),
+        Operation("pad", _pad_shape, pad, 1, "pad(A, p)"),
+        Operation("dilate", _dilate_shape, dilate, 1, "dilate(D, s)"),
         Operation("maxpool", _pool_shape, _pool(max), 1, "maxpool(A, k)"),
         Operation("avgpool", _pool_shape, _pool(lambda xs: mpmath.fsum(xs) / len(xs)), 1, "avgpool(A, k)"),
         Operation("upsample", _upsample_shape, upsample, 1, "upsample(D, k)"),

@@ -117,7 +117,7 @@ _SLIDING = {"star": "correlate", "ast": "convolve"}
 _IMAGE_WORDS = {
     "flip": "flip", "rot180": "flip", "vec": "vec", "maxpool": "maxpool", "avgpool": "avgpool",
     "upsample": "upsample", "spread": "upsample", "route": "route_argmax", "reshape": "reshape",
-    "correlate": "correlate", "convolve": "convolve",
+    "correlate": "correlate", "convolve": "convolve", "pad": "pad", "dilate": "dilate",
 }
 _TRANSPOSE = {"top", "intercal", "T"}
 _COMPARISONS = {

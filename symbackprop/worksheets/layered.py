@@ -41,6 +41,7 @@ from ..derive import Derivation
 from ..display import Formula, Numeral, Partial
 from ..errors import DataError, SymbackpropError, UnsupportedError
 from ..layer_sections import index_sections
+from ..layers.base import shape_text
 from ..spec import Network
 from ..steps import Section, Step
 from ..symbols import (
@@ -92,11 +93,11 @@ KINDS = {
         {
             "W": "The kernel is used at every position of the image. Derive "
                  "$\\partial \\mathcal{L}/\\partial W^{(<l>)}_{uv}$ in index notation, then as a correlation of the "
-                 "layer's input with $\\delta^{(<l>)}$. Is the kernel flipped?",
+                 "layer's input with $\\delta^{(<l>)}$. Is the kernel flipped?<windows>",
             "b": "Derive $\\partial \\mathcal{L}/\\partial b^{(<l>)}$: the bias is added at every position.",
         },
-        {"W": r"\delta^{(<l>)} \star <input>", "b": r"\sum_i \sum_j \delta^{(<l>)}_{ij}"},
-        "$\\delta^{(<l>)}$ and the gradients of the kernel and the bias",
+        {"W": r"<read_delta> \star <read_input>", "b": r"\sum_i \sum_j \delta^{(<l>)}_{ij}"},
+        "$\\delta^{(<l>)}$<read_numbers> and the gradients of the kernel and the bias",
     ),
     "rnn": Kind(
         "Backpropagation through time",
@@ -260,6 +261,12 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
     if hidden:  # several channels: a kernel of four axes, which the key's formulas cannot name
         raise UnsupportedError(f"a worksheet works with matrices, but {hidden[0]}")
     kind = KINDS[layer.kind]
+    if layer.kind == "conv2d" and any((n + 2 * layer.padding - layer.kernel) % layer.stride for n in layer.in_shape[-2:]):
+        raise UnsupportedError(
+            f"the windows of {layer.describe()} leave out the last rows or columns of its {shape_text(layer.in_shape)} input, "
+            "so a worksheet has no answer for its kernel's gradient; choose a size where (n + 2·padding − kernel) "
+            "is a multiple of the stride"
+        )
     d = Derivation(network)
     if network.stochastic and batch_size(d.plan) > 1:
         raise UnsupportedError("a worksheet draws one dropout mask for one sample, but batch norm needs a batch")
@@ -268,9 +275,9 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
         raise UnsupportedError("a worksheet folds a dropout mask into the dense layer after it, so each dropout needs one")
     point = example(d, seed)
     values, labels = dict(point.values), {}
-    if layer.kind == "layernorm":
-        for key, (label, grid) in _feature_sums(values, l).items():
-            values[key], labels[key] = grid, label
+    extra = _feature_sums(values, l) if layer.kind == "layernorm" else _windows(values, layer, l) if layer.kind == "conv2d" else {}
+    for key, (label, grid) in extra.items():
+        values[key], labels[key] = grid, label
     sections = index_sections(d, None)
 
     def number(v: Any) -> Numeral:
@@ -354,7 +361,7 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
         featured=l,
         seed=seed,
         digits=digits,
-        notation=tuple((_fill(m, context), _fill(w, context)) for m, w in kind.notation) + (
+        notation=tuple((_fill(m, context), _fill(w, context)) for m, w in kind.notation) + _windows_notation(layer) + (
             ((r"$\lambda$", f"the L2 strength, ${network.l2:g}$: the loss gains $(\\lambda/2) \\sum w^2$ over the "
                              "entries of every weight matrix, not the biases"),) if network.l2 else ()),
         forward_rules=tuple(replace(step, why=_short(step.why, marks=("; ",))) for step in sections[0].steps),
@@ -378,12 +385,38 @@ def _context(network: Network, l: int) -> dict[str, Any]:  # noqa: E741 - the la
                                "b_input_T": "x^T" if below_input == "x" else f"({below_input})^T"}
     if layer.kind == "layernorm":
         context["n"] = layer.features
+    if layer.kind == "conv2d":  # a stride spreads δ out (dilate), a padding pads the input
+        s, p = layer.stride, layer.padding
+        context["read_delta"] = rf"\operatorname{{dilate}}_{{{s}}}(\delta^{{({l})}})" if s > 1 else rf"\delta^{{({l})}}"
+        context["read_input"] = rf"\operatorname{{pad}}_{{{p}}}({_input(l)})" if p else _input(l)
+        context["windows"] = (
+            (f" The windows start {s} apart" if s > 1 else " The input is padded") +
+            (f" over the input padded by {p}" if s > 1 and p else f" by {p}" if p else "") +
+            ": which entries of the input does $W_{uv}$ meet?"
+        ) if s > 1 or p else ""
+        context["read_numbers"] = f", ${context['read_delta']}$" if s > 1 else ""
     if layer.kind == "dropout":
         context["p"] = f"{layer.p:g}"
         context["keep"] = f"{1 / (1 - layer.p):.4g}"
     if l > 1 and network.layers[l - 2].kind == "dense":
         context["slope"] = _fill(SLOPES.get(network.layers[l - 2].activation.kind, "?"), context)
     return context
+
+
+def _windows_notation(layer: Any) -> tuple[tuple[str, str], ...]:
+    """What a convolution with a stride or a padding adds to the notation."""
+    if layer.kind != "conv2d" or (layer.stride == 1 and layer.padding == 0):
+        return ()
+    s, p = layer.stride, layer.padding
+    rows = [(f"stride {s}, padding {p}",
+             f"$z_{{ij}} = b + \\sum_{{u,v}} W_{{uv}} \\operatorname{{pad}}_{{{p}}}(A)_{{{s}(i-1)+u,\\,{s}(j-1)+v}}$: "
+             f"window $(i, j)$ starts at row ${s}(i-1)+1$ and column ${s}(j-1)+1$ of the padded input")]
+    if p:
+        rows.append((r"$\operatorname{pad}_p(A)$", "$A$ inside $p$ rows and columns of zeros on every side"))
+    if s > 1:
+        rows.append((r"$\operatorname{dilate}_s(D)$", "$D$ with $s - 1$ rows and columns of zeros between its entries: "
+                     "each entry of $D$ where its window starts"))
+    return tuple(rows)
 
 
 def _neighbour(network: Network, l: int, role: str, context: dict[str, Any]) -> str | None:  # noqa: E741
@@ -411,10 +444,23 @@ def _in_between(kind: str, l: int, context: dict[str, Any]) -> list[str]:  # noq
         return [str(error(l)), *FEATURE_SUMS, below]
     if kind == "dropout":
         return [str(error(l + 1)), below, str(error(l - 1))]
-    return [str(error(l))]
+    return [str(error(l)), *WINDOWS]
 
 
 FEATURE_SUMS = ("g", "sum g", "sum g xhat")
+WINDOWS = ("dilated delta",)
+
+
+def _windows(values: dict[str, Any], layer: Any, l: int) -> dict[str, tuple[Formula, Any]]:  # noqa: E741
+    """δ spread out to the stride, which the kernel's correlation reads when the convolution
+    has a stride, as the sheet labels it (the padded input is the given one with zeros around)."""
+    from ..verification.images import dilate
+
+    if layer.stride == 1:
+        return {}
+    s = layer.stride
+    label = rf"\operatorname{{dilate}}_{{{s}}}(\delta^{{({l})}})"
+    return {"dilated delta": (Formula(label, f"dilate_{s}(δ⁽{l}⁾)"), dilate(values[str(error(l))], s))}
 
 
 def _feature_sums(values: dict[str, Any], l: int) -> dict[str, tuple[Formula, Any]]:  # noqa: E741
