@@ -67,6 +67,12 @@ def words(pdf: Path) -> list[tuple[int, str, float, float, float]]:
     return out
 
 
+def beyond_margins(pdf: Path) -> list[tuple[int, str]]:
+    """(page, word) of every word of a PDF that reaches past its 2 cm margins."""
+    return [(page, word) for page, word, left, right, width in words(pdf)
+            if left < MARGIN_PT - SLACK_PT or right > width - MARGIN_PT + SLACK_PT]
+
+
 def pages(pdf: Path) -> int:
     xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     return xml.count("<page ")
@@ -103,8 +109,7 @@ def documents(tmp_path_factory) -> dict[str, tuple[Path, object]]:
 def test_no_word_of_any_page_is_beyond_the_margins(documents):
     outside = {}
     for name, (pdf, _) in documents.items():
-        bad = [(page, word) for page, word, left, right, width in words(pdf)
-               if left < MARGIN_PT - SLACK_PT or right > width - MARGIN_PT + SLACK_PT]
+        bad = beyond_margins(pdf)
         if bad:
             outside[name] = bad[:5]
     assert not outside, outside

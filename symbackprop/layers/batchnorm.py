@@ -33,7 +33,7 @@ import sympy
 
 from ..activations import Activation
 from ..symbols import activation, pre_activation, scale, shift
-from .base import WORKSHEET, IndexDerivation, IndexRule, Reader, Shape, shape_text
+from .base import IndexDerivation, IndexRule, Reader, Shape, shape_text
 from .normalise import Normalisation
 from .normalise_graph import Graph
 from .normalise_ops import EPSILON, Over
@@ -64,11 +64,6 @@ class BatchNorm(Normalisation):
     @property
     def image(self) -> bool:
         return len(self.shape) == 3
-
-    def unhandled(self, what: str) -> str | None:
-        if what == WORKSHEET and self.image:
-            return "batchnorm of an image (per channel)"
-        return super().unhandled(what)
 
     @property
     def over(self) -> Over:
@@ -126,9 +121,10 @@ class BatchNorm(Normalisation):
 
     def index_derivation(self, index: int) -> IndexDerivation:
         note = (
-            "For each channel $j$ of the image; the sums over $n$ run over the batch and every "
-            "position of the channel, so $N$ is the batch size times $H \\cdot W$."
+            "For each channel $j$ of the image; $n$ numbers the entries of the channel, every position "
+            "of every sample of the batch: $M = N \\cdot H \\cdot W$ of them for a batch of $N$."
             if self.image
             else "For each feature $j$; $n$ numbers the samples of the batch, $N$ is the batch size."
         )
-        return self.graph_derivation(index, Graph(index, "n", ("j",), "N", per_entry_scale=False), note)
+        count = "M" if self.image else "N"
+        return self.graph_derivation(index, Graph(index, "n", ("j",), count, per_entry_scale=False), note)

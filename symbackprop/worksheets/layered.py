@@ -205,6 +205,35 @@ SLOPES = {
     "tanh": r" \odot \tanh'(z^{(<b>)})",
     "relu": r" \odot \mathbb{1}[z^{(<b>)} > 0]",
 }
+# Batch norm of an image: the same three paths, each channel's statistics over N·H·W entries.
+KINDS["batchnorm image"] = Kind(
+    "Backpropagation through batch norm of an image",
+    (
+        (r"$\mu_B,\ \sigma_B^2$", "the mean and the (biased) variance of each channel over the $N$ samples and "
+                                 "all $H \\cdot W$ positions: $M = N H W$ entries"),
+        (r"$\hat{x}_i$", "entry $i$ of a channel normalised: $(x_i - \\mu_B)/\\sqrt{\\sigma_B^2 + \\epsilon}$, "
+                         "$\\epsilon = 10^{-5}$; $i$ runs over the samples and the positions"),
+        (r"$\gamma,\ \beta$", "the learned scale and shift, one of each per channel"),
+        (r"$\delta_i$", "$\\partial \\mathcal{L}/\\partial z_i$ of the batch loss (the mean of the samples' losses)"),
+    ),
+    {
+        "gamma": "Derive $\\partial \\mathcal{L}/\\partial \\gamma^{(<l>)}$: $\\gamma$ scales its channel in every "
+                 "sample and at every position. Over how many entries is the sum?",
+        "beta": "Derive $\\partial \\mathcal{L}/\\partial \\beta^{(<l>)}$.",
+        "below": "Each entry $x_i$ reaches the loss through its own $\\hat{x}_i$ and through its channel's "
+                 "$\\mu_B$ and $\\sigma_B^2$. Derive $\\partial \\mathcal{L}/\\partial x_i$ through the three paths "
+                 "(what is the count now?), then $\\partial \\mathcal{L}/\\partial W^{(<b>)}$ of the $1 \\times 1$ "
+                 "convolution, which multiplies its input by the matrix $W^{(<b>)}$ at every sample and position.",
+    },
+    {
+        "gamma": r"\sum_{i=1}^{N H W} \delta^{(<l>)}_i \odot \hat{x}^{(<l>)}_i",
+        "beta": r"\sum_{i=1}^{N H W} \delta^{(<l>)}_i",
+        "below": r"\frac{\gamma^{(<l>)}}{N H W \sigma_B}\left(N H W \delta^{(<l>)} - \sum_i \delta^{(<l>)}_i"
+                 r" - \hat{x}^{(<l>)} \odot \sum_i \delta^{(<l>)}_i \odot \hat{x}^{(<l>)}_i\right) <b_input_T>",
+    },
+    "$\\delta^{(<l>)}$, $\\partial \\mathcal{L}/\\partial a^{(<b>)}$ (the error below the three paths) and the gradients",
+    ("below",),
+)
 
 
 @dataclass(frozen=True)
@@ -237,8 +266,12 @@ class LayerSheet:
 
 
 def featured_layer(network: Network) -> int | None:
-    """The 1-based index of the layer a sheet features, or None (an MLP's sheet is the usual one)."""
-    return next((k for k, layer in enumerate(network.layers, 1) if layer.kind in FEATURED), None)
+    """The 1-based index of the layer a sheet features, or None (an MLP's sheet is the usual one);
+    a 1×1 convolution right below a batch norm is that batch norm's, as a dense layer is."""
+    first = next((k for k, layer in enumerate(network.layers, 1) if layer.kind in FEATURED), None)
+    if first is not None and first < network.depth and network.layers[first].kind == "batchnorm":
+        return first + 1 if _dense_below(network, first + 1) == first else first
+    return first
 
 
 def build(network: Network, seed: int = 0, solutions: bool = True, digits: int = 4) -> LayerSheet:
@@ -260,7 +293,7 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
     hidden = [table.unseen(name) for name in network.parameter_names() if table.unseen(name)]
     if hidden:  # several channels: a kernel of four axes, which the key's formulas cannot name
         raise UnsupportedError(f"a worksheet works with matrices, but {hidden[0]}")
-    kind = KINDS[layer.kind]
+    kind = KINDS["batchnorm image" if layer.kind == "batchnorm" and layer.image else layer.kind]
     if layer.kind == "conv2d" and any((n + 2 * layer.padding - layer.kernel) % layer.stride for n in layer.in_shape[-2:]):
         raise UnsupportedError(
             f"the windows of {layer.describe()} leave out the last rows or columns of its {shape_text(layer.in_shape)} input, "
@@ -283,16 +316,25 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
     def number(v: Any) -> Numeral:
         return Numeral.rounded(float(v), digits)
 
-    def shown(name: str, exact: bool = False) -> Step:
+    positions = _image_positions(d)
+
+    def shown(name: str, exact: bool = False) -> tuple[Step, ...]:
+        """The value's step — on a batch of images one per sample, a row per channel (the formula's
+        matrix is the samples side by side, too wide for the page)."""
         grid = values[name]
         make = (lambda v: Numeral.exact(float(v))) if exact else number
-        matrix = ImmutableMatrix([[make(grid[i, j]) for j in range(grid.cols)] for i in range(grid.rows)])
-        return Step(labels.get(name) or _label(name, grid), (matrix,))
+        per = positions.get(name, grid.cols)
+        steps = []
+        for first in range(0, grid.cols, per):
+            matrix = ImmutableMatrix([[make(grid[i, j]) for j in range(first, first + per)] for i in range(grid.rows)])
+            label = labels.get(name) or _label(name, grid) if per == grid.cols else _sample_label(name, first // per + 1, grid.rows, per)
+            steps.append(Step(label, (matrix,)))
+        return tuple(steps)
 
-    given = tuple(shown(name, exact=name in ("x", "y", *network.parameter_names()))
-                  for name in point.inputs(network.parameter_names()))  # then a drawn dropout mask
+    given = tuple(step for name in point.inputs(network.parameter_names())  # then a drawn dropout mask
+                  for step in shown(name, exact=name in ("x", "y", *network.parameter_names())))
     drawn = set(point.inputs(network.parameter_names())) - {"x", "y", *network.parameter_names()}
-    forward = [shown(name) for name in _forward_names(d) if name in values and name not in drawn]
+    forward = [step for name in _forward_names(d) if name in values and name not in drawn for step in shown(name)]
 
     def derived(layer_number: int) -> Section:
         """The backward section ``derive`` prints for a layer, its reasons cut to fit beside the steps."""
@@ -349,7 +391,7 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
     ex = Exercise(n, "numbers", f"Exercise {n}: the worked example in numbers",
                   "At the worked example, compute " + _fill(kind.numbers, context) + ".", room=room)
     exercises.append(ex)
-    keys.append(Solution(ex, (Section("The numbers", tuple(shown(name) for name in numbers)),)))
+    keys.append(Solution(ex, (Section("The numbers", tuple(step for name in numbers for step in shown(name))),)))
 
     samples = batch_size(d.plan)
     check = _check(network, point, samples, wrts, answers)
@@ -513,6 +555,29 @@ def _label(name: str, grid: Any) -> Any:
     return _symbol(name, grid)
 
 
+def _sample_label(name: str, sample: int, rows: int, cols: int) -> MatrixSymbol:
+    """Sample ``sample``'s part of a quantity of a batch of images: x (sample 1)."""
+    which = Name.parse(name) if name not in ("x", "y") else None
+    if which is not None and which.stem in GRADIENT_STEMS:  # ∂L/∂a⁽¹⁾, as _label writes it whole
+        stem = rf"\frac{{\partial \mathcal{{L}}}}{{\partial {Name(GRADIENT_STEMS[which.stem], which.layer).latex}}}"
+    else:
+        stem = name if which is None else which.latex
+    return MatrixSymbol(rf"{stem}\ \text{{(sample {sample})}}", rows, cols)
+
+
+def _image_positions(d: Derivation) -> dict[str, int]:
+    """The quantities that are images, on a sheet of a batch of them, and the columns of one
+    sample in their matrix (H·W); empty on a sheet of one sample or of vectors."""
+    from ..verification.values import batch_size
+
+    if batch_size(d.plan) < 2:
+        return {}
+    quantities = [d.plan.x, *(q for entry in d.plan.layers for q in (*(s.target for s in entry.forward), entry.z, entry.a, entry.delta) if q is not None)]
+    out = {str(q.name): q.shape[1] * q.shape[2] for q in quantities if len(q.shape) == 3}
+    out.update({str(activation_gradient(e.index)): e.a.shape[1] * e.a.shape[2] for e in d.plan.layers if len(e.a.shape) == 3})
+    return out
+
+
 def _symbol(name: str, grid: Any) -> MatrixSymbol:
     return MatrixSymbol(Name.parse(name).latex if name not in ("x", "y") else name, grid.rows, grid.cols)
 
@@ -524,12 +589,15 @@ def _input(layer: int) -> str:
 def _dense_below(network: Network, layer: int, any_activation: bool = False) -> int | None:
     """The dense layer right below ``layer``, when it has no activation (so that ∂L/∂W of it is
     ∂L/∂x of a normalisation times its input) or, with ``any_activation``, one whose derivative
-    an answer can write (:data:`SLOPES`)."""
+    an answer can write (:data:`SLOPES`); below a normalisation, a 1×1 convolution without an
+    activation too, a dense layer at every sample and position of an image."""
     if layer < 2:
         return None
     below = network.layers[layer - 2]
     allowed = SLOPES if any_activation else ("identity",)
-    return layer - 1 if below.kind == "dense" and below.activation.kind in allowed else None
+    act = "identity" if below.activation is None else below.activation.kind
+    pointwise = below.kind == "conv2d" and (below.kernel, below.stride, below.padding) == (1, 1, 0) and not any_activation
+    return layer - 1 if act in allowed and (below.kind == "dense" or pointwise) else None
 
 
 def _forward_names(d: Derivation) -> list[str]:

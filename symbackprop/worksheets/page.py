@@ -215,6 +215,11 @@ def exercise_blocks(sheet: Any) -> list[Block]:
 # What the worked example of a layer sheet holds, by how the featured layer reads its input.
 _EXAMPLE_WORDS = {
     "conv2d": "The image and the kernel are matrices (one channel each).",
+    "batchnorm image": "Each image of the batch is shown sample by sample, a row per channel holding its "
+                       "positions row by row; in a formula the samples stand side by side (sample 1's columns, "
+                       "then sample 2's). $\\mu$, $\\sigma$ ($= \\sqrt{\\sigma_B^2 + \\epsilon}$), "
+                       "$\\gamma$ and $\\beta$ have one entry per channel. $\\delta$ is the derivative of the batch "
+                       "loss, the mean of the samples' losses.",
     "rnn": "Row $t$ of $x$, $z$ and $h$ is step $t$; the layer's output $a$ is the last state $h_T$.",
     "batchnorm": "Column $n$ of $x$ and of every quantity of a sample is sample $n$; "
                  "$\\mu$, $\\sigma$ ($= \\sqrt{\\sigma_B^2 + \\epsilon}$), $\\gamma$ and $\\beta$ have one entry per feature. "
@@ -229,7 +234,8 @@ _EXAMPLE_WORDS = {
 def layer_blocks(sheet: Any) -> tuple[Block, ...]:
     """The blocks of a sheet featuring one layer (:mod:`symbackprop.worksheets.layered`)."""
     teacher = sheet.has_solutions
-    kind = sheet.network.layers[sheet.featured - 1].kind
+    featured = sheet.network.layers[sheet.featured - 1]
+    kind = "batchnorm image" if featured.kind == "batchnorm" and featured.image else featured.kind
     out: list[Block] = [
         Title(sheet.title, sheet.subtitle, "Teacher's copy, with the key" if teacher else "", sheet.code)
     ]
