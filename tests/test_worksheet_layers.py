@@ -226,6 +226,29 @@ def test_the_command_writes_a_layer_sheet_and_refuses_what_it_cannot_do(tmp_path
     assert result.status == 0 and "Backpropagation through layer norm" in (tmp_path / "ln.md").read_text()
 
 
+def test_a_mask_kept_entry_that_is_no_short_decimal_is_given_as_a_fraction_and_the_key_uses_it_exactly():
+    spec = models.small_dropout().to_spec()
+    spec["layers"][1]["p"] = 0.3
+    s = build(Network.from_spec(spec), seed=0)
+    mask_step = next(step for step in s.given if str(step.lhs) == "m^{(2)}")
+    entries = [entry for row in mask_step.rhs[0].tolist() for entry in row]
+    assert {entry.text for entry in entries} <= {"0", "10/7"} and any(entry.text == "10/7" for entry in entries)
+    assert {entry.value for entry in entries} <= {0.0, 1 / (1 - 0.3)}
+    for copy in (s, s.student_copy()):  # the sheet calls given numbers exact: 1/(1 − p) is not rounded
+        text = render(copy, "md")
+        assert "1/(1 - p) = 10/7" in text and "1.429" not in text and "1.43" not in text
+    given = {str(step.lhs): _array(step.rhs[0]) for step in s.given}
+    mask = given["m^{(2)}"].reshape(-1)
+    params = {"W1": given["W^{(1)}"], "b1": given["b^{(1)}"].reshape(-1),
+              "W3": given["W^{(3)}"] * mask[None, :], "b3": given["b^{(3)}"].reshape(-1)}
+    _, grads = s.network.compile()(params, given["x"].reshape(1, -1), given["y"].reshape(1, -1), seed=None)
+    numbers = {step.lhs.args[1].name: _array(step.rhs[0])
+               for step in s.solutions[-1].sections[0].steps if isinstance(step.lhs, Partial)}
+    # the key's ∂L/∂W⁽³⁾ = δ⁽³⁾ (m ⊙ a⁽¹⁾)ᵀ: the folded weights' gradient, times the mask
+    assert np.allclose(numbers["W^{(3)}"], grads["W3"] * mask[None, :], rtol=10 ** (1 - s.digits), atol=1e-12)
+    assert np.allclose(numbers["W^{(1)}"], grads["W1"], rtol=10 ** (1 - s.digits), atol=1e-12)
+
+
 def test_the_same_seed_gives_the_same_sheet_and_another_seed_other_numbers():
     a, b, c = (build(models.small_rnn(), seed=seed) for seed in (4, 4, 5))
     assert render(a, "md") == render(b, "md") != render(c, "md")

@@ -31,6 +31,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any
 
 import mpmath
@@ -323,6 +324,9 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
         matrix is the samples side by side, too wide for the page)."""
         grid = values[name]
         make = (lambda v: Numeral.exact(float(v))) if exact else number
+        if name in drawn:  # a dropout mask: 0 or 1/(1 - p), given, so written exactly
+            keep = kept(network.layers[Name.parse(name).layer - 1].p)
+            make = lambda v: Numeral(keep if v else "0", float(v))  # noqa: E731
         per = positions.get(name, grid.cols)
         steps = []
         for first in range(0, grid.cols, per):
@@ -331,9 +335,9 @@ def build(network: Network, seed: int = 0, solutions: bool = True, digits: int =
             steps.append(Step(label, (matrix,)))
         return tuple(steps)
 
+    drawn = set(point.inputs(network.parameter_names())) - {"x", "y", *network.parameter_names()}
     given = tuple(step for name in point.inputs(network.parameter_names())  # then a drawn dropout mask
                   for step in shown(name, exact=name in ("x", "y", *network.parameter_names())))
-    drawn = set(point.inputs(network.parameter_names())) - {"x", "y", *network.parameter_names()}
     forward = [step for name in _forward_names(d) if name in values and name not in drawn for step in shown(name)]
 
     def derived(layer_number: int) -> Section:
@@ -439,7 +443,7 @@ def _context(network: Network, l: int) -> dict[str, Any]:  # noqa: E741 - the la
         context["read_numbers"] = f", ${context['read_delta']}$" if s > 1 else ""
     if layer.kind == "dropout":
         context["p"] = f"{layer.p:g}"
-        context["keep"] = f"{1 / (1 - layer.p):.4g}"
+        context["keep"] = kept(layer.p)
     if l > 1 and network.layers[l - 2].kind == "dense":
         context["slope"] = _fill(SLOPES.get(network.layers[l - 2].activation.kind, "?"), context)
     return context
@@ -661,6 +665,24 @@ def _check(network: Network, point: Any, samples: int, wrts: list[str], answers:
         )
     return check
 
+
+
+def kept(p: float) -> str:
+    """A kept entry of a dropout mask, 1/(1 − p), written exactly: a short decimal, or a fraction.
+
+    The sheet says its given numbers are exact, so 1/(1 − 0.3) is not rounded to 1.429.
+
+    >>> kept(0.5), kept(0.2), kept(0.3), kept(0.9)
+    ('2', '1.25', '10/7', '10')
+    """
+    keep = 1 / (1 - Fraction(repr(float(p))))
+    denominator = keep.denominator
+    for factor in (2, 5):
+        while denominator % factor == 0:
+            denominator //= factor
+    if denominator == 1 and len(f"{float(keep):.12g}") <= 8:  # a decimal that ends within a few digits
+        return f"{float(keep):.12g}"
+    return f"{keep.numerator}/{keep.denominator}"
 
 
 def _fold(masks: dict[str, np.ndarray], params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
