@@ -62,13 +62,22 @@ def init_params(
     params: dict[str, np.ndarray] = {}
     for index, layer in enumerate(network.layers, start=1):
         for name, shape in layer.parameter_shapes(index).items():
-            # weights drawn, biases zero (the same draws, in the same order, as before for an MLP);
-            # a normalisation's scale γ starts at one, so that it starts as the identity
+            # weights drawn, biases zero (the same draws, in the same order, as before for an MLP)
             if name in scales:
                 params[name] = rng.standard_normal(shape) * scales[name]
             else:
-                params[name] = np.ones(shape) if Name.parse(name).stem == "gamma" else np.zeros(shape)
+                params[name] = np.ones(shape) if starts_at_one(name) else np.zeros(shape)
     return params
+
+
+def starts_at_one(name: str) -> bool:
+    """True for a parameter that starts at one, not zero, when it is not drawn: a normalisation's
+    scale γ, so that the layer starts as the plain standardisation (as in PyTorch).
+
+    >>> starts_at_one("gamma2"), starts_at_one("beta2"), starts_at_one("b1")
+    (True, False, False)
+    """
+    return Name.parse(name).stem == "gamma"
 
 
 def weight_scales(network: Network, scheme: str = "auto") -> dict[str, float]:

@@ -4,9 +4,10 @@ Every built-in activation (hidden and output), custom ones with a sigmoid and an
 erf inside, every built-in loss and a custom one; softmax both with its
 cross-entropy shortcut and through its Jacobian; and every kind of layer of the
 list form: convolution (with stride and padding), max and average pooling,
-flatten, the L2 penalty and the recurrent layer (many-to-one, several steps,
-with tanh, ReLU and the identity, whose slope is the number 1).  Dropout draws
-masks and has tests of its own.
+flatten, batch norm (of a vector, and per channel of an image), layer norm,
+the L2 penalty and the recurrent layer (many-to-one, several steps, with tanh,
+ReLU and the identity, whose slope is the number 1).  Dropout draws masks and
+has tests of its own.
 """
 
 from __future__ import annotations
@@ -43,6 +44,25 @@ LAYER_CASES = {
                    {"type": "avgpool2d", "size": 2}, {"type": "flatten"},
                    {"type": "dense", "units": 2, "activation": "sigmoid"}],
     },
+    "dense-batchnorm-relu-l2": {
+        "input": 3, "loss": "cross_entropy", "l2": 0.05,
+        "layers": [{"type": "dense", "units": 4, "bias": False},
+                   {"type": "batchnorm", "activation": "relu"},
+                   {"type": "dense", "units": 3, "activation": "softmax"}],
+    },
+    "conv-batchnorm-maxpool": {
+        "input": [2, 5, 5], "loss": "half_sse",
+        "layers": [{"type": "conv2d", "channels": 3, "kernel": 3, "padding": 1},
+                   {"type": "batchnorm", "activation": "tanh"},
+                   {"type": "maxpool2d", "size": 2}, {"type": "flatten"},
+                   {"type": "dense", "units": 2, "activation": "sigmoid"}],
+    },
+    "dense-layernorm-relu-l2": {
+        "input": 3, "loss": "binary_cross_entropy", "l2": 0.05,
+        "layers": [{"type": "dense", "units": 4},
+                   {"type": "layernorm", "activation": "relu"},
+                   {"type": "dense", "units": 2, "activation": "sigmoid"}],
+    },
     "rnn-tanh-softmax": {
         "input": [4, 3], "loss": "cross_entropy",
         "layers": [{"type": "rnn", "units": 5}, {"type": "dense", "units": 3, "activation": "softmax"}],
@@ -75,6 +95,11 @@ IDS = [f"{c[1]}-{c[2]}-{c[3]}" for c in MLP_CASES] + list(LAYER_CASES)
 CASES = [*MLP_CASES, *LAYER_CASES.values()]
 
 
+def couples_samples(net: sbp.Network) -> bool:
+    """True when a sample's loss depends on the other samples of its batch (batch norm)."""
+    return any(layer.kind == "batchnorm" for layer in net.layers)
+
+
 def network(case) -> sbp.Network:
     """The network of one case: an MLP (sizes, hidden, output, loss, bias) or a list-form spec."""
     if isinstance(case, dict):
@@ -96,3 +121,11 @@ def run_exported_docs_spec(run_cli, folder: Path, name: str, target: str) -> dic
     result = run_cli("export", "--spec", str(spec), "--to", target, "-o", str(path))
     assert result.status == 0, result.stderr
     return runpy.run_path(str(path))
+
+
+# The list-form cases without a recurrent layer (which has oracle tests of its own).
+FEEDFORWARD_CASES = {name: case for name, case in LAYER_CASES.items() if name not in RNN_CASES}
+# The cases whose samples batch norm couples: vmap applies over whole batches, not over rows.
+COUPLED_CASES = {name: case for name, case in LAYER_CASES.items() if couples_samples(network(case))}
+# The docs' specs (docs/files/NAME.json) of the normalisations, exported from the command line.
+DOCS_NORMALISATION_SPECS = ["batchnorm", "batchnorm-image", "layernorm"]

@@ -38,14 +38,15 @@ def assert_grad_json_equals_finite_differences(run_cli, tmp_path, spec, params, 
 def torch_loss(torch, net: Network, params: dict, X: np.ndarray, Y: np.ndarray, seed: int | None = 0):
     """The batch loss of ``net`` written with PyTorch's own layers in float64 — F.conv2d, pooling,
     F.batch_norm in training mode, F.layer_norm, an explicit recurrence, dropout with the mask the
-    compiled function draws for ``seed`` — and the parameters as tensors that require grad."""
+    compiled function draws for ``seed`` — and the parameters as tensors that require grad.  X may
+    also be a float64 tensor that requires grad, for ∂L/∂X."""
     from symbackprop.layers.dropout import _dropout_mask
 
     F = torch.nn.functional
     acts = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "identity": lambda t: t,
             "softmax": lambda t: torch.softmax(t, dim=1)}
     t = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in params.items()}
-    a = torch.tensor(X, dtype=torch.float64)
+    a = torch.as_tensor(X, dtype=torch.float64)
     for index, layer in enumerate(net.layers, start=1):
         W, U, b, gamma, beta = (t.get(f"{stem}{index}") for stem in ("W", "U", "b", "gamma", "beta"))
         kind = layer.kind

@@ -1,10 +1,13 @@
 """The exported JAX module: a jax.custom_vjp whose backward is the derived gradient.
 
-For every activation and loss: jax.test_util.check_grads in reverse mode
-(finite differences, float64) and JAX's own differentiation of the same
-forward pass; then the compiled NumPy gradient, the ReLU kink, jit and vmap.
-The recurrent layer and dropout (masks drawn from a key) also against jax.grad
-of a forward written here with jax.numpy.
+For every activation, loss and layer kind: jax.test_util.check_grads in
+reverse mode (finite differences, float64) and JAX's own differentiation of
+the same forward pass; for the list-form networks also JAX's differentiation
+of a forward written here with its own operations (jax.numpy,
+lax.conv_general_dilated, reduce_window, jax.nn.standardize); then the
+compiled NumPy gradient, the ReLU kink, jit and vmap (per-sample where samples
+are independent, whole batches where batch norm couples them), float32, and
+the command line on the docs' specs.  Dropout with masks drawn from a key.
 """
 
 from __future__ import annotations
@@ -17,9 +20,14 @@ from symbackprop.params import init_params
 
 from .export_cases import (
     CASES,
+    COUPLED_CASES,
+    DOCS_NORMALISATION_SPECS,
     DROPOUT_CASES,
+    FEEDFORWARD_CASES,
     IDS,
+    LAYER_CASES,
     RNN_CASES,
+    couples_samples,
     network,
     numpy_masks,
     run_exported_docs_spec,
@@ -42,6 +50,13 @@ def float64():
 
 @pytest.fixture(scope="module", params=CASES, ids=IDS)
 def exported(request):
+    net = network(request.param)
+    return net, net.export("jax").load()
+
+
+@pytest.fixture(scope="module", params=LAYER_CASES.values(), ids=LAYER_CASES)
+def exported_layers(request):
+    """The list-form cases only, for the slower checks (each jit compiles anew)."""
     net = network(request.param)
     return net, net.export("jax").load()
 
@@ -71,6 +86,24 @@ def test_jaxs_own_differentiation_of_the_same_forward(exported):
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("case", FEEDFORWARD_CASES.values(), ids=FEEDFORWARD_CASES)
+def test_jaxs_differentiation_of_an_independent_forward(case):
+    # Convolution, pooling, batch norm and layer norm by JAX's own operations (jnp_loss).
+    net = network(case)
+    module = net.export("jax").load()
+    params = module.load_params(init_params(net, 7))
+    _, X, Y = _inputs(module, seed=4)
+    value, ours = jax.value_and_grad(module.loss_function, argnums=(0, 1))(params, X, Y)
+    expected, theirs = jax.value_and_grad(lambda p, x: jnp_loss(net, p, x, Y), argnums=(0, 1))(
+        params, X
+    )
+    assert float(value) == pytest.approx(float(expected), rel=1e-12)
+    for name in module.PARAMETERS:
+        np.testing.assert_allclose(ours[0][name], theirs[0][name], rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-10, atol=1e-12)
+
+
 def test_loss_and_gradients_equal_the_compiled_numpy_ones(exported):
     net, module = exported
     params = init_params(net, 3)
@@ -85,15 +118,56 @@ def test_loss_and_gradients_equal_the_compiled_numpy_ones(exported):
 
 
 def test_jit_and_per_sample_gradients_with_vmap(exported):
+    # Per-sample gradients are batches of one; under batch norm a sample's loss depends on the
+    # rest of its batch, so there their mean is not the batch gradient.
     net, module = exported
     params, X, Y = _inputs(module, seed=3)
     whole = jax.jit(jax.grad(module.loss_function))(params, X, Y)
     per_sample = jax.vmap(
         jax.grad(lambda p, x, y: module.loss_function(p, x[None], y[None])), in_axes=(None, 0, 0)
     )(params, X, Y)
+    numpy_params = {name: np.asarray(value) for name, value in params.items()}
+    _, first = net.compile()(numpy_params, np.asarray(X[:1]), np.asarray(Y[:1]))
     for name in module.PARAMETERS:
-        np.testing.assert_allclose(per_sample[name].mean(axis=0), whole[name], rtol=1e-12,
-                                   atol=1e-15)
+        np.testing.assert_allclose(per_sample[name][0], first[name], rtol=1e-12, atol=1e-15)
+        mean = per_sample[name].mean(axis=0)
+        if not couples_samples(net):
+            np.testing.assert_allclose(mean, whole[name], rtol=1e-12, atol=1e-15)
+        elif name.startswith("W"):
+            assert not np.allclose(mean, whole[name], rtol=1e-6, atol=1e-9), name
+
+
+@pytest.mark.parametrize("case", COUPLED_CASES.values(), ids=COUPLED_CASES)
+def test_vmap_over_whole_batches(case):
+    # Independent batches at once, each with its own statistics under batch norm.
+    net = network(case)
+    module = net.export("jax").load()
+    params, _, _ = _inputs(module, seed=5)
+    batches = [_inputs(module, seed=seed)[1:] for seed in (11, 12, 13)]
+    Xs, Ys = (jnp.stack(parts) for parts in zip(*batches, strict=True))
+    grads = jax.vmap(jax.grad(module.loss_function), in_axes=(None, 0, 0))(params, Xs, Ys)
+    numpy_params = {name: np.asarray(value) for name, value in params.items()}
+    for batch, (X, Y) in enumerate(batches):
+        _, expected = net.compile()(numpy_params, np.asarray(X), np.asarray(Y))
+        for name in module.PARAMETERS:
+            np.testing.assert_allclose(grads[name][batch], expected[name], rtol=1e-12, atol=1e-15,
+                                       err_msg=name)
+
+
+def test_float32(exported_layers):
+    # float32 in, float32 out (nothing promotes to float64), to float32's precision.
+    net, module = exported_layers
+    params, X, Y = _inputs(module, seed=6)
+    single = {name: value.astype(jnp.float32) for name, value in params.items()}
+    value, grads = jax.value_and_grad(module.loss_function)(single, X.astype(jnp.float32),
+                                                             Y.astype(jnp.float32))
+    assert value.dtype == jnp.float32
+    assert all(grads[name].dtype == jnp.float32 for name in module.PARAMETERS)
+    numpy_params = {name: np.asarray(value, dtype=np.float64) for name, value in single.items()}
+    _, expected = net.compile()(numpy_params, np.asarray(X.astype(jnp.float32), dtype=np.float64),
+                                np.asarray(Y.astype(jnp.float32), dtype=np.float64))
+    for name in module.PARAMETERS:
+        np.testing.assert_allclose(grads[name], expected[name], rtol=1e-3, atol=1e-5, err_msg=name)
 
 
 def test_the_targets_are_not_differentiated(exported):
@@ -130,21 +204,44 @@ LOSSES = {  # per sample, summed over the outputs
 
 
 def jnp_loss(net, params, X, Y, masks=None):
-    """The batch loss of ``net`` (dense, rnn and dropout layers) as a plain jax.numpy function."""
+    """The batch loss of ``net`` as a plain JAX function: jax.numpy for dense, rnn and dropout;
+    lax.conv_general_dilated and lax.reduce_window for convolution and pooling; batch norm and
+    layer norm as jax.nn.standardize (biased variance, ε = 1e-5) over the batch (and the
+    positions of a channel) or over a sample's features."""
+    lax = jax.lax
     a = X
     for index, layer in enumerate(net.layers, start=1):
+        W, b, gamma, beta = (params.get(f"{stem}{index}") for stem in ("W", "b", "gamma", "beta"))
         if layer.kind == "dropout":
             a = a if masks is None else a * masks[f"M{index}"]
-            continue
-        act = ACTIVATIONS[layer.activation.name]
-        W, b = params[f"W{index}"], params[f"b{index}"]
-        if layer.kind == "rnn":
+        elif layer.kind == "rnn":
             h = jnp.zeros((a.shape[0], layer.units), dtype=a.dtype)
             for step in range(layer.steps):
-                h = act(a[:, step] @ W.T + h @ params[f"U{index}"].T + b)
+                h = ACTIVATIONS[layer.activation.name](a[:, step] @ W.T + h @ params[f"U{index}"].T + b)
             a = h
+            continue
+        elif layer.kind == "conv2d":
+            pad = [(layer.padding, layer.padding)] * 2
+            a = lax.conv_general_dilated(a, W, (layer.stride, layer.stride), pad)
+            a = a if b is None else a + b[:, None, None]
+        elif layer.kind in ("maxpool2d", "avgpool2d"):
+            window, strides = (1, 1, layer.size, layer.size), (1, 1, layer.stride, layer.stride)
+            if layer.kind == "maxpool2d":
+                a = lax.reduce_window(a, -jnp.inf, lax.max, window, strides, "VALID")
+            else:
+                a = lax.reduce_window(a, 0.0, lax.add, window, strides, "VALID") / layer.size**2
+        elif layer.kind == "flatten":
+            a = a.reshape(a.shape[0], -1)
+        elif layer.kind in ("batchnorm", "layernorm"):
+            image = a.ndim == 4
+            axes = ((0, 2, 3) if image else 0) if layer.kind == "batchnorm" else 1
+            if image:
+                gamma, beta = gamma[:, None, None], beta[:, None, None]
+            a = gamma * jax.nn.standardize(a, axis=axes, epsilon=1e-5) + beta
         else:
-            a = act(a @ W.T + b)
+            a = a @ W.T if b is None else a @ W.T + b
+        if layer.activation is not None:
+            a = ACTIVATIONS[layer.activation.name](a)
     penalty = sum((value**2).sum() for name, value in params.items() if name[0] in "WU")
     return LOSSES[net.loss.name](a, Y) / X.shape[0] + net.l2 / 2 * penalty
 
@@ -255,8 +352,9 @@ def _gpus():
         return []
 
 
-@pytest.mark.parametrize("case", [RNN_CASES["rnn-tanh-softmax"], DROPOUT_CASES["two-dropouts-rnn-softmax"]])
-def test_rnn_and_dropout_on_a_gpu_give_the_gradients_on_the_cpu(case):
+@pytest.mark.parametrize("case", [RNN_CASES["rnn-tanh-softmax"], DROPOUT_CASES["two-dropouts-rnn-softmax"],
+                                  LAYER_CASES["conv-batchnorm-maxpool"]])
+def test_rnn_dropout_and_batchnorm_on_a_gpu_give_the_gradients_on_the_cpu(case):
     if not _gpus():  # asked here, not at collection: starting JAX's backend early makes later forks warn
         pytest.skip("no GPU that JAX can use on this machine")
     module = network(case).export("jax").load()
@@ -271,3 +369,16 @@ def test_rnn_and_dropout_on_a_gpu_give_the_gradients_on_the_cpu(case):
 def test_cli_exports_the_docs_specs_and_the_module_checks_itself(run_cli, tmp_path, name):
     module = run_exported_docs_spec(run_cli, tmp_path, name, "jax")
     assert module["self_check"]()  # what `python FILE` runs
+
+
+@pytest.mark.parametrize("name", DOCS_NORMALISATION_SPECS)
+def test_cli_exports_the_docs_normalisation_specs(run_cli, tmp_path, name):
+    module = run_exported_docs_spec(run_cli, tmp_path, name, "jax")
+    assert module["self_check"]()  # check_grads of the written module
+    net = sbp.Network.from_spec(module["SPEC"])
+    params = init_params(net, 9)
+    X, Y = module["example_batch"](jax.random.key(0), rows=5, dtype=jnp.float64)
+    grads = jax.grad(module["loss_function"])(module["load_params"](params), X, Y)
+    _, expected = net.compile()(params, np.asarray(X), np.asarray(Y))
+    for name in expected:
+        np.testing.assert_allclose(grads[name], expected[name], rtol=1e-12, atol=1e-15)

@@ -1,11 +1,15 @@
 """The exported PyTorch module: its derived backward checked two independent ways and more.
 
-For every activation and loss: torch.autograd.gradcheck (finite differences,
-float64) and PyTorch's own autograd of the same forward pass; then the
-compiled NumPy gradient, the ReLU kink (ReLU'(0) = 0 everywhere),
-torch.func.grad and vmap (per-sample gradients), a GPU when there is one.
-The recurrent layer also against torch.nn.RNN; dropout with fixed masks, the
-compiled NumPy function's own, and the Model's masks in training mode.
+For every activation, loss and layer kind: torch.autograd.gradcheck (finite
+differences, float64) and PyTorch's own autograd of the same forward pass;
+for the list-form networks also PyTorch's autograd of its own layers
+(F.conv2d, F.batch_norm in training mode, F.layer_norm, …); then the compiled
+NumPy gradient, the ReLU kink (ReLU'(0) = 0 everywhere), torch.func.grad and
+vmap (per-sample gradients where samples are independent, whole batches where
+batch norm couples them), float32, a GPU when there is one, and the command
+line on the docs' specs.  The recurrent layer also against torch.nn.RNN;
+dropout with fixed masks, the compiled NumPy function's own, and the Model's
+masks in training mode.
 DistributedDataParallel over two processes: examples/ddp_torch.py, run by
 tests/test_examples.py.
 """
@@ -23,9 +27,14 @@ from symbackprop.params import init_params
 
 from .export_cases import (
     CASES,
+    COUPLED_CASES,
+    DOCS_NORMALISATION_SPECS,
     DROPOUT_CASES,
+    FEEDFORWARD_CASES,
     IDS,
+    LAYER_CASES,
     RNN_CASES,
+    couples_samples,
     network,
     numpy_masks,
     run_exported_docs_spec,
@@ -71,6 +80,25 @@ def test_pytorchs_own_autograd_of_the_same_forward(exported):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14, msg=name)
 
 
+@pytest.mark.parametrize("case", FEEDFORWARD_CASES.values(), ids=FEEDFORWARD_CASES)
+def test_pytorchs_autograd_of_its_own_layers(case):
+    # An oracle independent of the generated code: PyTorch's conv2d, pooling, batch_norm
+    # (training mode: the batch's statistics, biased variance, eps 1e-5) and layer_norm.
+    net = network(case)
+    module = net.export("torch").load()
+    params = init_params(net, 7)
+    X, Y = _batch(module, rows=6)
+    X.requires_grad_(True)
+    model = module.Model.load_params(params, dtype=torch.float64)
+    value = model(X, Y)
+    ours = torch.autograd.grad(value, (X, *model.parameters()))
+    expected, tensors = torch_loss(torch, net, params, X, Y.numpy())
+    theirs = torch.autograd.grad(expected, (X, *tensors.values()))
+    assert value.item() == pytest.approx(expected.item(), rel=1e-12)
+    for name, a, b in zip(("X", *tensors), ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12, msg=name)
+
+
 def test_loss_and_gradients_equal_the_compiled_numpy_ones(exported):
     net, module = exported
     params = init_params(net, 3)
@@ -92,6 +120,11 @@ def test_parameters_come_in_the_designs_order_and_shapes(exported):
     assert [(name, tuple(p.shape)) for name, p in model.named_parameters()] == list(
         net.parameter_shapes().items()
     )
+    # What is not drawn starts as symbackprop starts it: scales γ at one, biases and shifts at 0.
+    start = init_params(net, 0)
+    for name, parameter in model.named_parameters():
+        if name not in module.INIT_STD:
+            np.testing.assert_array_equal(parameter.detach().numpy(), start[name], err_msg=name)
     with pytest.raises(ValueError, match="parameter W1 has shape"):
         module.Model.load_params({**init_params(net, 0), "W1": np.zeros((1, 1))})
     with pytest.raises(ValueError, match="missing \\['W1'\\]"):
@@ -139,6 +172,9 @@ def test_relu_kink_has_derivative_zero_in_every_path():
 
 
 def test_torch_func_grad_and_per_sample_gradients_with_vmap(exported):
+    # vmap over the rows of one batch gives per-sample gradients: each a batch of one.  Under
+    # batch norm a sample's loss depends on the rest of its batch, so their mean is not the
+    # batch gradient there (the whole-batch vmap below is what applies).
     net, module = exported
     model = module.Model(dtype=torch.float64, generator=torch.Generator().manual_seed(4))
     params = tuple(p.detach() for p in model.parameters())
@@ -156,13 +192,38 @@ def test_torch_func_grad_and_per_sample_gradients_with_vmap(exported):
     _, grads = f(numpy_params, X.numpy(), Y.numpy())
     for index, name in enumerate(module.PARAMETERS):
         np.testing.assert_allclose(whole[index].numpy(), grads[name], rtol=1e-12, atol=1e-15)
-        # The batch gradient is the mean of the per-sample ones, each the compiled one.
-        np.testing.assert_allclose(per_sample[index].mean(dim=0).numpy(), grads[name],
-                                   rtol=1e-12, atol=1e-15)
+        # Without batch norm the batch gradient is the mean of the per-sample ones.
+        mean = per_sample[index].mean(dim=0).numpy()
+        if not couples_samples(net):
+            np.testing.assert_allclose(mean, grads[name], rtol=1e-12, atol=1e-15)
+        elif name.startswith("W"):
+            assert not np.allclose(mean, grads[name], rtol=1e-6, atol=1e-9), name
         for row in range(len(X)):
             _, one = f(numpy_params, X[row : row + 1].numpy(), Y[row : row + 1].numpy())
             np.testing.assert_allclose(per_sample[index][row].numpy(), one[name], rtol=1e-12,
                                        atol=1e-15)
+
+
+@pytest.mark.parametrize("case", COUPLED_CASES.values(), ids=COUPLED_CASES)
+def test_vmap_over_whole_batches(case):
+    # Several independent batches at once, each with its own statistics under batch norm:
+    # vmap of torch.func.grad gives each batch's gradient.
+    net = network(case)
+    module = net.export("torch").load()
+    model = module.Model(dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    params = tuple(p.detach() for p in model.parameters())
+    batches = [_batch(module, rows=4, seed=seed) for seed in (11, 12, 13)]
+    Xs, Ys = (torch.stack(parts) for parts in zip(*batches, strict=True))
+    grads = torch.func.vmap(
+        torch.func.grad(lambda ps, X, Y: module.LossFunction.apply(X, Y, *ps)), in_dims=(None, 0, 0)
+    )(params, Xs, Ys)
+    f = net.compile()
+    numpy_params = {k: p.numpy() for k, p in zip(module.PARAMETERS, params, strict=True)}
+    for batch, (X, Y) in enumerate(batches):
+        _, expected = f(numpy_params, X.numpy(), Y.numpy())
+        for index, name in enumerate(module.PARAMETERS):
+            np.testing.assert_allclose(grads[index][batch].numpy(), expected[name], rtol=1e-12,
+                                       atol=1e-15, err_msg=name)
 
 
 def test_float32_and_an_optimizer_step(exported):
@@ -174,13 +235,21 @@ def test_float32_and_an_optimizer_step(exported):
     before = model(X, Y)
     before.backward()
     assert all(p.grad.dtype == torch.float32 for p in model.parameters())
+    # The float64 gradient at the same point, to float32's precision.
+    params = {name: p.detach().double().numpy() for name, p in model.named_parameters()}
+    _, grads = net.compile()(params, X.double().numpy(), Y.double().numpy())
+    for name, parameter in model.named_parameters():
+        np.testing.assert_allclose(parameter.grad.double().numpy(), grads[name], rtol=1e-3,
+                                   atol=1e-5, err_msg=name)
     opt.step()
     assert model(X, Y).item() < before.item()  # a small step along −∇L descends
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU (CUDA) on this machine")
-def test_on_a_gpu_the_gradients_are_those_on_the_cpu():
-    net = network(CASES[2])
+@pytest.mark.parametrize("case", [CASES[2], LAYER_CASES["conv-batchnorm-maxpool"]],
+                         ids=[IDS[2], "conv-batchnorm-maxpool"])
+def test_on_a_gpu_the_gradients_are_those_on_the_cpu(case):
+    net = network(case)
     module = net.export("torch").load()
     params = init_params(net, 6)
     X, Y = _batch(module)
@@ -429,3 +498,17 @@ def test_rnn_and_dropout_on_a_gpu_give_the_gradients_on_the_cpu(case):
 def test_cli_exports_the_docs_specs_and_the_module_checks_itself(run_cli, tmp_path, name):
     module = run_exported_docs_spec(run_cli, tmp_path, name, "torch")
     assert module["self_check"]()  # what `python FILE` runs
+
+
+@pytest.mark.parametrize("name", DOCS_NORMALISATION_SPECS)
+def test_cli_exports_the_docs_normalisation_specs(run_cli, tmp_path, name):
+    module = run_exported_docs_spec(run_cli, tmp_path, name, "torch")
+    assert module["self_check"]()  # gradcheck of the written module
+    net = sbp.Network.from_spec(module["SPEC"])
+    params = init_params(net, 9)
+    X, Y = module["example_batch"](rows=5, generator=torch.Generator().manual_seed(1))
+    model = module["Model"].load_params(params, dtype=torch.float64)
+    model(X, Y).backward()
+    _, grads = net.compile()(params, X.numpy(), Y.numpy())
+    for name, parameter in model.named_parameters():
+        np.testing.assert_allclose(parameter.grad.numpy(), grads[name], rtol=1e-12, atol=1e-15)

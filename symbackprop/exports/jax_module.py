@@ -77,14 +77,16 @@ loss_function.defvjp(_forward_rule, _backward_rule, symbolic_zeros=True)
 
 
 def init_params(key, dtype=None):
-    """Parameters drawn as symbackprop draws them: normal weights (INIT_STD), zero biases."""
+    """Parameters drawn as symbackprop draws them: normal weights (INIT_STD), scales γ at one
+    (INIT_ONES), biases and shifts at zero."""
     params = {}
     for name, shape in PARAMETERS.items():
         key, draw = jax.random.split(key)
         if name in INIT_STD:
             params[name] = INIT_STD[name] * jax.random.normal(draw, shape, dtype=dtype)
         else:
-            params[name] = jnp.zeros(shape, dtype=dtype)
+            start = jnp.ones if name in INIT_ONES else jnp.zeros
+            params[name] = start(shape, dtype=dtype)
     return params
 
 

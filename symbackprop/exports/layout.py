@@ -14,7 +14,7 @@ import sympy
 from ..losses import N as LOSS_N
 from ..numeric.codegen import generate
 from ..numeric.dialects import Dialect
-from ..params import weight_scales
+from ..params import starts_at_one, weight_scales
 from ..spec import Network
 from ..symbols import mask
 
@@ -65,9 +65,11 @@ def import_guard(target: str, imports: list[str]) -> list[str]:
 
 
 def constants(network: Network) -> list[str]:
-    """SPEC, PARAMETERS (names and shapes, in order), INIT_STD, DROPOUT, INPUT_SHAPE, OUTPUTS and TARGETS."""
+    """SPEC, PARAMETERS (names and shapes, in order), INIT_STD, INIT_ONES, DROPOUT, INPUT_SHAPE,
+    OUTPUTS and TARGETS."""
     shapes = network.parameter_shapes()
     scales = weight_scales(network)
+    ones = tuple(name for name in shapes if name not in scales and starts_at_one(name))
     dropout = {mask(index).array: (layer.p, tuple(layer.shape))
                for index, layer in enumerate(network.layers, start=1) if layer.kind == "dropout"}
     return [
@@ -76,8 +78,10 @@ def constants(network: Network) -> list[str]:
         "# The parameters' names and shapes, in the order the functions below take them.",
         "PARAMETERS = {" + ", ".join(f"{name!r}: {shape}" for name, shape in shapes.items()) + "}",
         "# Standard deviation of each weight's random start (He for ReLU-like layers, else",
-        "# Glorot); biases start at zero.",
+        "# Glorot); the normalisations' scales γ (INIT_ONES) start at one, biases and shifts",
+        "# β at zero.",
         "INIT_STD = {" + ", ".join(f"{name!r}: {scale!r}" for name, scale in scales.items()) + "}",
+        f"INIT_ONES = {ones!r}",
         "# The dropout layers' masks, in order: each one's probability p of dropping an entry and",
         "# the shape of one sample's mask (0 where dropped, else 1/(1 − p)).",
         f"DROPOUT = {dropout!r}",

@@ -112,7 +112,8 @@ class Model(torch.nn.Module):
         super().__init__()
         self.generator = generator  # draws the start and, in training mode, the dropout masks
         for name, shape in PARAMETERS.items():
-            value = torch.zeros(shape, dtype=dtype, device=device)
+            start = torch.ones if name in INIT_ONES else torch.zeros
+            value = start(shape, dtype=dtype, device=device)
             if name in INIT_STD:
                 value.normal_(0.0, INIT_STD[name], generator=generator)
             self.register_parameter(name, torch.nn.Parameter(value))

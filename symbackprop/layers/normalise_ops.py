@@ -108,6 +108,8 @@ class Mean(Op):
     over: Over
     target: Quantity
 
+    portable = True  # mean(axis=…, keepdims=True): the same call in NumPy, PyTorch and JAX
+
     @property
     def per_batch(self) -> bool:
         return self.over.batch
@@ -147,6 +149,7 @@ class Deviation(Op):
     target: Quantity
 
     helpers = (_deviation,)
+    portable = True  # _deviation uses array methods and operators only
 
     @property
     def per_batch(self) -> bool:
@@ -189,6 +192,8 @@ class Standardise(Op):
     mu: Quantity
     sigma: Quantity
 
+    portable = True
+
     @property
     def args(self) -> tuple[Tensor, ...]:
         return (self.x, self.mu, self.sigma)
@@ -218,6 +223,8 @@ class ScaleShift(Op):
     gamma: Quantity
     beta: Quantity
     over: Over
+
+    portable = True
 
     @property
     def args(self) -> tuple[Tensor, ...]:
@@ -255,6 +262,7 @@ class BatchSum(Op):
     shape_: tuple[int, ...]
 
     summed_over_batch = True
+    portable = True  # sum(axis=…) and operators
     cached = True  # named once: batch norm's ∂L/∂x reads it too
 
     @property
@@ -332,6 +340,7 @@ class NormalisedInput(Op):
     over: Over
 
     helpers = (_normalised_input,)
+    portable = True  # the helpers below use array methods and operators only
 
     @property
     def args(self) -> tuple[Tensor, ...]:
