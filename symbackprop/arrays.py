@@ -41,6 +41,17 @@ def float_array(
     ``what`` names the value in messages, ``expected`` says what it should be;
     ``finite=False`` lets NaN and infinity through (values a computation made).
     """
+    if not copy and type(value) is np.ndarray and value.dtype == dtype:
+        out = value  # already what is wanted: only its values are left to check
+    else:
+        out = _converted(value, what, dtype, copy, expected)
+    if finite and not np.isfinite(out).all():
+        raise DataError(f"{what} contains a value that is not a finite number")
+    return out
+
+
+def _converted(value: Any, what: str, dtype: Any, copy: bool, expected: str) -> np.ndarray:
+    """``value`` read as numbers and cast to ``dtype``, or a DataError saying what it holds instead."""
     if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
         array = value
     else:
@@ -56,10 +67,7 @@ def float_array(
         shown, hint = (repr(sample), "; write numbers without quotes") if kind in "US" else (sample, "")
         raise DataError(f"{what} must be {expected}, got {_KINDS.get(kind, kind)} ({shown}){hint}")
     with np.errstate(over="ignore"):  # a float64 beyond the float32 range becomes inf: refused below
-        out = np.array(array, dtype=dtype) if copy else np.asarray(array, dtype=dtype)
-    if finite and not np.isfinite(out).all():
-        raise DataError(f"{what} contains a value that is not a finite number")
-    return out
+        return np.array(array, dtype=dtype) if copy else np.asarray(array, dtype=dtype)
 
 
 def _objects(array: np.ndarray, what: str, expected: str) -> np.ndarray:

@@ -38,24 +38,24 @@ if TYPE_CHECKING:
 SUM_TOLERANCE = 1e-6  # a probability vector typed with six decimals still sums to 1 within this
 
 
-def _rows(value: Any, label: str, width: int, sizes: str, dtype: Any, copy: bool,
+def _rows(value: Any, label: str, width: int, network: Network, dtype: Any, copy: bool,
           sample: tuple[int, ...] = ()) -> np.ndarray:
     array = float_array(value, label, dtype, copy)
     if len(sample) > 1:
-        return _images(array, label, sample, sizes)
+        return _images(array, label, sample, network)
     if array.ndim == 1 and width == 1:
         array = array.reshape(-1, 1)  # one column: a value per sample
     elif array.ndim == 1 and array.size == width:
         array = array.reshape(1, -1)  # one sample
     if array.ndim != 2 or array.shape[1] != width:
         raise ShapeError(
-            f"{label} has shape {array.shape} but this network ({sizes}) expects (batch, {width}): "
+            f"{label} has shape {array.shape} but this network ({_sizes(network)}) expects (batch, {width}): "
             f"one row per sample and {width} columns"
         )
     return array
 
 
-def _images(array: np.ndarray, label: str, sample: tuple[int, ...], sizes: str) -> np.ndarray:
+def _images(array: np.ndarray, label: str, sample: tuple[int, ...], network: Network) -> np.ndarray:
     """A batch of images (batch, *sample), from itself, one image, or rows read row-major."""
     width = int(np.prod(sample))
     if array.shape == sample:
@@ -65,7 +65,7 @@ def _images(array: np.ndarray, label: str, sample: tuple[int, ...], sizes: str) 
     if array.shape[1:] != sample:
         expected = ", ".join(map(str, sample))
         raise ShapeError(
-            f"{label} has shape {array.shape} but this network ({sizes}) expects (batch, {expected}), "
+            f"{label} has shape {array.shape} but this network ({_sizes(network)}) expects (batch, {expected}), "
             f"or (batch, {width}) read row-major"
         )
     return array
@@ -80,7 +80,7 @@ def check_inputs(
 ) -> np.ndarray:
     """X as a 2-D array of finite floats with the network's input width."""
     where = f" in {source}" if source else ""
-    return _rows(X, f"X{where}", network.sizes[0], _sizes(network), dtype, copy, network.input_shape)
+    return _rows(X, f"X{where}", network.sizes[0], network, dtype, copy, network.input_shape)
 
 
 def check_batch(
@@ -93,10 +93,9 @@ def check_batch(
     arrays are called there (``("X_val", "Y_val")`` for a held-out set).
     """
     where = f" in {source}" if source else ""
-    sizes = _sizes(network)
     x_label, y_label = (f"{name}{where}" for name in names)
-    X = _rows(X, x_label, network.sizes[0], sizes, dtype, copy, network.input_shape)
-    Y = _rows(Y, y_label, network.sizes[-1], sizes, dtype, copy)
+    X = _rows(X, x_label, network.sizes[0], network, dtype, copy, network.input_shape)
+    Y = _rows(Y, y_label, network.sizes[-1], network, dtype, copy)
     if X.shape[0] != Y.shape[0]:
         raise ShapeError(
             f"{x_label} has {X.shape[0]} samples but {names[1]} has {Y.shape[0]}; "
@@ -120,16 +119,21 @@ def target_problem(Y: np.ndarray, loss_name: str, label: str = "Y") -> str | Non
     'binary_cross_entropy targets must lie in [0, 1], but row 1 of Y holds 1.5'
     """
     if loss_name == "cross_entropy":
+        sums = np.add.reduce(Y, axis=1)
+        # One pass each over entries and row sums; the culprit is looked for only when one fails.
+        if Y.size and np.minimum.reduce(Y, axis=None) >= 0 and np.abs(sums - 1).max() <= SUM_TOLERANCE:
+            return None
         what = "cross_entropy targets must be probability vectors (entries of at least 0 that sum to 1)"
         negative = np.argwhere(Y < 0)
         if negative.size:
             row, col = negative[0]
             return f"{what}, but row {row + 1} of {label} holds {Y[row, col]:.6g}"
-        sums = Y.sum(axis=1)
         off = np.flatnonzero(np.abs(sums - 1) > SUM_TOLERANCE)
         if off.size:
             return f"{what}, but row {off[0] + 1} of {label} sums to {sums[off[0]]:.6g}"
     elif loss_name == "binary_cross_entropy":
+        if Y.size and np.minimum.reduce(Y, axis=None) >= 0 and np.maximum.reduce(Y, axis=None) <= 1:
+            return None
         outside = np.argwhere((Y < 0) | (Y > 1))
         if outside.size:
             row, col = outside[0]

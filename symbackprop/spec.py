@@ -219,7 +219,7 @@ class Network:
         """True when every layer is dense (the MLP form; a bias in every layer or in none)."""
         return all(isinstance(layer, Dense) for layer in self.layers)
 
-    @property
+    @cached_property  # read on every call of a compiled function
     def stochastic(self) -> bool:
         """True when a layer draws random numbers (dropout): its compiled functions take a seed."""
         return any(layer.stochastic for layer in self.layers)
@@ -252,6 +252,10 @@ class Network:
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         """Shapes of the parameters as NumPy arrays: W is (nₗ, nₗ₋₁), b is (nₗ,); a conv kernel (C', C, k, k)."""
+        return dict(self._parameter_shapes)
+
+    @cached_property  # the network is frozen: worked out once, read on every call of a compiled function
+    def _parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         shapes: dict[str, tuple[int, ...]] = {}
         for index, layer in enumerate(self.layers, start=1):
             shapes.update(layer.parameter_shapes(index))

@@ -261,6 +261,83 @@ def test_bad_inputs_give_clear_errors():
         f(params, [[0, 0], [1, 1]], [[0, 0]])
 
 
+CE_NET = {"layers": [4, 5, 3], "activation": "tanh", "output_activation": "softmax", "loss": "cross_entropy"}
+BCE_NET = {"layers": [4, 5, 3], "activation": "tanh", "output_activation": "sigmoid", "loss": "binary_cross_entropy"}
+
+
+def _batch(spec, dtype, rows=64):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((rows, 4)).astype(dtype)
+    Y = np.eye(3, dtype=dtype)[rng.integers(0, 3, rows)]
+    return X, Y
+
+
+def _spoiled(array, row, col, value):
+    out = array.copy()
+    out[row, col] = value
+    return out
+
+
+def _rows_set(array, rows):
+    out = array.copy()
+    for row, values in rows.items():
+        out[row] = values
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("spec", "spoil", "message"),
+    [
+        (CE_NET, lambda X, Y: (_spoiled(X, 40, 2, np.nan), Y), "X contains a value that is not a finite number"),
+        (CE_NET, lambda X, Y: (_spoiled(X, 63, 3, -np.inf), Y), "X contains a value that is not a finite number"),
+        (CE_NET, lambda X, Y: (X, _spoiled(Y, 7, 0, np.inf)), "Y contains a value that is not a finite number"),
+        # the first negative entry is named, wherever a row sums wrong before it
+        (CE_NET, lambda X, Y: (X, _rows_set(Y, {30: [0.3, 0.3, 0.3], 50: [1.5, -0.5, 0.0]})),
+         "cross_entropy targets must be probability vectors (entries of at least 0 that sum to 1), but row 51 of Y holds -0.5"),
+        (CE_NET, lambda X, Y: (X, Y * np.where(np.arange(64) == 30, 0.5, 1.0)[:, None].astype(Y.dtype)),
+         "cross_entropy targets must be probability vectors (entries of at least 0 that sum to 1), but row 31 of Y sums to 0.5"),
+        (BCE_NET, lambda X, Y: (X, _spoiled(Y, 63, 2, 1.5)),
+         "binary_cross_entropy targets must lie in [0, 1], but row 64 of Y holds 1.5"),
+        (BCE_NET, lambda X, Y: (X, _spoiled(Y, 12, 1, -0.25)),
+         "binary_cross_entropy targets must lie in [0, 1], but row 13 of Y holds -0.25"),
+    ],
+)
+def test_the_checked_call_names_a_bad_value_anywhere_in_a_batch(dtype, spec, spoil, message):
+    """Arrays already of the compiled dtype take the fast path; every value is still checked."""
+    net = Network.from_spec(spec)
+    f = net.compile(dtype=dtype)
+    params = {k: v.astype(dtype) for k, v in init_params(net, seed=0).items()}
+    X, Y = spoil(*_batch(spec, dtype))
+    for call in (f, f.loss, f.step) if dtype == np.float64 else (f,):
+        args = (params, X, Y, 0.1) if call == f.step else (params, X, Y)
+        with pytest.raises(DataError) as caught:
+            call(*args)
+        assert str(caught.value) == message
+
+
+def test_targets_within_the_sum_tolerance_pass_and_beyond_it_are_refused():
+    net = Network.from_spec(CE_NET)
+    f = net.compile()
+    params = init_params(net, seed=0)
+    X, Y = _batch(CE_NET, np.float64)
+    near = Y.copy()
+    near[5] = [0.2, 0.3, 0.5 + 5e-7]
+    assert np.isfinite(f(params, X, near)[0])
+    near[5, 2] += 2e-6
+    with pytest.raises(DataError, match="row 6 of Y sums to 1"):
+        f(params, X, near)
+
+
+def test_parameter_shapes_are_a_new_dict_each_time():
+    """The network keeps its shapes for every call; a caller's changes do not reach them."""
+    net = Network.from_spec(CE_NET)
+    shapes = net.parameter_shapes()
+    shapes["W1"] = (1, 1)
+    del shapes["b2"]
+    assert net.parameter_shapes() == {"W1": (5, 4), "b1": (5,), "W2": (3, 5), "b2": (3,)}
+
+
 def test_large_network_compiles_fast_without_scalar_symbols():
     start = time.perf_counter()
     net = Network.from_spec({"layers": [784, 256, 128, 10], "activation": "sigmoid",

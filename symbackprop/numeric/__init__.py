@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..batch import check_batch, check_inputs
 from ..errors import DataError
 from ..options import choose
+from ..params import check_params
 from ..symbolic import Symbolic
 from .codegen import generate
 
@@ -98,9 +100,6 @@ class CompiledGradient:
         Parameters may hold NaN or infinity (a diverging run makes them; the
         results then say so); samples may not.
         """
-        from ..batch import check_batch, check_inputs
-        from ..params import check_params
-
         p = check_params(params, self.network, dtype=self.dtype, copy=False, finite=False)
         if Y is None:
             return p, check_inputs(X, self.network, dtype=self.dtype, copy=False), None
