@@ -107,6 +107,18 @@ RIGHT = [
     (RNN, "b1", "python", "np.sum(delta1, axis=0, keepdims=True).T"),
     (RNN, "b1", "latex", r"\sum_{t=1}^{T} \delta^{(1)}_t"),
     (RNN, "W2", "python", "delta2 @ h1_3.T"),
+    # min-char-rnn's names: Wxh, Whh, bh for the RNN, Why, by for the layer that reads h_T
+    (RNN, "W1", "python",
+     "d3 = (Why.T @ delta2) * (1 - h1_3**2); d2 = (Whh.T @ d3) * (1 - h1_2**2); d1 = (Whh.T @ d2) * (1 - h1_1**2);"
+     " dWxh = d3 @ x_3.T + d2 @ x_2.T + d1 @ x_1.T"),
+    (RNN, "W1", "latex",
+     r"\frac{\partial L}{\partial W_{xh}} = \delta^{(1)}_T x_T^T + \left(W_{hh}^T \delta^{(1)}_T \odot "
+     r"(1 - h^{(1)}_{T-1} \odot h^{(1)}_{T-1})\right) x_{T-1}^T + \delta^{(1)}_{T-2} x_{T-2}^T"),
+    (RNN, "U1", "latex", r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=2}^{T} \delta^{(1)}_t (h^{(1)}_{t-1})^T"),
+    (RNN, "b1", "latex", r"\nabla_{b_h} L = \sum_{t=1}^{T} \delta^{(1)}_t"),
+    (RNN, "W2", "latex", r"\frac{\partial L}{\partial W_{hy}} = \delta^{(2)} (h^{(1)}_T)^T"),
+    (RNN, "b2", "latex", r"\frac{\partial L}{\partial b_y} = \delta^{(2)}"),
+    (RNN, "b2", "python", "dby = Why @ h1_3 + by - y"),
     (RNN_L2, "U1", "python", "delta1.T @ lag(h1) + lam * U1"),
     (RNN_L2, "b1", "python", "delta1_1 + delta1_2 + delta1_3"),
 ]
@@ -296,6 +308,11 @@ BATCHNORM_IMAGE = Network.from_spec(
         (LAYERNORM, "W1", "python", "N * W1", ExpressionError, "unknown name 'N'"),
         (BATCHNORM, "W1", "python", "np.mean(x, axis=1)", ExpressionError, "keepdims=True"),
         (RNN, "W1", "latex", r"\sum_{t=4}^{T} \delta^{(1)}_t x_t^T", ShapeError, "starts at 4"),
+        (BATCHNORM, "W1", "latex", r"W_{xh}", ExpressionError,
+         r"W_\{xh\} names a parameter of the one recurrent layer of a network \(or of the dense layer it feeds\), "
+         r"and this network has no such layer: write the layer, as in W\^\{\(1\)\}$"),
+        (RNN, "W1", "latex", r"\frac{\partial L}{\partial W_{hh}} = \delta^{(1)} (h^{(1)})^T", ExpressionError,
+         r"the last line is ∂L/∂U⁽¹⁾, but the question asks for ∂L/∂W1"),
     ],
 )
 def test_refusals_say_what_and_why(net, wrt, syntax, formula, error, message):
@@ -313,3 +330,13 @@ def test_ngs_m_is_the_batch_and_never_a_dropout_mask():
     masked = r"\left(m^{(2)} \odot (W^{(3)})^T \delta^{(3)} \odot (1 - (a^{(1)})^2)\right) x^T"
     assert verify(DROPOUT, "W1", masked, syntax="latex").correct
     assert not verify(DROPOUT, "W1", masked.replace("m^{(2)}", "m^{(2)} m^{(2)}"), syntax="latex").correct
+
+
+def test_the_recurrent_subscripts_name_w_and_u_not_one_another():
+    """W_{xh} is the input's weights W⁽¹⁾ and W_{hh} the recurrent U⁽¹⁾: swapped, δ₂ is wrong."""
+    bptt = (
+        r"\delta^{(1)}_T x_T^T + \left(W_{%s}^T \delta^{(1)}_T \odot (1 - h^{(1)}_{T-1} \odot h^{(1)}_{T-1})\right) x_{T-1}^T"
+        r" + \delta^{(1)}_{T-2} x_{T-2}^T"
+    )
+    assert verify(RNN, "W1", bptt % "hh", syntax="latex", points=4).correct
+    assert not verify(RNN, "W1", bptt % "xh", syntax="latex", points=4).correct

@@ -283,6 +283,9 @@ def names_for(network: Network) -> NameTable:
     if len(recurrent_layers) == 1:  # min-char-rnn's names for the one recurrent layer: Wxh, Whh, bh
         layer = recurrent_layers[0]
         aliases.update({"Wxh": str(weight(layer)), "Whh": str(recurrent_weight(layer)), "bh": str(bias(layer))})
+        # … and Why, by for the layer that reads its last state (the output layer of min-char-rnn)
+        aliases.update({alias: str(name) for alias, name in (("Why", weight(layer + 1)), ("by", bias(layer + 1)))
+                        if str(name) in quantities})
     images = tuple(sorted({shapes[name] for name, shape in quantities.items() if len(shape) == 3 and name in shapes}))
     activations = tuple(
         ("", None) if spec.activation is None

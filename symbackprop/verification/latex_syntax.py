@@ -12,6 +12,8 @@ is listed, with an example, in docs/verify.md.
   ``a^l``, ``a^{l-1}``, ``z^L`` (Nielsen; ``l`` is the layer of the
   parameter asked about, ``L`` the last) or ``W_2``.  A superscript on a name
   that takes a layer is its layer, never a power: write ``(a^{(1)})^2``;
+  min-char-rnn's ``W_{xh}``, ``W_{hh}``, ``b_h`` (and ``W_{hy}``, ``b_y``) for
+  the one recurrent layer (and the layer it feeds);
 * entries ``w^{(2)}_{12}``, ``a^{(1)}_{2}``, ``x_1``; index letters ``w^2_{jk}``,
   ``\delta^2_j``, with ``\sum_j``, ``\sum_{j=1}^{n}`` — a formula with free
   indices is the matrix of its entries;
@@ -141,6 +143,9 @@ _QUANTITY_OF = {
 }
 # Weights, whose entries have a row and a column: their Python stem (w2_12, u1_21).
 _MATRIX_STEMS = {"W": "w", "w": "w", "U": "u", "u": "u"}
+# min-char-rnn's names written as subscripts (W_{xh}, W_{hh}, b_h; W_{hy}, b_y of the layer the RNN
+# feeds): the Python names the table aliases for the network's one recurrent layer.
+_RECURRENT = {("W", "xh"): "Wxh", ("W", "hh"): "Whh", ("b", "h"): "bh", ("W", "hy"): "Why", ("b", "y"): "by"}
 # A normalisation's quantities written as Greek letters: γ, β and the batch mean μ.
 _NORMALISATION = {"gamma": scale(1).stem, "beta": shift(1).stem, "mu": mean(1).stem}
 _EXPLAIN = {
@@ -341,7 +346,7 @@ class _Parser:
         stem = self.stem()
         if stem is None or stem not in _QUANTITY_OF:
             return None
-        layer, sub, _ = self.variable_parts(stem)
+        stem, layer, sub, _ = self.variable_parts(stem)
         if layer is None:
             return None
         return self.quantity_with_indices(_QUANTITY_OF[stem], layer, sub)
@@ -963,11 +968,12 @@ class _Parser:
 
     def variable(self, stem: str) -> Node:
         """A name with its layer, entry or index letters and transpose marks, in any order."""
-        layer, sub, transposed = self.variable_parts(stem)
+        stem, layer, sub, transposed = self.variable_parts(stem)
         node = self.compose(stem, layer, sub)
         return Transpose(node) if transposed else node
 
-    def variable_parts(self, stem: str) -> tuple[int | None, str | None, bool]:
+    def variable_parts(self, stem: str) -> tuple[str, int | None, str | None, bool]:
+        """(stem, layer, subscript, transposed); W_{hh} comes back as the stem U and its layer."""
         layer: int | None = None
         sub: str | None = None
         transposed = False
@@ -997,11 +1003,26 @@ class _Parser:
             else:
                 break
         if layer is None and sub is not None and stem in _LAYERED:
+            if (stem, sub) in _RECURRENT:
+                stem, layer = self.recurrent_parameter(stem, sub)
+                return stem, layer, None, transposed
             # W_2, a_1, \delta_2: a subscript without a layer superscript is the layer.
             if not sub.isdigit():
                 raise self.fail(f"{_shown(stem)}_{{{sub}}} needs a layer, e.g. {_shown(stem)}^{{(2)}}_{{{sub}}}")
             layer, sub = int(sub), None
-        return layer, sub, transposed
+        return stem, layer, sub, transposed
+
+    def recurrent_parameter(self, stem: str, sub: str) -> tuple[str, int]:
+        """W_{xh}, W_{hh}, b_h (and W_{hy}, b_y): the stem and layer of the parameter they name."""
+        written = f"{_shown(stem)}_{{{sub}}}"
+        canonical = self.table.aliases.get(_RECURRENT[stem, sub])
+        if canonical is None:
+            raise self.fail(
+                f"{written} names a parameter of the one recurrent layer of a network (or of the dense layer "
+                f"it feeds), and this network has no such layer: write the layer, as in {_shown(stem)}^{{(1)}}"
+            )
+        which = Quantity.parse(canonical)
+        return which.stem, which.layer
 
     def layer_mark(self) -> tuple[int, bool] | None:
         """After ^: (2), [2], {(2)}, {[2]}, {2}, 2, l, L, {l-1}, {(l+1)T}, {[2]T}; None for anything else."""
@@ -1248,7 +1269,7 @@ class _Parser:
         stem = self.stem()
         if stem not in _DERIVATIVE_OF:
             raise self.fail("∂L/∂… is understood for z, a, W, w and b, as in \\frac{\\partial L}{\\partial z^{(1)}}")
-        layer, sub, _ = self.variable_parts(stem)
+        stem, layer, sub, _ = self.variable_parts(stem)
         if layer is None:
             if not (allow_bare_a and stem == "a"):
                 raise self.fail(f"∂L/∂{stem} needs the layer, e.g. {stem}^{{(1)}}")
