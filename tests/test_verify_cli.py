@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -74,6 +75,23 @@ def test_json_of_a_correct_formula(run_cli):
     assert verdict["correct"] is True and verdict["points"] == 3
     assert verdict["proof"] in ("symbolic", "numeric")
     assert verdict["counterexample"] is None and verdict["diagnosis"] is None
+
+
+def test_json_gives_the_batch_the_formula_was_judged_on(run_cli):
+    """One sample for a network without batch norm; N samples, the rows of the counterexample, with it."""
+    single = json.loads(run_cli("verify", *NET, "--wrt", "b2", "--formula", "delta2", "--json").stdout)
+    assert single["batch"] == 1
+    spec = str(Path(__file__).resolve().parent.parent / "docs" / "files" / "batchnorm.json")
+    result = run_cli("verify", "--spec", spec, "--wrt", "W1", "--formula", "(gamma2 * dy / sigma2) @ x.T", "--json")
+    assert result.status == 1
+    verdict = json.loads(result.stdout)
+    assert verdict["batch"] == 3
+    inputs = verdict["counterexample"]["inputs"]
+    assert len(inputs["x"]) == len(inputs["y"]) == verdict["batch"]
+    images = str(Path(spec).with_name("batchnorm-image.json"))
+    result = run_cli("verify", "--spec", images, "--wrt", "gamma2", "--formula", "np.sum(delta2, axis=1, keepdims=True)", "--json")
+    verdict = json.loads(result.stdout)
+    assert verdict["batch"] == 2 == len(verdict["counterexample"]["inputs"]["x"])
 
 
 def test_seed_makes_verdicts_reproducible(run_cli):

@@ -155,6 +155,7 @@ class Verdict:
             "syntax": self.syntax,
             "seed": self.seed,
             "points": self.points,
+            "batch": self.batch,
             "proof": self.proof,
             "score": self.score,
             "max_relative_difference": _json_number(self.max_difference),
