@@ -50,7 +50,7 @@ from .losses import A as GENERIC_A
 from .losses import Y as GENERIC_Y
 from .spec import Network
 from .symbols import INPUT, TARGET, Name, parameter
-from .tensor import Add, Assignment, LossGradient, LossValue, Quantity, Tensor, quantity
+from .tensor import Add, Assignment, LossGradient, LossValue, Op, Quantity, Tensor, quantity
 
 __all__ = [
     "BIAS_GRADIENT",
@@ -154,6 +154,19 @@ class Plan:
 
     def gradient_rule(self, name: str | Name) -> Tensor:
         return self.gradient_assignment(name).rule
+
+    @property
+    def per_batch_rules(self) -> tuple[Op, ...]:
+        """The forward rules that read the whole batch (batch norm's μ and σ)."""
+        return tuple(
+            step.rule for entry in self.layers for step in entry.forward if isinstance(step.rule, Op) and step.rule.per_batch
+        )
+
+    @property
+    def couples_samples(self) -> bool:
+        """True when a forward rule reads the whole batch: a sample's δ then depends on the others,
+        and a parameter's gradient is the sum of the samples' terms."""
+        return bool(self.per_batch_rules)
 
     @property
     def lowest_trained(self) -> int:

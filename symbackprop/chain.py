@@ -449,6 +449,8 @@ def elementwise_joins(rule: Tensor) -> tuple[int, ...]:
         return elementwise_joins(rule.left)
     if isinstance(rule, SoftmaxVJP):
         return tuple(1 + i for i in elementwise_joins(rule.upstream))
+    if isinstance(rule, Op):
+        return rule.elementwise_operands
     return ()
 
 

@@ -78,6 +78,7 @@ def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
         if rule is None:
             continue
         delta = _indexed("delta", entry.index)
+        per_sample = _per_sample(the_plan, entry) and bool(entry.parameters)
         steps = _error_steps(entry, rule.output, rule.indices, the_plan.depth)
         for derived in derivatives(rule, delta):
             is_input = derived.base.label == sympy.Symbol(str(entry.prev.name))
@@ -101,9 +102,24 @@ def index_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
                 why += "; out-of-range terms are 0"
             steps.append(Step(Partial(LOSS, derived.entry), (derived.collapsed,), why))
             if not is_input and the_plan.penalty is not None and key in PENALISED:
-                steps.append(_with_decay(steps[-1]))
-        sections.append(Section(title, tuple(steps), intro))
+                steps.append(_with_decay(steps[-1], once=per_sample))
+        sections.append(Section(title, tuple(steps), intro + (" " + PER_SAMPLE if per_sample else "")))
     return tuple(sections)
+
+
+# A layer beside batch norm works sample by sample, but its δ is that of the batch loss.
+PER_SAMPLE = (
+    "Batch norm couples the samples of the batch: every entry here is that of one sample $n$, "
+    "and each gradient of a parameter below is summed over the samples $n = 1$ to $N$."
+)
+SUMMED = "; summed over the batch"  # the matrix level's reason; the index level's section says it once
+
+
+def _per_sample(the_plan, entry) -> bool:
+    """True for a layer that reads one sample at a time in a network whose batch norm couples them."""
+    return the_plan.couples_samples and not any(
+        getattr(step.rule, "per_batch", False) for step in entry.forward
+    )
 
 
 def _activation_steps(entry, output, index) -> list[Step]:
@@ -138,10 +154,12 @@ def _last(steps, name: str) -> Step:
     return [step for which, step in steps if which == name][-1]
 
 
-def _with_decay(step: Step) -> Step:
-    """The last step of a weight's gradient again, with the L2 penalty's λw added."""
+def _with_decay(step: Step, once: bool = False) -> Step:
+    """The last step of a weight's gradient again, with the L2 penalty's λw added (``once``: to
+    the sum over the batch, not to each sample's term)."""
     weight = step.lhs.args[1]
-    return Step(step.lhs, (step.rhs[-1] + LAMBDA * weight,), r"with L2: the penalty's derivative $\lambda w$ is added")
+    why = r"with L2: the penalty's derivative $\lambda w$ is added" + (" once, not per sample" if once else "")
+    return Step(step.lhs, (step.rhs[-1] + LAMBDA * weight,), why)
 
 
 def _intro(d: Derivation) -> str:
@@ -176,7 +194,7 @@ def matrix_sections(d: Derivation, wrt: str | None) -> tuple[Section, ...]:
     for entry in reversed(the_plan.layers[lowest - 1 :]):
         for g in the_plan.gradients(entry):
             if wrt in (None, str(g.target.name)):
-                why = g.equation or g.note
+                why = (g.equation or g.note) + (SUMMED if _per_sample(the_plan, entry) else "")
                 grads.append(Step(Partial(LOSS, form(g.target)), (form(g.rule),), why, factor_shapes(g.rule),
                                   g.target.shape, elementwise_joins(g.rule)))
     return (

@@ -324,6 +324,10 @@ class Op(Tensor):
         """The shapes of the operands as printed (for the shape notes of the matrix level)."""
         return tuple(arg.shape for arg in self.args)
 
+    # Positions in operand_shapes() of the operands joined to the one before by ⊙ (γ ⊙ x̂),
+    # not by a matrix product: the shape note prints (2×1) ⊙ (2×1) rather than (2×1)(2×1).
+    elementwise_operands: tuple[int, ...] = ()
+
     def formula(self, args: list[Any], f: Any) -> Any:
         """The operation as a formula a person may type to ``verify``, built from the operands'
         formulas ``args`` with ``f`` (:class:`symbackprop.verification.reference.Formulas`):

@@ -340,6 +340,18 @@ def test_derive_prints_the_textbook_forms_sympy_collapsed():
     assert r"W^{(1)} \star x + b^{(1)}" in markdown
 
 
+def test_the_local_derivative_of_a_kernel_names_each_index_once():
+    """∂z[c,i,j]/∂W[c',c'',u',v']: the sum over the input channel, c' in the forward rule, is
+    renamed so that it does not read as the primed output channel c' of the kernel's entry."""
+    index = " ".join(Network.from_spec(CONV).derive().text().split())
+    assert (
+        "∂z⁽¹⁾_c,i,j/∂W⁽¹⁾_c',c'',u',v' = "
+        "Σ_d=1..1_u=1..3_v=1..3 ([c = c']·[c'' = d]·[u = u']·[v = v']·x[d,i + u − 1,j + v − 1]) ["
+    ) in index
+    # the forward rule keeps the design's c', and the collapsed gradient its own index names
+    assert "z⁽¹⁾_c,i,j = b⁽¹⁾_c + Σ_c'=1..1_u=1..3_v=1..3 (W⁽¹⁾_c,c',u,v·x[c',i + u − 1,j + v − 1])" in index
+
+
 def test_full_convolution_with_the_flipped_kernel_is_printed_for_a_second_conv_layer():
     net = Network.from_spec({"input": [1, 5, 5], "layers": [
         {"type": "conv2d", "channels": 2, "kernel": 2, "activation": "tanh"},

@@ -157,6 +157,13 @@ def test_derive_prints_the_mask_as_an_input_at_both_levels():
     assert r"\frac{\partial \mathcal{L}}{\partial a^{(1)}_{j}} &= \delta^{(2)}_{j} m^{(2)}_{j}" in d.markdown()
     matrix = d.markdown(level="matrix")
     assert r"a^{(2)} &= m^{(2)} \odot a^{(1)}" in matrix
+    # drawn from the seed: not written as a function of a⁽¹⁾, and no operand in its shape note
+    assert r"m^{(2)} &= \operatorname{mask}_{p = 0.5}\left(\mathrm{seed}\right)" in matrix
+    flat = " ".join(d.text(level="matrix").split())
+    assert (
+        "m⁽²⁾ = mask_p=0.5(seed) [layer 2: drawn from the seed, independent of a⁽¹⁾: "
+        "each entry 0 with probability p, else 1/(1 − p); (6×1)]"
+    ) in flat
     assert r"\delta^{(1)} &= \left(m^{(2)} \odot \delta^{(2)}\right) \odot \tanh'\left(z^{(1)}\right)" in matrix
 
 

@@ -298,3 +298,32 @@ def test_batchnorm_benchmark_runs_and_its_contenders_agree():
     rows = json.loads(done.stdout.strip().splitlines()[-1])
     assert [(row["dtype"], row["batch"]) for row in rows] == [("float64", 64), ("float32", 64)]
     assert all(row["compiled"] > 0 and row["numpy"] > 0 for row in rows)
+
+
+def test_layers_beside_batch_norm_say_their_terms_are_summed_over_the_batch():
+    """Batch norm couples the samples: a dense layer's per-sample terms add up over the batch
+    (∂ℒ/∂W = Σ_n δ_n a_nᵀ), which both levels say; γ ⊙ x̂ reads as ⊙ in the shape notes."""
+    d = Network.from_spec(BATCHNORM_MLP).derive()
+    index = " ".join(d.text().split())
+    dense_sections = [part for part in index.split("Layer ")[1:] if part.startswith(("1 (dense)", "3 (dense)"))]
+    assert len(dense_sections) == 2
+    for section in dense_sections:
+        assert (
+            "Batch norm couples the samples of the batch: every entry here is that of one sample n, "
+            "and each gradient of a parameter below is summed over the samples n = 1 to N."
+        ) in section
+    assert "∂ℒ/∂W⁽³⁾_j,k = a⁽²⁾_k·δ⁽³⁾_j [chain rule, collapsed by SymPy: the outer product δ⁽ˡ⁾ (a^(l−1))ᵀ; out-of-range terms are 0]" in index
+    assert "∂ℒ/∂W⁽³⁾_j,k = λ·W⁽³⁾_j,k + a⁽²⁾_k·δ⁽³⁾_j [with L2: the penalty's derivative λ w is added once, not per sample]" in index
+    batchnorm_section = next(part for part in index.split("Layer ")[1:] if part.startswith("2 (batchnorm)"))
+    assert "one sample n," not in batchnorm_section  # its Σ_n is written out
+    matrix = " ".join(d.text(level="matrix").split())
+    assert "∂ℒ/∂W⁽¹⁾ = δ⁽¹⁾ xᵀ + λ W⁽¹⁾ [BP4; summed over the batch;" in matrix
+    assert "∂ℒ/∂γ⁽²⁾ = Σ_n δ⁽²⁾_n ⊙ x̂⁽²⁾_n [Σ_n δ_n ⊙ x̂_n; (4×1) ⊙ (4×1) → (4×1)]" in matrix
+    assert "z⁽²⁾ = γ⁽²⁾ ⊙ x̂⁽²⁾ + β⁽²⁾ [scaled and shifted; (4×1) ⊙ (4×1) → (4×1)]" in matrix
+    assert r"(4 \times 1) \odot (4 \times 1) \to (4 \times 1)" in d.latex(level="matrix")
+    # a layer without parameters (flatten) has no gradient to sum; a convolution's is summed
+    conv = " ".join(Network.from_spec(BATCHNORM_CONV).derive().text().split()).split("Layer ")[1:]
+    assert [part.split(":")[0] for part in conv if "one sample n," in part] == ["4 (dense)", "1 (conv2d)"]
+    # without batch norm the samples are independent and nothing is said
+    layer = " ".join(Network.from_spec(LAYERNORM_MLP).derive().text().split())
+    assert "; summed over the batch]" not in layer and "one sample n" not in layer

@@ -107,12 +107,12 @@ class Mask(Op):
 
     jax = torch
 
+    def operand_shapes(self) -> tuple[tuple[int, ...], ...]:
+        return ()  # x gives the mask its shape only: none of its values are read
+
     def display(self, args: list[Any]) -> Any:
-        return Formula(
-            rf"\operatorname{{mask}}_{{p = {self.p:g}}}\left({{0}}\right)",
-            f"mask_p={self.p:g}({{0}})",
-            *args,
-        )
+        """Drawn from the seed: printed without x, which it does not depend on."""
+        return Formula(rf"\operatorname{{mask}}_{{p = {self.p:g}}}\left(\mathrm{{seed}}\right)", f"mask_p={self.p:g}(seed)")
 
     def show(self, args: list[str]) -> str:
         return f"mask({args[0]}, p={self.p:g})"
@@ -182,7 +182,11 @@ class DropoutRules(Rules):
     def forward(self) -> tuple[Assignment, ...]:
         p = self.layer.p
         return (
-            Assignment(self.mask, Mask(self.prev, p, self.index, self.mask), note=rf"layer {self.index}: $0$ with probability $p$, else $1/(1 - p)$"),
+            Assignment(
+                self.mask, Mask(self.prev, p, self.index, self.mask),
+                note=rf"layer {self.index}: drawn from the seed, independent of $a^{{({self.index - 1})}}$: "
+                r"each entry $0$ with probability $p$, else $1/(1 - p)$",
+            ),
             Assignment(self.a, self.mask * self.prev, note="inverted dropout"),
         )
 

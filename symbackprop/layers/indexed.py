@@ -107,17 +107,39 @@ def derivative(rule: IndexRule, base: Any, names: tuple[str, ...], upstream: Any
     # Sums left with one term are written as that term; the bounds get their numbers back.
     collapsed = collapsed.xreplace(back)
     shown = index_names(len(shape), names)
-    # The local derivative keeps the rule's own index names, so θ's entry is primed there.
+    # The local derivative keeps the rule's own index names, so θ's entry is primed there; a
+    # summation index of the rule that bears one of those primed names is renamed.
     primed = index_names(len(shape), tuple(name + "'" for name in names))
+    renamed = {**_distinct_bound(rule.expr, primed), **dict(zip(working, primed, strict=True))}
     return Derivative(
         base=base,
         entry=base[shown],
-        local=local.xreplace(dict(zip(working, primed, strict=True))),
-        chain=chain.xreplace(dict(zip(working, primed, strict=True))),
+        local=local.xreplace(renamed),
+        chain=chain.xreplace(renamed),
         collapsed=collapsed.xreplace(dict(zip(working, shown, strict=True))),
         bounded=dropped,
         local_entry=base[primed],
     )
+
+
+_SPARE_NAMES = ("d", "p", "q", "r", "s", "t")
+
+
+def _distinct_bound(expr: Any, taken: tuple[Any, ...]) -> dict[Any, Any]:
+    """A new name for each summation index of ``expr`` named like one of ``taken``.
+
+    The convolution sums over the input channel c', which is also the primed name of the
+    output channel c in ∂z[c,i,j]/∂W[c',c'',u',v']; the sum's c' becomes d.
+
+    >>> c1, c2 = index_names(2, ("c'", "c''"))
+    >>> x = sympy.IndexedBase("x")
+    >>> _distinct_bound(sympy.Sum(x[c1], (c1, 1, 2)), (c1, c2))
+    {c': d}
+    """
+    used = {symbol.name for symbol in expr.atoms(sympy.Symbol)} | {symbol.name for symbol in taken}
+    spare = (name for name in _SPARE_NAMES if name not in used)
+    clashing = {v for node in expr.atoms(sympy.Sum) for v, *_ in node.limits if v.name in {t.name for t in taken}}
+    return {v: sympy.Symbol(next(spare), integer=True, positive=True) for v in sorted(clashing, key=str)}
 
 
 def derivatives(rule: IndexRule, upstream: Any = UPSTREAM) -> tuple[Derivative, ...]:

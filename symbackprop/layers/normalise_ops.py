@@ -234,6 +234,8 @@ class ScaleShift(Op):
     def shape(self) -> tuple[int, ...]:
         return self.xhat.shape
 
+    elementwise_operands = (1,)
+
     def operand_shapes(self) -> tuple[tuple[int, ...], ...]:
         return (self.gamma.shape, self.xhat.shape)
 
@@ -268,6 +270,10 @@ class BatchSum(Op):
     @property
     def shape(self) -> tuple[int, ...]:
         return self.shape_
+
+    @property
+    def elementwise_operands(self) -> tuple[int, ...]:  # type: ignore[override]
+        return tuple(range(1, len(self.args)))  # Σ_n δ_n ⊙ x̂_n
 
     def compute(self, *arrays: Any) -> Any:
         product = arrays[0]
@@ -349,6 +355,8 @@ class NormalisedInput(Op):
     @property
     def shape(self) -> tuple[int, ...]:
         return self.xhat.shape
+
+    elementwise_operands = (1,)
 
     def operand_shapes(self) -> tuple[tuple[int, ...], ...]:
         return (self.gamma.shape, self.delta.shape)

@@ -157,9 +157,7 @@ def batch_size(the_plan: Any) -> int:
     """How many samples a formula is judged on: 1, or :data:`BATCH` when a layer's forward rule
     reads the whole batch (a batch statistic), so that no one sample determines the gradient —
     :data:`IMAGE_BATCH` when it reads a batch of images, whose every position adds entries."""
-    coupled = [
-        step.rule for entry in the_plan.layers for step in entry.forward if isinstance(step.rule, Op) and step.rule.per_batch
-    ]
+    coupled = the_plan.per_batch_rules
     if not coupled:
         return 1
     return IMAGE_BATCH if any(len(arg.shape) > 2 for rule in coupled for arg in rule.args) else BATCH
