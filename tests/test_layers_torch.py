@@ -95,10 +95,12 @@ def every_kind_specs(draw):
     else:
         shape = draw(st.integers(2, 3))
         layers = []
-    # A normalisation needs two features at least: the dense layers above give them.
+    # A normalisation needs two features at least: the dense layers above give them. A flattened
+    # image may have one (1×4×4, a 2×2 kernel and two poolings of stride 1 leave 1×1×1).
+    start = len(layers)
     layers += [draw(st.sampled_from(vector))() for _ in range(draw(st.integers(0 if source != "vector" else 1, 3)))]
-    if source == "vector" and layers[0]["type"] == "layernorm":
-        layers.insert(0, {"type": "dense", "units": 3, "activation": act()})
+    if source != "sequence" and start < len(layers) and layers[start]["type"] == "layernorm":
+        layers.insert(start, {"type": "dense", "units": 3, "activation": act()})
     layers.append({"type": "dense", "units": 2, "activation": "softmax"})
     return {"input": shape, "layers": layers, "loss": "cross_entropy", "l2": draw(st.sampled_from([0.0, 0.1]))}
 
