@@ -102,6 +102,14 @@ def every_kind_specs(draw):
     if source != "sequence" and start < len(layers) and layers[start]["type"] == "layernorm":
         layers.insert(start, {"type": "dense", "units": 3, "activation": act()})
     layers.append({"type": "dense", "units": 2, "activation": "softmax"})
+    # Under a normalisation, the layer that feeds it ends in tanh or sigmoid: after the identity, the
+    # normalisation takes away the shift its bias or β adds (their gradient is 0 exactly, and both
+    # checks would compare rounding noise), and a ReLU may leave a feature 0 over the whole batch.
+    for at, layer in enumerate(layers):
+        if layer["type"] in ("batchnorm", "layernorm"):
+            feeding = next((below for below in reversed(layers[:at]) if "activation" in below), None)
+            if feeding is not None and feeding["activation"] not in ("tanh", "sigmoid"):
+                feeding["activation"] = draw(st.sampled_from(["tanh", "sigmoid"]))
     return {"input": shape, "layers": layers, "loss": "cross_entropy", "l2": draw(st.sampled_from([0.0, 0.1]))}
 
 
