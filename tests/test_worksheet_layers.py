@@ -249,6 +249,29 @@ def test_a_mask_kept_entry_that_is_no_short_decimal_is_given_as_a_fraction_and_t
     assert np.allclose(numbers["W^{(1)}"], grads["W1"], rtol=10 ** (1 - s.digits), atol=1e-12)
 
 
+@pytest.mark.parametrize("activation", ["identity", "relu"])
+def test_a_bias_under_batch_norm_whose_gradient_is_zero_gets_a_sheet(activation):
+    # The normalisation takes away the bias's shift: ∂L/∂b⁽¹⁾ is 0, computed as rounding noise.
+    net = Network.from_spec({"input": 2, "loss": "half_sse", "layers": [
+        {"type": "dense", "units": 2, "activation": activation}, {"type": "batchnorm"},
+        {"type": "dense", "units": 1, "activation": "sigmoid"}]})
+    for seed in range(3):
+        s = build(net, seed=seed)
+        assert s.check.passed
+        _, grads = net.compile()(*_given_point(s))
+        assert np.abs(grads["W1"]).max() > 1e-6
+        if activation == "identity":  # (under a ReLU, only a unit active on every sample has 0)
+            assert np.abs(grads["b1"]).max() < 1e-12
+
+
+def _given_point(s):
+    """The sheet's parameters and batch, as the compiled gradient takes them."""
+    net, given = s.network, {str(step.lhs): _array(step.rhs[0]) for step in s.given}
+    shapes = net.parameter_shapes()
+    params = {k: given[label].reshape(shapes[k]) for k, label in _labels(net).items() if k in shapes}
+    return params, given["x"].T.reshape(s.samples, *net.input_shape), given["y"].reshape(s.samples, net.output_size)
+
+
 def test_the_same_seed_gives_the_same_sheet_and_another_seed_other_numbers():
     a, b, c = (build(models.small_rnn(), seed=seed) for seed in (4, 4, 5))
     assert render(a, "md") == render(b, "md") != render(c, "md")
