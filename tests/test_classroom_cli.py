@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
+
+import pytest
 
 from tests.classroom_support import answers_file, hand_in, key_entries
 
@@ -77,3 +80,16 @@ def test_publish_writes_for_a_platform_and_refuses_an_unknown_one(run_cli, tmp_p
         bad = run_cli("publish", "c", "--to", "moodle", "-o", "quiz.xml", "--tolerance", tolerance)
         assert bad.status == 2 and "the tolerance must be a number above 0 up to 1" in bad.stderr
     assert not (tmp_path / "quiz.xml").exists()
+
+
+@pytest.mark.parametrize("kind", ["batchnorm", "layernorm", "rnn", "dropout", "conv"])
+def test_a_network_of_other_layer_kinds_is_refused_before_anything_is_written(run_cli, tmp_path, monkeypatch, kind):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "roster.csv").write_text("id,name\nalice,A\nbob,B\n")
+    spec = str(Path(__file__).resolve().parent.parent / "docs" / "files" / f"{kind}.json")
+    made = run_cli("assignment", "--spec", spec, "--roster", "roster.csv", "-o", "course")
+    assert made.status == 2 and "Traceback" not in made.stderr, made.stderr
+    assert made.stderr.startswith("symbackprop: error: a class assignment is made of MLP worksheets")
+    assert made.stderr.count("\n") == 1 and not (tmp_path / "course").exists()
+    again = run_cli("variant", "--spec", spec, "--code", "ABCD-EFGH", "-o", "lost")
+    assert again.status == 2 and "MLP worksheets" in again.stderr and not (tmp_path / "lost").exists()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, UnknownOptionError
+from ..errors import DataError, UnknownOptionError, UnsupportedError
 from ..io import write_unless_same
 from ..options import seed as check_seed
 from ..spec import Network
@@ -210,6 +210,7 @@ def write_assignment(
     with ``force`` (a PDF always differs: pdflatex dates it).
     """
     seed = check_seed(seed, "the class seed")
+    check_classroom_network(network)
     asked = check_questions(network, questions) if questions else None
     folder = Path(folder)
     if not folder.parent.is_dir():
@@ -235,6 +236,20 @@ def write_assignment(
     for _ in ordered_map(_write_variant, students, jobs, _start, init):
         pass
     return assignment, left_out
+
+
+def check_classroom_network(network: Network) -> None:
+    """Refuse, before anything is written, a network whose sheets have no per-student variants.
+
+    A class's variants draw each student's numbers for the MLP worksheet; the sheets
+    of the other layer kinds (``symbackprop worksheet``) draw theirs from the seed alone.
+    """
+    others = sorted({layer.kind for layer in network.layers if layer.kind != "dense"})
+    if others:
+        raise UnsupportedError(
+            f"a class assignment is made of MLP worksheets (dense layers, optionally l2), but this "
+            f"network has {', '.join(others)}; write its worksheet with 'symbackprop worksheet --seed S' instead"
+        )
 
 
 def _check_same_assignment(assignment: Assignment) -> None:
@@ -263,6 +278,7 @@ def write_variant(
     """
     from .variants import read_code
 
+    check_classroom_network(network)
     asked = check_questions(network, questions) if questions else None
     class_seed, student = read_code(network, code, asked)
     made, _ = available_formats(formats)
