@@ -32,8 +32,9 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check symbackprop tests bench examples
 
+# Two workers, a test file each (the machines have 2 cores); `pytest` alone runs in one process.
 test: $(EXTRAS) system-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 demo: $(STAMP) system-deps
 	$(BIN)/symbackprop demo
