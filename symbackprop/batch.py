@@ -72,7 +72,10 @@ def _images(array: np.ndarray, label: str, sample: tuple[int, ...], network: Net
 
 
 def _sizes(network: Network) -> str:
-    return "-".join(map(str, network.sizes)) if network.is_mlp else network.describe().split(",")[0]
+    """The network in a few words: its sizes, or its layers (without the loss)."""
+    if network.is_mlp:
+        return "-".join(map(str, network.sizes))
+    return network.layer_path()
 
 
 def check_inputs(

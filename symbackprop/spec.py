@@ -291,8 +291,11 @@ class Network:
             acts = "/".join(layer.activation.name for layer in self.layers)
             bias = "with bias" if self.bias else "no bias"
             return f"{'-'.join(map(str, self.sizes))} {acts}, {self.loss.name}, {bias}{l2}"
-        steps = " → ".join([shape_text(self.input_shape)] + [layer.describe() for layer in self.layers])
-        return f"{steps}, {self.loss.name}{l2}"
+        return f"{self.layer_path()}, {self.loss.name}{l2}"
+
+    def layer_path(self) -> str:
+        """The input's shape and the layers in order, such as ``3 → dense(2) tanh → dense(1) sigmoid``."""
+        return " → ".join([shape_text(self.input_shape)] + [layer.describe() for layer in self.layers])
 
 
 def _product(shape: tuple[int, ...]) -> int:

@@ -113,3 +113,14 @@ def test_a_one_dimensional_batch_means_the_same_to_train_and_to_f():
     params = init_params(wide.network, seed=0)
     one = wide(params, [0.5, 1.0], [0.25])
     assert one[0] == wide(params, [[0.5, 1.0]], [[0.25]])[0]
+
+
+def test_an_image_batch_of_another_shape_is_named_with_the_whole_network():
+    net = Network.from_spec({"input": [1, 4, 4], "loss": "half_sse", "layers": [
+        {"type": "conv2d", "channels": 1, "kernel": 2, "activation": "relu"}, {"type": "flatten"},
+        {"type": "dense", "units": 1, "activation": "sigmoid"}]})
+    with pytest.raises(ShapeError) as refused:
+        net.compile()(init_params(net), np.zeros((3, 1, 4, 5)), np.zeros((3, 1)))
+    assert str(refused.value) == (
+        "X has shape (3, 1, 4, 5) but this network (1×4×4 → conv2d(1, 2×2) relu → flatten → dense(1) sigmoid) "
+        "expects (batch, 1, 4, 4), or (batch, 16) read row-major")
