@@ -340,3 +340,18 @@ def test_the_recurrent_subscripts_name_w_and_u_not_one_another():
     )
     assert verify(RNN, "W1", bptt % "hh", syntax="latex", points=4).correct
     assert not verify(RNN, "W1", bptt % "xh", syntax="latex", points=4).correct
+
+
+@pytest.mark.parametrize(("wrt", "written", "right"), [
+    ("gamma2", r"\gamma^{(2)}", r"\sum_{n=1}^{N} \delta^{(2)}_n \odot \hat{x}^{(2)}_n"),
+    ("beta2", r"\beta^{(2)}", r"\sum_{n=1}^{N} \delta^{(2)}_n"),
+])
+def test_a_scale_or_shift_gradient_may_be_written_as_an_equation(wrt, written, right):
+    net = BATCHNORM
+    lhs = rf"\frac{{\partial \mathcal{{L}}}}{{\partial {written}}} = "
+    assert verify(net, wrt, lhs + right, syntax="latex").correct
+    assert not verify(net, wrt, lhs + r"\sum_{n=1}^{N} \delta^{(2)}_n \odot \hat{x}^{(2)}_n \odot \hat{x}^{(2)}_n",
+                      syntax="latex").correct
+    other = "beta2" if wrt == "gamma2" else "gamma2"
+    with pytest.raises(ExpressionError, match="but the question asks for"):
+        verify(net, other, lhs + right, syntax="latex")

@@ -525,7 +525,7 @@ def test_one_entry_questions_score_zero_or_one():
         (r"\sum x", r"\\sum needs its index"),
         (r"z^{(1)} > 0", r"a comparison is written in brackets"),
         (r"W^{(2)}^2", "a superscript on W is its layer"),
-        (r"\frac{\partial C}{\partial q}", "understood for z, a, W, w and b"),
+        (r"\frac{\partial C}{\partial q}", "understood for z, a, W, w, b, \\\\gamma and \\\\beta"),
         (r"C", "appears only in ∂C/∂"),
         (r"\top", r"marks a transpose only as a superscript"),
         (r"a^{l}", "l stands for the layer of the parameter asked about"),
@@ -747,5 +747,5 @@ def test_a_derivative_on_the_left_that_cannot_be_read_is_said_not_dropped():
     # Its index letters name the rows: dropping it silently would judge δ_j a_i by j, i in alphabetical order.
     with pytest.raises(ExpressionError, match=r"expected the loss \(L, C, E or J\)"):
         verify(NET, "W2", r"\frac{\partial Q}{\partial w^{(2)}_{ji}} = \delta^{(2)}_j a^{(1)}_i", syntax="latex")
-    with pytest.raises(ExpressionError, match="understood for z, a, W, w and b"):
+    with pytest.raises(ExpressionError, match="understood for z, a, W, w, b, \\\\gamma and \\\\beta"):
         verify(NET, "W2", r"\frac{\partial L}{\partial \theta} = \delta^{(2)} a^{(1)T}", syntax="latex")

@@ -1266,9 +1266,15 @@ class _Parser:
             if self.argument(0) != Name("y"):
                 raise self.fail(r"\hat is only understood on y")
             return str(activation_gradient(self.table.depth)), ()
+        if self.peek().kind == "command" and self.peek().text in ("gamma", "beta"):  # ∂L/∂γ⁽ˡ⁾, ∂L/∂β⁽ˡ⁾
+            stem = self.take().text
+            layer = self.layer_or_only(stem)
+            return self.quantity_with_indices(f"d{stem}", layer, None)
         stem = self.stem()
         if stem not in _DERIVATIVE_OF:
-            raise self.fail("∂L/∂… is understood for z, a, W, w and b, as in \\frac{\\partial L}{\\partial z^{(1)}}")
+            raise self.fail(
+                "∂L/∂… is understood for z, a, W, w, b, \\gamma and \\beta, as in \\frac{\\partial L}{\\partial z^{(1)}}"
+            )
         stem, layer, sub, _ = self.variable_parts(stem)
         if layer is None:
             if not (allow_bare_a and stem == "a"):
