@@ -288,3 +288,15 @@ def test_a_strided_padded_kernels_numbers_are_the_padded_input_correlated_with_t
     kernel = np.array([[(spread * padded[u:u + 5, v:v + 5]).sum() for v in range(2)] for u in range(2)])
     assert np.allclose(kernel, rows[r"\frac{\partial \mathcal{L}}{\partial W^{(1)}}"], rtol=1e-3, atol=1e-6)
     assert "$\\operatorname{dilate}_{2}(\\delta^{(1)})$" in s.exercises[-1].task and "start 2 apart" in s.exercises[0].task
+
+
+def test_digits_round_a_layer_sheet_and_a_learning_rate_is_refused(run_cli, tmp_path):
+    spec = str(DOCS / "rnn.json")
+    for digits in ("2", "7"):
+        made = run_cli("worksheet", "--spec", spec, "-o", str(tmp_path / f"d{digits}.md"), "--digits", digits)
+        assert made.status == 0, made.stderr
+        assert f"rounded to {digits} significant digits" in (tmp_path / f"d{digits}.md").read_text()
+    assert (tmp_path / "d2.md").read_text() != (tmp_path / "d7.md").read_text()
+    refused = run_cli("worksheet", "--spec", spec, "-o", str(tmp_path / "lr.md"), "--lr", "0.3")
+    assert refused.status == 2 and refused.stderr.count("\n") == 1 and "lr is for the sheets of an MLP" in refused.stderr
+    assert not (tmp_path / "lr.md").exists()

@@ -19,9 +19,9 @@ from .common import LEARNING_RATE, SEED, batch_options, network_options
               help="picks the exercises and the example's numbers")
 @click.option("--params", "params_path", type=click.Path(dir_okay=False),
               help="the example's parameters (JSON), instead of drawing them")
-@click.option("--lr", type=LEARNING_RATE, default=0.5, show_default=True, help="learning rate of the update step")
-@click.option("--digits", type=click.IntRange(2, 15), default=6, show_default=True,
-              help="significant digits of the example's numbers")
+@click.option("--lr", type=LEARNING_RATE, help="learning rate of an MLP sheet's update step  [default: 0.5]")
+@click.option("--digits", type=click.IntRange(2, 15),
+              help="significant digits of an MLP sheet's numbers  [default: 6]")
 @click.option("--force", is_flag=True, help="replace the output file if it exists")
 def command(network, sample, output, no_solutions, seed, params_path, lr, digits, force):
     """Write a worksheet: exercises, a worked example and (unless --no-solutions) the key."""

@@ -60,8 +60,8 @@ def worksheet(
     params: Mapping[str, Any] | str | Path | None = None,
     x: Sequence[float] | None = None,
     y: Sequence[float] | None = None,
-    lr: float = 0.5,
-    digits: int = 6,
+    lr: float | None = None,
+    digits: int | None = None,
     force: bool = False,
 ) -> Path:
     """Write the worksheet of ``net`` to ``path``; the extension picks the format.
@@ -88,9 +88,15 @@ def worksheet(
                 "a worksheet of a convolution, a recurrent layer, a normalisation or dropout draws its own worked "
                 "example from the seed; params, x and y are for the sheets of an MLP"
             )
-        sheet: Any = build_layered(network, seed=seed, solutions=solutions)
+        if lr is not None:
+            raise UnsupportedError(
+                "a worksheet of a convolution, a recurrent layer, a normalisation or dropout has no update "
+                "step; lr is for the sheets of an MLP"
+            )
+        sheet: Any = build_layered(network, seed=seed, solutions=solutions, **({"digits": digits} if digits else {}))
     else:
-        sheet = build(network, seed=seed, solutions=solutions, params=params, x=x, y=y, lr=lr, digits=digits)
+        sheet = build(network, seed=seed, solutions=solutions, params=params, x=x, y=y,
+                      lr=0.5 if lr is None else lr, digits=6 if digits is None else digits)
     return write_atomic(path, render(sheet, suffix), force=force)
 
 
