@@ -51,6 +51,18 @@ def _batch(module, rows=5, seed=1):
     return module.example_batch(rows=rows, generator=generator)
 
 
+def _exported_gradient(net, seed, rows):
+    """The exported Model's loss and its derived gradient (X first, then the parameters), at the
+    parameters init_params draws from ``seed``, for another forward to be compared with."""
+    module = net.export("torch").load()
+    params = init_params(net, seed)
+    X, Y = _batch(module, rows=rows)
+    X.requires_grad_(True)
+    model = module.Model.load_params(params, dtype=torch.float64)
+    value = model(X, Y)
+    return params, X, Y, value, torch.autograd.grad(value, (X, *model.parameters()))
+
+
 @pytest.fixture(scope="module", params=CASES, ids=IDS)
 def exported(request):
     net = network(request.param)
@@ -85,13 +97,7 @@ def test_pytorchs_autograd_of_its_own_layers(case):
     # An oracle independent of the generated code: PyTorch's conv2d, pooling, batch_norm
     # (training mode: the batch's statistics, biased variance, eps 1e-5) and layer_norm.
     net = network(case)
-    module = net.export("torch").load()
-    params = init_params(net, 7)
-    X, Y = _batch(module, rows=6)
-    X.requires_grad_(True)
-    model = module.Model.load_params(params, dtype=torch.float64)
-    value = model(X, Y)
-    ours = torch.autograd.grad(value, (X, *model.parameters()))
+    params, X, Y, value, ours = _exported_gradient(net, seed=7, rows=6)
     expected, tensors = torch_loss(torch, net, params, X, Y.numpy())
     theirs = torch.autograd.grad(expected, (X, *tensors.values()))
     assert value.item() == pytest.approx(expected.item(), rel=1e-12)
@@ -278,13 +284,7 @@ def test_rnn_gradients_equal_autograd_of_torch_nn_rnn(name):
     # An independent forward: torch.nn.RNN holding W1 as weight_ih, U1 as weight_hh and b1 as
     # bias_ih (bias_hh zero), then PyTorch's own linear layer and loss.
     net = network(RNN_CASES[name])
-    module = net.export("torch").load()
-    params = init_params(net, 8)
-    X, Y = _batch(module, rows=5)
-    X.requires_grad_(True)
-    model = module.Model.load_params(params, dtype=torch.float64)
-    value = model(X, Y)
-    ours = torch.autograd.grad(value, (X, *model.parameters()))
+    params, X, Y, value, ours = _exported_gradient(net, seed=8, rows=5)
 
     rnn_layer = net.layers[0]
     rnn = torch.nn.RNN(rnn_layer.inputs, rnn_layer.units, nonlinearity=rnn_layer.activation.name,
@@ -310,7 +310,7 @@ def test_rnn_gradients_equal_autograd_of_torch_nn_rnn(name):
         expected, (X, rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, dense.weight, dense.bias)
     )
     assert value.item() == pytest.approx(expected.item(), rel=1e-12)
-    for label, a, b in zip(("X", *module.PARAMETERS), ours, theirs, strict=True):
+    for label, a, b in zip(("X", *net.parameter_names()), ours, theirs, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12, msg=label)
 
 
