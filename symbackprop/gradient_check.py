@@ -405,14 +405,20 @@ def central_differences(
     for name, value in base.items():
         grad = np.zeros_like(value)
         for index in np.ndindex(value.shape):
-            theta = value[index]
-            h = STEP_SCALE * max(1.0, abs(theta))
-            plus, minus = value.copy(), value.copy()
-            plus[index], minus[index] = theta + h, theta - h
-            step = (plus[index] - theta) + (theta - minus[index])
+            plus, minus, step = _stencil(value, index)
             grad[index] = (loss({**base, name: plus}) - loss({**base, name: minus})) / step
         out[name] = grad
     return out
+
+
+def _stencil(value: np.ndarray, index: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, float]:
+    """``value`` with the entry at ``index`` moved up and down by h = STEP_SCALE·max(1, |θ|), and
+    the distance between the two as the floats hold it (not 2h: θ ± h is rounded)."""
+    theta = value[index]
+    h = STEP_SCALE * max(1.0, abs(theta))
+    plus, minus = value.copy(), value.copy()
+    plus[index], minus[index] = theta + h, theta - h
+    return plus, minus, (plus[index] - theta) + (theta - minus[index])
 
 
 def _refuse_long_checks(net: Network, X: Any, Y: Any, batch: int, method: str, max_entries: int | None) -> None:
@@ -446,14 +452,9 @@ def _check_parameter(
             shifted[name][index] += 1j * h
             numeric = float(np.imag(compiled.complex_loss(shifted, X.astype(np.complex128), Y)) / h)
         else:
-            h = STEP_SCALE * max(1.0, abs(theta))
-            plus, minus = dict(params), dict(params)
-            plus[name] = params[name].copy()
-            minus[name] = params[name].copy()
-            plus[name][index] = theta + h
-            minus[name][index] = theta - h
-            h_plus, h_minus = plus[name][index] - theta, theta - minus[name][index]
-            numeric = (compiled.loss(plus, X, Y) - compiled.loss(minus, X, Y)) / (h_plus + h_minus)
+            shifted_up, shifted_down, step = _stencil(params[name], index)
+            plus, minus = {**params, name: shifted_up}, {**params, name: shifted_down}
+            numeric = (compiled.loss(plus, X, Y) - compiled.loss(minus, X, Y)) / step
             if (
                 np.isfinite(numeric)
                 and base_signs is not None
